@@ -1,0 +1,15 @@
+import { defineBuildConfig } from "unbuild";
+
+// One rollup entry per public module; shared code lands in chunks. Vendor SDKs and host
+// frameworks stay external (optional peers), loaded only by the entry that needs them.
+export default defineBuildConfig({
+  entries: [
+    { input: "src/index", name: "index" },
+    { input: "src/providers/echo", name: "providers/echo" },
+    { input: "adapters/node", name: "adapters/node" },
+  ],
+  declaration: "node16",
+  clean: true,
+  externals: ["openai", "@anthropic-ai/sdk", "@google/genai", "express", "nitropack", "nitro", "ioredis", "h3", "unstorage"],
+  rollup: { emitCJS: false },
+});

@@ -1,0 +1,21 @@
+import { createStorage, type Storage } from "unstorage";
+import fsLiteDriver from "unstorage/drivers/fs-lite";
+import { createGateway, echo, type Gateway, type Provider } from "../src/index";
+import type { PlaygroundConfig } from "./config";
+
+/** The playground's gateway: echo always, vendors when their keys are set. */
+export async function createPlaygroundGateway(config: PlaygroundConfig): Promise<Gateway> {
+  const providers: Provider[] = [echo({ delayMs: 15 })];
+  return createGateway({
+    storage: createPlaygroundStorage(config),
+    admin: { secret: config.adminSecret },
+    providers,
+    limits: { requestsPerMinute: 60, tokensPerMinute: 200_000 },
+  });
+}
+
+function createPlaygroundStorage(config: PlaygroundConfig): Storage {
+  if (config.storage === "memory") return createStorage();
+  if (config.storage === "fs") return createStorage({ driver: fsLiteDriver({ base: config.dataDir + "/storage" }) });
+  throw new Error("STORAGE=redis is not available yet");
+}

@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+/** The playground's settings, from the environment (see the README's table). */
+export interface PlaygroundConfig {
+  port: number;
+  host: string;
+  storage: "fs" | "memory" | "redis";
+  dataDir: string;
+  redisUrl?: string;
+  adminSecret: string;
+  openai?: { apiKey: string; baseURL?: string };
+  anthropic?: { apiKey: string; baseURL?: string };
+  gemini?: { apiKey: string; baseURL?: string };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): PlaygroundConfig {
+  const storage = (env.STORAGE ?? (env.REDIS_URL ? "redis" : "fs")) as PlaygroundConfig["storage"];
+  if (!["fs", "memory", "redis"].includes(storage)) throw new Error(`STORAGE must be fs, memory or redis (got ${storage})`);
+  if (storage === "redis" && !env.REDIS_URL) throw new Error("STORAGE=redis needs REDIS_URL");
+  const dataDir = resolve(env.DATA_DIR ?? ".data");
+  const vendor = (key?: string, baseURL?: string) => (key ? { apiKey: key, baseURL: baseURL || undefined } : undefined);
+  return {
+    port: Number(env.PORT ?? 3000),
+    host: env.HOST ?? "127.0.0.1",
+    storage,
+    dataDir,
+    redisUrl: env.REDIS_URL || undefined,
+    adminSecret: env.ADMIN_SECRET || persistedSecret(dataDir),
+    openai: vendor(env.OPENAI_API_KEY, env.OPENAI_BASE_URL),
+    anthropic: vendor(env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL),
+    gemini: vendor(env.GEMINI_API_KEY, env.GEMINI_BASE_URL),
+  };
+}
+
+/** ADMIN_SECRET when none is given: generated on the first start, then read from DATA_DIR. */
+function persistedSecret(dataDir: string): string {
+  const file = join(dataDir, "admin-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

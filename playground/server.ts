@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { mountGateway } from "../adapters/node";
+import { signAdminToken } from "../src/index";
+import { createPlaygroundGateway } from "./app";
+import { readConfig } from "./config";
+import { seedPlayground } from "./seed";
+
+// `npm start`: the runnable server, and the reference for mounting the library.
+const config = readConfig();
+const gateway = await createPlaygroundGateway(config);
+const seeded = await seedPlayground(gateway);
+const adminToken = await signAdminToken(config.adminSecret, seeded.accountId, { expiresIn: "30d" });
+
+const page = readFileSync(new URL("./public/index.html", import.meta.url), "utf8");
+const api = mountGateway(gateway, "/api");
+const server = createServer((req, res) => api(req, res, () => servePage(req, res)));
+server.listen(config.port, config.host, () => {
+  const url = `http://${config.host}:${config.port}`;
+  const lines = [
+    "",
+    `agentgate playground: ${url}`,
+    `  API base URL:  ${url}/api/v1   (storage: ${config.storage})`,
+    `  Models:        ${gateway.catalog.list().filter((m) => m.provider).map((m) => m.name).join(", ")}`,
+    seeded.key ? `  Demo API key:  ${seeded.key}   (shown once: copy it now)` : "  Demo API key:  created on the first start (create more on the page)",
+    `  Admin token:   ${adminToken}`,
+    "",
+    `  curl ${url}/api/v1/chat/completions -H "Authorization: Bearer ${seeded.key ?? "<your a2a_ key>"}" \\`,
+    `    -H "Content-Type: application/json" -d '{"model":"echo/echo","messages":[{"role":"user","content":"Hello!"}]}'`,
+    "",
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+});
+
+function servePage(req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? "/").split("?")[0];
+  if (req.method === "GET" && (path === "/" || path === "/index.html")) {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+    res.end(page);
+    return;
+  }
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("Not found");
+}
+
+const shutdown = () => {
+  server.close();
+  void gateway.close().finally(() => process.exit(0));
+};
+process.once("SIGINT", shutdown);
+process.once("SIGTERM", shutdown);

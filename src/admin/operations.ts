@@ -1,0 +1,183 @@
+import { createAPIError } from "../errors";
+import { createId, createSortableId, nowISO } from "../ids";
+import { generateKey } from "../keys";
+import type { GatewayRuntime } from "../runtime";
+import {
+  createAgentSchema,
+  createKeySchema,
+  updateAgentSchema,
+  type CreateAgentInput,
+  type CreateKeyInput,
+  type UpdateAgentInput,
+} from "../schema";
+import type { BalanceState } from "../stores/atomics";
+import type { AgentRecord, KeyRecord, LedgerEntry, ThreadRecord } from "../stores/records";
+import { parseOrThrow } from "../validate";
+import { agentView, keyView, ledgerView, threadView, type AgentView, type CreatedKeyView, type KeyView, type LedgerView, type ThreadView } from "./views";
+
+/** A list in OpenAI's shape. */
+export interface ListOf<T> {
+  object: "list";
+  data: T[];
+  has_more?: boolean;
+}
+
+/**
+ * Every admin operation, in-process (`gateway.admin`), scoped to one account: another
+ * account's object is "not found", exactly as over HTTP. Inputs are validated with the
+ * same schemas as the HTTP bodies.
+ */
+export interface AdminOperations {
+  createAgent(accountId: string, input: CreateAgentInput): Promise<AgentView>;
+  listAgents(accountId: string): Promise<ListOf<AgentView>>;
+  getAgent(accountId: string, agentId: string): Promise<AgentView>;
+  updateAgent(accountId: string, agentId: string, patch: UpdateAgentInput): Promise<AgentView>;
+  /** Deletes the agent, revokes all its keys and deletes its threads. */
+  deleteAgent(accountId: string, agentId: string): Promise<void>;
+
+  /** The plaintext `key` is in this result only; it is never stored. */
+  createKey(accountId: string, agentId: string, input: CreateKeyInput): Promise<CreatedKeyView>;
+  listKeys(accountId: string, agentId: string): Promise<ListOf<KeyView>>;
+  /** Revokes at once: the very next request with it fails, on every instance. */
+  deleteKey(accountId: string, agentId: string, keyId: string): Promise<void>;
+  /** A new key with the same name; the old one is revoked now, or after `grace_seconds`. */
+  rotateKey(accountId: string, agentId: string, keyId: string, options?: { grace_seconds?: number }): Promise<CreatedKeyView>;
+
+  getBilling(accountId: string): Promise<BalanceState>;
+  credit(accountId: string, amountMicros: number): Promise<BalanceState>;
+  listUsage(accountId: string, query?: { agent_id?: string; after?: string; limit?: number }): Promise<ListOf<LedgerView>>;
+
+  listThreads(accountId: string, agentId: string): Promise<ListOf<ThreadView>>;
+  getThread(accountId: string, threadId: string): Promise<ThreadView>;
+  deleteThread(accountId: string, threadId: string): Promise<void>;
+}
+
+export function createAdminOperations(runtime: GatewayRuntime): AdminOperations {
+  const { records, atomics } = runtime;
+
+  const ownAgent = async (accountId: string, agentId: string): Promise<AgentRecord> => {
+    const agent = await records.getAgent(agentId);
+    if (!agent || agent.account_id !== accountId) throw notFound("agent", agentId);
+    return agent;
+  };
+  const ownKey = async (accountId: string, agentId: string, keyId: string): Promise<KeyRecord> => {
+    await ownAgent(accountId, agentId);
+    const key = (await records.listKeys(agentId)).find((k) => k.id === keyId);
+    if (!key) throw notFound("key", keyId);
+    return key;
+  };
+  const ownThread = async (accountId: string, threadId: string): Promise<ThreadRecord> => {
+    const thread = await records.getThread(threadId);
+    if (!thread || thread.account_id !== accountId) throw notFound("thread", threadId);
+    return thread;
+  };
+  const issueKey = async (agent: AgentRecord, name: string, expiresAt: string | null): Promise<CreatedKeyView> => {
+    const { key, digest, start } = generateKey();
+    const record: KeyRecord = { id: createId("key_"), agent_id: agent.id, account_id: agent.account_id, name, start, digest, created_at: nowISO(), expires_at: expiresAt };
+    await records.putKey(record);
+    return { ...keyView(record, null), key };
+  };
+
+  return {
+    async createAgent(accountId, input) {
+      const body = parseOrThrow(createAgentSchema, input);
+      const now = nowISO();
+      const agent: AgentRecord = {
+        id: createId("agt_"),
+        account_id: accountId,
+        name: body.name,
+        instructions: body.instructions ?? null,
+        models: body.models ?? null,
+        limits: body.limits ?? null,
+        created_at: now,
+        updated_at: now,
+      };
+      await records.putAgent(agent);
+      return agentView(agent);
+    },
+    async listAgents(accountId) {
+      return { object: "list", data: (await records.listAgents(accountId)).map(agentView) };
+    },
+    async getAgent(accountId, agentId) {
+      return agentView(await ownAgent(accountId, agentId));
+    },
+    async updateAgent(accountId, agentId, patch) {
+      const body = parseOrThrow(updateAgentSchema, patch);
+      const agent = await ownAgent(accountId, agentId);
+      const next: AgentRecord = {
+        ...agent,
+        ...(body.name !== undefined && { name: body.name }),
+        ...(body.instructions !== undefined && { instructions: body.instructions }),
+        ...(body.models !== undefined && { models: body.models }),
+        ...(body.limits !== undefined && { limits: body.limits }),
+        updated_at: nowISO(),
+      };
+      await records.putAgent(next);
+      return agentView(next);
+    },
+    async deleteAgent(accountId, agentId) {
+      const agent = await ownAgent(accountId, agentId);
+      // Keys first: once the agent record is gone its keys must already be dead.
+      await Promise.all((await records.listKeys(agentId)).map((key) => records.deleteKey(key)));
+      await Promise.all((await records.listThreads(agentId)).map((thread) => records.deleteThread(thread)));
+      await records.deleteAgent(agent);
+    },
+
+    async createKey(accountId, agentId, input) {
+      const body = parseOrThrow(createKeySchema, input);
+      const agent = await ownAgent(accountId, agentId);
+      const expiresAt = body.expires_at ? new Date(body.expires_at).toISOString() : null;
+      return issueKey(agent, body.name, expiresAt);
+    },
+    async listKeys(accountId, agentId) {
+      await ownAgent(accountId, agentId);
+      const keys = await records.listKeys(agentId);
+      const lastUsed = await Promise.all(keys.map((key) => records.getKeyLastUsed(key.id)));
+      return { object: "list", data: keys.map((key, i) => keyView(key, lastUsed[i])) };
+    },
+    async deleteKey(accountId, agentId, keyId) {
+      await records.deleteKey(await ownKey(accountId, agentId, keyId));
+    },
+    async rotateKey(accountId, agentId, keyId, options = {}) {
+      const old = await ownKey(accountId, agentId, keyId);
+      const fresh = await issueKey(await ownAgent(accountId, agentId), old.name, old.expires_at);
+      const grace = options.grace_seconds ?? 0;
+      if (grace > 0) await records.putKey({ ...old, expires_at: new Date(Date.now() + grace * 1000).toISOString() });
+      else await records.deleteKey(old);
+      return fresh;
+    },
+
+    getBilling: (accountId) => atomics.getBalance(accountId),
+    async credit(accountId, amountMicros) {
+      if (!Number.isSafeInteger(amountMicros) || amountMicros <= 0) {
+        throw createAPIError({ code: "invalid_request", param: "amount_micros", message: "`amount_micros` must be a positive whole number." });
+      }
+      const state = await atomics.credit(accountId, amountMicros);
+      const entry: LedgerEntry = { id: createSortableId("led_"), account_id: accountId, type: "credit", amount_micros: amountMicros, created_at: nowISO() };
+      await records.appendLedger(entry);
+      return state;
+    },
+    async listUsage(accountId, query = {}) {
+      const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+      const entries = await records.listLedger(accountId, { agentId: query.agent_id, after: query.after, limit: limit + 1 });
+      return { object: "list", data: entries.slice(0, limit).map(ledgerView), has_more: entries.length > limit };
+    },
+
+    async listThreads(accountId, agentId) {
+      await ownAgent(accountId, agentId);
+      return { object: "list", data: (await records.listThreads(agentId)).map(threadView) };
+    },
+    async getThread(accountId, threadId) {
+      return threadView(await ownThread(accountId, threadId));
+    },
+    async deleteThread(accountId, threadId) {
+      await records.deleteThread(await ownThread(accountId, threadId));
+    },
+  };
+}
+
+// --- internal ---
+
+function notFound(kind: string, id: string) {
+  return createAPIError({ code: "not_found", message: `No ${kind} found with id '${id}'.` });
+}

@@ -1,0 +1,87 @@
+import type { ChatMessage } from "../schema";
+import type { AgentRecord, KeyRecord, LedgerEntry, ThreadRecord } from "../stores/records";
+
+// What the API shows of each record: snake_case, an `object` type, never a key digest.
+
+export interface AgentView {
+  id: string;
+  object: "agent";
+  name: string;
+  instructions: string | null;
+  models: string[] | null;
+  limits: AgentRecord["limits"];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KeyView {
+  id: string;
+  object: "api_key";
+  agent_id: string;
+  name: string;
+  start: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+/** The create (and rotate) response: the only place the plaintext `key` ever appears. */
+export interface CreatedKeyView extends KeyView {
+  key: string;
+}
+
+export interface ThreadView {
+  id: string;
+  object: "thread";
+  agent_id: string;
+  created_at: string;
+  updated_at: string;
+  messages: ChatMessage[];
+}
+
+export interface LedgerView {
+  id: string;
+  object: "ledger_entry";
+  type: LedgerEntry["type"];
+  amount_micros: number;
+  cost_micros: number;
+  created_at: string;
+  agent_id: string | null;
+  key_id: string | null;
+  model: string | null;
+  thread_id: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export function agentView(agent: AgentRecord): AgentView {
+  const { id, name, instructions, models, limits, created_at, updated_at } = agent;
+  return { id, object: "agent", name, instructions, models, limits, created_at, updated_at };
+}
+
+export function keyView(key: KeyRecord, lastUsedAt: string | null): KeyView {
+  const { id, agent_id, name, start, created_at, expires_at } = key;
+  return { id, object: "api_key", agent_id, name, start, created_at, expires_at, last_used_at: lastUsedAt };
+}
+
+export function threadView(thread: ThreadRecord): ThreadView {
+  const { id, agent_id, created_at, updated_at, messages } = thread;
+  return { id, object: "thread", agent_id, created_at, updated_at, messages };
+}
+
+export function ledgerView(entry: LedgerEntry): LedgerView {
+  return {
+    id: entry.id,
+    object: "ledger_entry",
+    type: entry.type,
+    amount_micros: entry.amount_micros,
+    cost_micros: entry.type === "charge" ? -entry.amount_micros : 0,
+    created_at: entry.created_at,
+    agent_id: entry.agent_id ?? null,
+    key_id: entry.key_id ?? null,
+    model: entry.model ?? null,
+    thread_id: entry.thread_id ?? null,
+    prompt_tokens: entry.prompt_tokens ?? 0,
+    completion_tokens: entry.completion_tokens ?? 0,
+  };
+}

@@ -1,0 +1,82 @@
+import type { ModelInfo, Provider } from "./providers/_define";
+
+/**
+ * The built-in catalog: list prices in USD per million tokens, as the vendors publish
+ * them (looked up 2026-11; see the README). Pass `models` to createGateway to change a
+ * price or add a model.
+ */
+export const DEFAULT_MODELS: Record<string, ModelInfo> = {
+  "gemini/gemini-2.0-flash": { inputPerMTok: 0.1, outputPerMTok: 0.4, contextWindow: 1_048_576, maxOutputTokens: 8_192 },
+  "gemini/gemini-2.5-flash": { inputPerMTok: 0.3, outputPerMTok: 2.5, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "gemini/gemini-2.5-pro": { inputPerMTok: 1.25, outputPerMTok: 10, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "gemini/gemini-3-flash-preview": { inputPerMTok: 0.5, outputPerMTok: 3, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "gemini/gemini-3-pro-preview": { inputPerMTok: 2, outputPerMTok: 12, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "anthropic/claude-sonnet-4-6": { inputPerMTok: 3, outputPerMTok: 15, contextWindow: 200_000, maxOutputTokens: 64_000 },
+  "anthropic/claude-haiku-4-5-20251001": { inputPerMTok: 1, outputPerMTok: 5, contextWindow: 200_000, maxOutputTokens: 64_000 },
+  "openai/gpt-4o-mini": { inputPerMTok: 0.15, outputPerMTok: 0.6, contextWindow: 128_000, maxOutputTokens: 16_384 },
+  "openai/gpt-4.1-mini": { inputPerMTok: 0.4, outputPerMTok: 1.6, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
+  "openai/gpt-4.1": { inputPerMTok: 2, outputPerMTok: 8, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
+};
+
+/** When neither the request nor the catalog bounds the answer, reserve for this many tokens. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
+
+/** A model the gateway can answer for: its full name, price and provider (if configured). */
+export interface CatalogEntry {
+  name: string;
+  info: ModelInfo;
+  providerId: string;
+  provider: Provider | undefined;
+}
+
+/** The resolved catalog: built-ins, then providers' own models, then the user's `models`. */
+export interface Catalog {
+  get(name: string): CatalogEntry | undefined;
+  list(): CatalogEntry[];
+}
+
+export function createCatalog(providers: readonly Provider[], models: Record<string, ModelInfo> = {}, includeDefaults = true): Catalog {
+  const byId = new Map<string, Provider>();
+  for (const provider of providers) {
+    if (byId.has(provider.id)) throw new Error(`[agentgate] two providers claim the id \`${provider.id}\``);
+    byId.set(provider.id, provider);
+  }
+  const merged: Record<string, ModelInfo> = { ...(includeDefaults ? DEFAULT_MODELS : {}) };
+  for (const provider of providers) Object.assign(merged, provider.models);
+  for (const [name, info] of Object.entries(models)) merged[name] = { ...merged[name], ...info };
+
+  const entries = new Map<string, CatalogEntry>();
+  for (const [name, info] of Object.entries(merged)) {
+    const slash = name.indexOf("/");
+    if (slash <= 0 || slash === name.length - 1) throw new Error(`[agentgate] model \`${name}\` must be named \`provider/model\``);
+    const providerId = name.slice(0, slash);
+    entries.set(name, { name, info, providerId, provider: byId.get(providerId) });
+  }
+  return {
+    get: (name) => entries.get(name),
+    list: () => [...entries.values()],
+  };
+}
+
+/**
+ * Cost of a request in micro-USD, rounded up so a priced model never costs 0 and
+ * identical requests cost the same. Prices are USD per million tokens, which is
+ * exactly micro-USD per token.
+ */
+export function costMicros(info: ModelInfo, promptTokens: number, completionTokens: number): number {
+  // Integer pico-USD per token avoids float drift (0.1 + 0.2) before rounding up.
+  const inPico = Math.round((info.inputPerMTok ?? 0) * 1e6);
+  const outPico = Math.round((info.outputPerMTok ?? 0) * 1e6);
+  const pico = promptTokens * inPico + completionTokens * outPico;
+  return Math.ceil(pico / 1e6);
+}
+
+/** Whether an agent's `models` list admits a model (exact names or `prefix/*`). */
+export function agentAllowsModel(allowed: readonly string[] | null, model: string): boolean {
+  if (!allowed) return true;
+  for (const pattern of allowed) {
+    if (pattern === model || pattern === "*") return true;
+    if (pattern.endsWith("/*") && model.startsWith(pattern.slice(0, -1))) return true;
+  }
+  return false;
+}

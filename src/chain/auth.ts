@@ -1,0 +1,65 @@
+import type { H3Event, Middleware } from "h3";
+import { agentAllowsModel } from "../catalog";
+import { useGatewayContext, type GatewayContext } from "../context";
+import { createAPIError } from "../errors";
+import { nowISO } from "../ids";
+import { digestKey, isWellFormedKey } from "../keys";
+import type { GatewayRuntime } from "../runtime";
+
+/** One message for every failure, so a caller learns nothing about which keys exist. */
+const INVALID_KEY_MESSAGE = "Incorrect API key provided. Pass a valid a2a_ key as `Authorization: Bearer <key>` or `X-API-Key`.";
+
+/**
+ * Authenticates the `a2a_` key (`Authorization: Bearer` or `X-API-Key`): a malformed or
+ * mistyped key is refused before any storage lookup; otherwise one lookup by digest.
+ * Missing, unknown, expired and deleted keys all get the same 401 `invalid_api_key`.
+ * When the parser resolved a model, the agent must be allowed to use it (else 404).
+ */
+export function apiKeyAuth(runtime: GatewayRuntime): Middleware {
+  return async function apiKeyAuth(event) {
+    await requireApiKey(event, runtime);
+  };
+}
+
+/** The guard behind `apiKeyAuth`, for handlers that authenticate on their own. */
+export async function requireApiKey(event: H3Event, runtime: GatewayRuntime): Promise<NonNullable<GatewayContext["auth"]>> {
+  const ctx = useGatewayContext(event);
+  if (ctx.auth) return ctx.auth;
+  const presented = readPresentedKey(event.req.headers);
+  if (!presented || !isWellFormedKey(presented)) throw invalidKey();
+
+  const key = await runtime.records.getKeyByDigest(digestKey(presented));
+  if (!key || (key.expires_at && Date.parse(key.expires_at) <= Date.now())) throw invalidKey();
+  const agent = await runtime.records.getAgent(key.agent_id);
+  if (!agent) throw invalidKey();
+
+  if (ctx.model && !agentAllowsModel(agent.models, ctx.model.name)) {
+    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${ctx.model.name}\` does not exist or you do not have access to it.` });
+  }
+  ctx.auth = { key, agent, accountId: key.account_id };
+  recordLastUsed(runtime, key.id);
+  return ctx.auth;
+}
+
+// --- internal ---
+
+function readPresentedKey(headers: Headers): string | undefined {
+  const authorization = headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1];
+  }
+  return headers.get("x-api-key")?.trim() || undefined;
+}
+
+function invalidKey() {
+  return createAPIError({ code: "invalid_api_key", message: INVALID_KEY_MESSAGE });
+}
+
+/** Last-used is written at most once per interval per key, across instances, off the request's path. */
+function recordLastUsed(runtime: GatewayRuntime, keyId: string): void {
+  runtime.atomics
+    .claimInterval(`last-used:${keyId}`, runtime.lastUsedIntervalMs)
+    .then((claimed) => (claimed ? runtime.records.setKeyLastUsed(keyId, nowISO()) : undefined))
+    .catch((error) => runtime.logger.warn("agentgate: could not record a key's last use", { keyId, error: String(error) }));
+}

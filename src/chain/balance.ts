@@ -1,0 +1,61 @@
+import type { H3Event, Middleware } from "h3";
+import { costMicros, DEFAULT_MAX_OUTPUT_TOKENS } from "../catalog";
+import { requireContext, useGatewayContext } from "../context";
+import { createAPIError } from "../errors";
+import { createId, createSortableId, nowISO } from "../ids";
+import type { GatewayRuntime } from "../runtime";
+import { estimateMessagesTokens } from "../tokens";
+
+/**
+ * Reserves the worst case before dispatch: the whole prompt (history included) plus the
+ * largest answer allowed, at the model's price. Concurrent requests therefore never
+ * spend more than the balance. At settle time the real usage is charged, the rest is
+ * released, and the charge is written to the ledger. A failure charges nothing.
+ */
+export function balanceGuard(runtime: GatewayRuntime): Middleware {
+  return async function balanceGuard(event) {
+    await requireReservation(event, runtime);
+  };
+}
+
+/** The guard behind `balanceGuard`. */
+export async function requireReservation(event: H3Event, runtime: GatewayRuntime): Promise<void> {
+  const ctx = useGatewayContext(event);
+  const { accountId, agent, key } = requireContext(event, "auth", "apiKeyAuth");
+  const model = requireContext(event, "model", "requestParser");
+  const request = requireContext(event, "request", "requestParser");
+  const thread = requireContext(event, "thread", "threadResolver");
+
+  const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? model.info.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  const amountMicros = costMicros(model.info, estimateMessagesTokens(thread.messages), maxOutput);
+  if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
+
+  const reservationId = createId("res_", 16);
+  const result = await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
+  if (!result.ok) {
+    throw createAPIError({
+      code: "insufficient_balance",
+      message: `Insufficient balance: this request may cost up to ${amountMicros} micro-USD and ${Math.max(0, result.balance_micros - result.reserved_micros)} are available. Top up the account and retry.`,
+    });
+  }
+  ctx.reservation = { id: reservationId, amountMicros };
+
+  ctx.settlers.push(async ({ usage }) => {
+    const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens) : 0;
+    const settled = await runtime.atomics.settle(accountId, reservationId, charge);
+    if (settled.charged_micros === 0) return;
+    await runtime.records.appendLedger({
+      id: createSortableId("led_"),
+      account_id: accountId,
+      type: "charge",
+      amount_micros: -settled.charged_micros,
+      created_at: nowISO(),
+      agent_id: agent.id,
+      key_id: key.id,
+      model: model.name,
+      thread_id: thread.id,
+      prompt_tokens: usage?.prompt_tokens ?? 0,
+      completion_tokens: usage?.completion_tokens ?? 0,
+    });
+  });
+}

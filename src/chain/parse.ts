@@ -1,0 +1,67 @@
+import type { H3Event, Middleware } from "h3";
+import { useGatewayContext } from "../context";
+import { createAPIError } from "../errors";
+import type { GatewayRuntime } from "../runtime";
+import { chatRequestSchema, type ChatRequest } from "../schema";
+import { parseOrThrow } from "../validate";
+
+/**
+ * First step: reads the JSON body (at most `maxBodyBytes`, else 413), validates it
+ * against OpenAI's request schema (400 naming the field) and resolves the model
+ * against the catalog (404 `model_not_found`; 503 when its provider is not configured).
+ */
+export function requestParser(runtime: GatewayRuntime): Middleware {
+  return async function requestParser(event) {
+    const ctx = useGatewayContext(event);
+    const request = await requireChatRequest(event, runtime.maxBodyBytes);
+    const entry = runtime.catalog.get(request.model);
+    if (!entry) {
+      throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${request.model}\` does not exist or you do not have access to it.` });
+    }
+    if (!entry.provider) {
+      throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
+    }
+    ctx.request = request;
+    ctx.model = { ...entry, provider: entry.provider };
+  };
+}
+
+/** Reads and validates a chat-completions body; the guard the parser step uses. */
+export async function requireChatRequest(event: H3Event, maxBytes: number): Promise<ChatRequest> {
+  return parseOrThrow(chatRequestSchema, await readJSONBody(event, maxBytes));
+}
+
+/** Reads a JSON body without ever holding more than `maxBytes` of it. */
+export async function readJSONBody(event: H3Event, maxBytes: number): Promise<unknown> {
+  const text = await readLimitedText(event.req, maxBytes);
+  if (!text.trim()) throw createAPIError({ code: "invalid_json", message: "The request body is empty; send a JSON object." });
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw createAPIError({ code: "invalid_json", message: "The request body is not valid JSON." });
+  }
+}
+
+// --- internal ---
+
+async function readLimitedText(req: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => createAPIError({ code: "request_too_large", message: `The request body is larger than the limit of ${maxBytes} bytes.` });
+  const declared = Number(req.headers.get("content-length"));
+  if (declared > maxBytes) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}

@@ -1,0 +1,36 @@
+import type { Middleware } from "h3";
+import { useGatewayContext, type GatewayContext, type Outcome } from "../context";
+import type { Logger } from "../runtime";
+
+/**
+ * Runs every settler once, last acquired first: the thread is saved and its lease
+ * released, the real usage charged and the rest of the reservation released, the
+ * token window corrected. One failing settler never stops the others.
+ */
+export async function settle(ctx: GatewayContext, outcome: Outcome, logger: Logger): Promise<void> {
+  if (ctx.settled) return;
+  ctx.settled = true;
+  for (let i = ctx.settlers.length - 1; i >= 0; i--) {
+    try {
+      await ctx.settlers[i](outcome);
+    } catch (error) {
+      logger.error("agentgate: a settle step failed", String(error));
+    }
+  }
+}
+
+/**
+ * The chain's outermost step: whatever a later step acquired is settled when the
+ * request fails, so no reservation or lease is ever left behind. Success paths settle
+ * in dispatch (before the JSON answer, or at the end of the stream).
+ */
+export function settlement(logger: Logger): Middleware {
+  return async function settlement(event, next) {
+    try {
+      return await next();
+    } catch (error) {
+      await settle(useGatewayContext(event), { error }, logger);
+      throw error;
+    }
+  };
+}

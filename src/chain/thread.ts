@@ -1,0 +1,97 @@
+import type { H3Event, Middleware } from "h3";
+import { requireContext, useGatewayContext } from "../context";
+import { createAPIError } from "../errors";
+import { createId, nowISO } from "../ids";
+import type { GatewayRuntime } from "../runtime";
+import type { AssistantMessage, ChatMessage } from "../schema";
+import type { AgentRecord, ThreadRecord } from "../stores/records";
+
+/**
+ * Resolves `thread_id` (or opens a new thread) and leases it for this request: a second
+ * request on the same thread gets 409 `thread_busy` until the first settles. Another
+ * agent's thread is 404, exactly like one that does not exist. The prompt becomes the
+ * agent's instructions, then the stored history, then the new messages. At settle time
+ * the new messages and the reply are saved; a failed request writes nothing.
+ */
+export function threadResolver(runtime: GatewayRuntime): Middleware {
+  return async function threadResolver(event) {
+    await requireThread(event, runtime);
+  };
+}
+
+/** The guard behind `threadResolver`. */
+export async function requireThread(event: H3Event, runtime: GatewayRuntime): Promise<void> {
+  const ctx = useGatewayContext(event);
+  const { agent } = requireContext(event, "auth", "apiKeyAuth");
+  const request = requireContext(event, "request", "requestParser");
+  const leaseToken = createId("lease_", 16);
+  const threadId = request.thread_id ?? createId("thread_", 24);
+  // Leases are per agent, so another agent's key can neither take nor probe this thread's lease.
+  const leaseName = `${agent.id}:${threadId}`;
+
+  const [leased, stored] = await Promise.all([
+    runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs),
+    request.thread_id ? loadThread(runtime, agent, threadId) : null,
+  ]);
+  if (request.thread_id && !stored) {
+    if (leased) await runtime.atomics.releaseLease(leaseName, leaseToken);
+    // Leased but unsaved: the agent's own new thread, still answering its first request.
+    else throw threadBusy(threadId);
+    throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${threadId}'.` });
+  }
+  if (!leased) throw threadBusy(threadId);
+
+  const newMessages = request.messages;
+  const history = stored?.messages ?? [];
+  const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...history, ...newMessages] : [...history, ...newMessages];
+  ctx.thread = { id: threadId, record: stored, messages, newMessages, leaseToken };
+  event.res.headers.set("x-thread-id", threadId);
+
+  ctx.settlers.push(async ({ reply }) => {
+    try {
+      if (reply) await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply, runtime.threads.maxMessages));
+    } finally {
+      await runtime.atomics.releaseLease(leaseName, leaseToken);
+    }
+  });
+}
+
+/** The thread with the new turn appended, trimmed to `maxMessages` from the oldest end. */
+export function appendToThread(
+  stored: ThreadRecord | null,
+  agent: AgentRecord,
+  threadId: string,
+  newMessages: ChatMessage[],
+  reply: AssistantMessage,
+  maxMessages: number,
+): ThreadRecord {
+  const now = nowISO();
+  const replyMessage: ChatMessage = { role: "assistant", content: reply.content, ...(reply.tool_calls?.length && { tool_calls: reply.tool_calls }) };
+  let messages = [...(stored?.messages ?? []), ...newMessages, replyMessage];
+  if (messages.length > maxMessages) {
+    messages = messages.slice(messages.length - maxMessages);
+    // A tool result must not lose the assistant turn that asked for it.
+    while (messages.length > 1 && messages[0].role === "tool") messages.shift();
+  }
+  return {
+    id: threadId,
+    agent_id: agent.id,
+    account_id: agent.account_id,
+    created_at: stored?.created_at ?? now,
+    updated_at: now,
+    messages,
+  };
+}
+
+// --- internal ---
+
+async function loadThread(runtime: GatewayRuntime, agent: AgentRecord, threadId: string): Promise<ThreadRecord | null> {
+  const thread = await runtime.records.getThread(threadId);
+  if (!thread || thread.agent_id !== agent.id) return null;
+  if (Date.parse(thread.updated_at) + runtime.threads.ttlSeconds * 1000 <= Date.now()) return null;
+  return thread;
+}
+
+function threadBusy(threadId: string) {
+  return createAPIError({ code: "thread_busy", param: "thread_id", message: `Thread '${threadId}' is answering another request; retry when it is done.` });
+}

@@ -1,0 +1,61 @@
+import type { H3Event } from "h3";
+import type { CatalogEntry } from "./catalog";
+import { createAPIError } from "./errors";
+import type { AdminIdentity } from "./admin/token";
+import type { Provider } from "./providers/_define";
+import type { AssistantMessage, ChatMessage, ChatRequest, Usage } from "./schema";
+import type { RateWindow } from "./stores/atomics";
+import type { AgentRecord, KeyRecord, ThreadRecord } from "./stores/records";
+
+/** How a request ended, handed to every settler. */
+export interface Outcome {
+  /** The vendor's final usage, or an estimate of what was generated before a cut. */
+  usage?: Usage;
+  /** What the assistant said (possibly partial); kept in the thread when present. */
+  reply?: AssistantMessage;
+  /** Set when the request failed; nothing is charged unless `usage` says text was generated. */
+  error?: unknown;
+}
+
+/** Undoes or completes what one step acquired (a reservation, a lease...). */
+export type Settler = (outcome: Outcome) => Promise<void> | void;
+
+/** What the chain's steps know about one request, each step adding its own part. */
+export interface GatewayContext {
+  /** parse: the validated request and its catalog entry. */
+  request?: ChatRequest;
+  model?: CatalogEntry & { provider: Provider };
+  /** auth: the key and agent behind the `a2a_` key. */
+  auth?: { key: KeyRecord; agent: AgentRecord; accountId: string };
+  /** rate: the windows charged, kept to add the real token count later. */
+  rate?: { windows: RateWindow[]; estimatedTokens: number };
+  /** thread: the thread (null until first saved), the full prompt, and the lease token. */
+  thread?: { id: string; record: ThreadRecord | null; messages: ChatMessage[]; newMessages: ChatMessage[]; leaseToken: string };
+  /** balance: the reservation made before dispatch. */
+  reservation?: { id: string; amountMicros: number };
+  /** admin routes: who the admin token says is calling. */
+  admin?: AdminIdentity;
+  /** Registered by steps that acquired something; run once, last first. */
+  settlers: Settler[];
+  settled: boolean;
+}
+
+declare module "h3" {
+  interface H3EventContext {
+    gateway?: GatewayContext;
+  }
+}
+
+/** The gateway's part of the event context, created on first use. */
+export function useGatewayContext(event: H3Event): GatewayContext {
+  return (event.context.gateway ??= { settlers: [], settled: false });
+}
+
+/** Reads what an earlier step must have put on the context, or fails loudly naming it. */
+export function requireContext<K extends keyof GatewayContext>(event: H3Event, key: K, step: string): NonNullable<GatewayContext[K]> {
+  const value = useGatewayContext(event)[key];
+  if (value == null) {
+    throw createAPIError({ code: "server_error", message: `agentgate chain misconfigured: the \`${step}\` step must run before this one` });
+  }
+  return value as NonNullable<GatewayContext[K]>;
+}

@@ -1,0 +1,98 @@
+import { HTTPError } from "h3";
+
+/** The four fields of OpenAI's error envelope: `{ error: { message, type, param, code } }`. */
+export interface APIErrorBody {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** Every error the gateway sends, by code: status and OpenAI `type` live here, once. */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, type: "invalid_request_error" },
+  invalid_json: { status: 400, type: "invalid_request_error" },
+  unsupported_parameter: { status: 400, type: "invalid_request_error" },
+  upstream_bad_request: { status: 400, type: "invalid_request_error" },
+  invalid_api_key: { status: 401, type: "invalid_request_error" },
+  invalid_admin_token: { status: 401, type: "invalid_request_error" },
+  insufficient_balance: { status: 402, type: "insufficient_balance" },
+  insufficient_scope: { status: 403, type: "permission_error" },
+  not_found: { status: 404, type: "invalid_request_error" },
+  model_not_found: { status: 404, type: "invalid_request_error" },
+  thread_not_found: { status: 404, type: "invalid_request_error" },
+  method_not_allowed: { status: 405, type: "invalid_request_error" },
+  thread_busy: { status: 409, type: "conflict_error" },
+  request_too_large: { status: 413, type: "invalid_request_error" },
+  unsupported_media_type: { status: 415, type: "invalid_request_error" },
+  rate_limit_exceeded: { status: 429, type: "rate_limit_error" },
+  server_error: { status: 500, type: "server_error" },
+  upstream_error: { status: 502, type: "upstream_error" },
+  upstream_auth_failed: { status: 502, type: "upstream_error" },
+  provider_not_configured: { status: 503, type: "server_error" },
+  upstream_overloaded: { status: 503, type: "server_error" },
+  service_unavailable: { status: 503, type: "server_error" },
+  upstream_timeout: { status: 504, type: "timeout_error" },
+} as const satisfies Record<string, { status: number; type: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface APIErrorInit {
+  code: ErrorCode;
+  message: string;
+  param?: string | null;
+  /** Overrides the status of the code table (an upstream 429 keeps its own code, say). */
+  status?: number;
+  headers?: HeadersInit;
+  cause?: unknown;
+}
+
+/**
+ * The one error that crosses middleware boundaries: an h3 `HTTPError` whose `data`
+ * is the OpenAI envelope, so `renderError` can send it as OpenAI SDKs expect.
+ */
+export function createAPIError(init: APIErrorInit): HTTPError<APIErrorBody> {
+  const entry = ERROR_CODES[init.code];
+  return new HTTPError<APIErrorBody>({
+    status: init.status ?? entry.status,
+    message: init.message,
+    headers: init.headers,
+    cause: init.cause,
+    data: { message: init.message, type: entry.type, param: init.param ?? null, code: init.code },
+  });
+}
+
+/** The OpenAI envelope of any thrown value; unknown errors become a generic 500. */
+export function toErrorBody(error: unknown): { status: number; body: { error: APIErrorBody }; headers?: Headers } {
+  if (HTTPError.isError(error)) {
+    const data = error.data as Partial<APIErrorBody> | undefined;
+    if (data && typeof data.message === "string" && typeof data.type === "string") {
+      return {
+        status: error.status,
+        headers: error.headers,
+        body: { error: { message: data.message, type: data.type, param: data.param ?? null, code: data.code ?? null } },
+      };
+    }
+    // h3's own errors (malformed URL, body limit) keep their status with our envelope.
+    if (!error.unhandled && error.status < 500) {
+      const code: ErrorCode = error.status === 413 ? "request_too_large" : error.status === 404 ? "not_found" : "invalid_request";
+      return {
+        status: error.status,
+        headers: error.headers,
+        body: { error: { message: error.message, type: ERROR_CODES[code].type, param: null, code } },
+      };
+    }
+  }
+  return {
+    status: 500,
+    body: { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: "server_error" } },
+  };
+}
+
+/** Renders any error as an OpenAI-style JSON response (the gateway's h3 `onError`). */
+export function renderError(error: unknown): Response {
+  const { status, body, headers } = toErrorBody(error);
+  const out = new Headers(headers);
+  out.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { status, headers: out });
+}

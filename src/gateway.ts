@@ -1,0 +1,149 @@
+import { H3 } from "h3";
+import { createStorage, type Storage } from "unstorage";
+import { createAdminOperations, type AdminOperations } from "./admin/operations";
+import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
+import { createCatalog, type Catalog } from "./catalog";
+import { createAPIError, renderError } from "./errors";
+import type { ModelInfo, Provider } from "./providers/_define";
+import { registerAdminRoutes } from "./routes/admin";
+import { registerChatCompletions } from "./routes/chat-completions";
+import { registerModels } from "./routes/models";
+import { registerThreads } from "./routes/threads";
+import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
+import type { Atomics } from "./stores/atomics";
+import { createMemoryAtomics } from "./stores/memory-atomics";
+import { createRecords, type Records } from "./stores/records";
+
+export interface GatewayOptions {
+  /**
+   * Where every route lives: `${basePath}/v1/...` and `${basePath}/admin/...`.
+   * @default "/api"
+   */
+  basePath?: string;
+  /**
+   * Documents (agents, key digests, threads, ledger): any unstorage Storage.
+   * @default createStorage() (memory)
+   */
+  storage?: Storage;
+  /**
+   * What must be atomic across requests: rate windows, balances, leases. Pass
+   * `createRedisAtomics(...)` to share them between instances.
+   * @default createMemoryAtomics({ records }) (one process; balances written through to storage)
+   */
+  atomics?: Atomics;
+  /** How admin tokens are verified; without it, the admin API answers 401 to everyone. */
+  admin?: AdminAuthOptions;
+  /** Model backends; a model `x/y` is served by the provider whose id is `x`. */
+  providers?: Provider[];
+  /** Adds models or changes prices and sizes of catalog entries, by full name. */
+  models?: Record<string, ModelInfo>;
+  /**
+   * Start from the built-in catalog of Gemini, Anthropic and OpenAI models.
+   * @default true
+   */
+  defaultModels?: boolean;
+  /** Default limits of each agent, all its keys together (an agent's `limits` override them). */
+  limits?: RateLimits;
+  /** Limits of each key on its own. */
+  keyLimits?: RateLimits;
+  threads?: {
+    /** @default 2592000 (30 days after the last message) */
+    ttlSeconds?: number;
+    /** The oldest messages are dropped past this many. @default 200 */
+    maxMessages?: number;
+  };
+  /** @default 1048576 (1 MiB) */
+  maxBodyBytes?: number;
+  upstream?: {
+    /** Silence from the upstream (before the first byte, or between chunks) that ends a call with 504. @default 120000 */
+    timeoutMs?: number;
+    /** Retries before the first byte reaches the client, for 429, 502, 503 and 504. @default 2 */
+    retries?: number;
+    /** The longest wait between retries, whatever `retry-after` asks. @default 10000 */
+    maxRetryDelayMs?: number;
+  };
+  /** @default console */
+  logger?: Logger;
+}
+
+/** A gateway: mount `app` (h3) or call `fetch` (web standard); `admin` is the same API in-process. */
+export interface Gateway {
+  app: H3;
+  fetch: (request: Request) => Promise<Response>;
+  admin: AdminOperations;
+  records: Records;
+  atomics: Atomics;
+  catalog: Catalog;
+  /** Closes providers and atomics; in-flight write-throughs finish first. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the gateway: an h3 app serving OpenAI's chat-completions API per agent key,
+ * and the admin API for agents, keys, billing and threads.
+ *
+ * @example
+ * const gateway = createGateway({ admin: { secret: process.env.ADMIN_SECRET! }, providers: [echo()] });
+ * export default { fetch: gateway.fetch };
+ */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  const basePath = normalizeBase(options.basePath ?? "/api");
+  const records = createRecords(options.storage ?? createStorage());
+  const atomics = options.atomics ?? createMemoryAtomics({ records });
+  const providers = options.providers ?? [];
+  const upstreamTimeoutMs = options.upstream?.timeoutMs ?? 120_000;
+  const runtime: GatewayRuntime = {
+    records,
+    atomics,
+    catalog: createCatalog(providers, options.models, options.defaultModels ?? true),
+    limits: options.limits ?? {},
+    keyLimits: options.keyLimits ?? {},
+    threads: { ttlSeconds: options.threads?.ttlSeconds ?? 30 * 86_400, maxMessages: options.threads?.maxMessages ?? 200 },
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    upstream: { timeoutMs: upstreamTimeoutMs, retries: options.upstream?.retries ?? 2, maxRetryDelayMs: options.upstream?.maxRetryDelayMs ?? 10_000 },
+    // A request that crashes its instance frees its lease and reservation after this.
+    holdTtlMs: Math.max(upstreamTimeoutMs * 3, 10 * 60_000),
+    lastUsedIntervalMs: 60_000,
+    logger: options.logger ?? console,
+  };
+  checkLimits(runtime.limits, "limits");
+  checkLimits(runtime.keyLimits, "keyLimits");
+
+  const admin = createAdminOperations(runtime);
+  const app = new H3({ onError: (error) => renderError(error) });
+  registerChatCompletions(app, basePath, runtime);
+  registerModels(app, basePath, runtime);
+  registerThreads(app, basePath, runtime);
+  registerAdminRoutes(app, `${basePath}/admin`, admin, createAdminVerifier(options.admin), runtime.maxBodyBytes);
+  app.all(`${basePath}/**`, (event) => {
+    throw createAPIError({ code: "not_found", message: `Unknown route: ${event.req.method} ${event.url.pathname}` });
+  });
+
+  return {
+    app,
+    fetch: async (request) => app.fetch(request),
+    admin,
+    records,
+    atomics,
+    catalog: runtime.catalog,
+    async close() {
+      await Promise.allSettled(providers.map((provider) => provider.close?.()));
+      await atomics.close();
+    },
+  };
+}
+
+// --- internal ---
+
+function normalizeBase(base: string): string {
+  const trimmed = base.replace(/\/+$/, "");
+  return trimmed === "" ? "" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
+
+function checkLimits(limits: RateLimits, name: string): void {
+  for (const [field, value] of Object.entries(limits)) {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new Error(`[agentgate] \`${name}.${field}\` must be a positive whole number`);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// Gateway
+export { createGateway } from "./gateway";
+export type { Gateway, GatewayOptions } from "./gateway";
+export type { GatewayRuntime, Logger, RateLimits } from "./runtime";
+
+// Chain steps (each with its guard), for hosts that compose their own chain
+export { apiKeyAuth, requireApiKey } from "./chain/auth";
+export { balanceGuard, requireReservation } from "./chain/balance";
+export { providerDispatch, toProviderRequest } from "./chain/dispatch";
+export { requestParser, requireChatRequest, readJSONBody } from "./chain/parse";
+export { formatResetDuration, rateLimit, requireRateAdmission } from "./chain/rate-limit";
+export { settle, settlement } from "./chain/settle";
+export { appendToThread, requireThread, threadResolver } from "./chain/thread";
+export { requireContext, useGatewayContext } from "./context";
+export type { GatewayContext, Outcome, Settler } from "./context";
+
+// Providers
+export { defineProvider, isChunkStream } from "./providers/_define";
+export type { ModelInfo, Provider, ProviderContext, ProviderRequest, ProviderResult } from "./providers/_define";
+export { upstreamError, upstreamTimeout } from "./providers/_errors";
+export type { UpstreamFailure } from "./providers/_errors";
+export { echo } from "./providers/echo";
+export type { EchoProviderOptions } from "./providers/echo";
+
+// Catalog and money
+export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MODELS } from "./catalog";
+export type { Catalog, CatalogEntry } from "./catalog";
+
+// Stores
+export { createRecords } from "./stores/records";
+export type { AgentRecord, KeyRecord, LedgerEntry, LedgerQuery, Records, ThreadRecord } from "./stores/records";
+export { createMemoryAtomics } from "./stores/memory-atomics";
+export type { MemoryAtomicsOptions } from "./stores/memory-atomics";
+export { gcra } from "./stores/atomics";
+export type { Atomics, BalanceState, RateDecision, RateWindow, RateWindowState, ReserveResult, SettleResult } from "./stores/atomics";
+
+// Admin
+export { createAdminOperations } from "./admin/operations";
+export type { AdminOperations, ListOf } from "./admin/operations";
+export { createAdminVerifier, CREDIT_SCOPE, signAdminToken } from "./admin/token";
+export type { AdminAuthOptions, AdminIdentity } from "./admin/token";
+export type { AgentView, CreatedKeyView, KeyView, LedgerView, ThreadView } from "./admin/views";
+
+// Keys
+export { digestKey, generateKey, isWellFormedKey, KEY_PREFIX } from "./keys";
+export type { GeneratedKey } from "./keys";
+
+// Errors
+export { createAPIError, ERROR_CODES, renderError, toErrorBody } from "./errors";
+export type { APIErrorBody, APIErrorInit, ErrorCode } from "./errors";
+
+// OpenAI wire types and schemas
+export { chatMessageSchema, chatRequestSchema } from "./schema";
+export type { AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatMessage, ChatRequest, FinishReason, ToolCall, ToolCallDelta, Usage } from "./schema";

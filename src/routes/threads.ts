@@ -1,0 +1,24 @@
+import { getRouterParam, type H3 } from "h3";
+import { threadView } from "../admin/views";
+import { apiKeyAuth } from "../chain/auth";
+import { useGatewayContext } from "../context";
+import { createAPIError } from "../errors";
+import type { GatewayRuntime } from "../runtime";
+
+/** `GET {base}/v1/threads/{id}`: a thread of the key's own agent; any other is 404. */
+export function registerThreads(app: H3, base: string, runtime: GatewayRuntime): void {
+  app.get(
+    `${base}/v1/threads/:thread`,
+    async (event) => {
+      const { agent } = useGatewayContext(event).auth!;
+      const id = decodeURIComponent(getRouterParam(event, "thread") ?? "");
+      const thread = await runtime.records.getThread(id);
+      const expired = thread && Date.parse(thread.updated_at) + runtime.threads.ttlSeconds * 1000 <= Date.now();
+      if (!thread || thread.agent_id !== agent.id || expired) {
+        throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${id}'.` });
+      }
+      return threadView(thread);
+    },
+    { middleware: [apiKeyAuth(runtime)] },
+  );
+}

@@ -1,0 +1,34 @@
+import type { Catalog } from "./catalog";
+import type { Atomics } from "./stores/atomics";
+import type { Records } from "./stores/records";
+
+/** Requests and tokens per minute; unset means unlimited. */
+export interface RateLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+}
+
+/** Where the gateway writes what it logs; never a plaintext key. */
+export interface Logger {
+  warn(message: string, detail?: unknown): void;
+  error(message: string, detail?: unknown): void;
+}
+
+/** Everything the chain steps and routes share, resolved once by createGateway. */
+export interface GatewayRuntime {
+  records: Records;
+  atomics: Atomics;
+  catalog: Catalog;
+  /** Default limits of each agent as a whole (an agent's own `limits` override them). */
+  limits: RateLimits;
+  /** Limits of each key on its own. */
+  keyLimits: RateLimits;
+  threads: { ttlSeconds: number; maxMessages: number };
+  maxBodyBytes: number;
+  upstream: { timeoutMs: number; retries: number; maxRetryDelayMs: number };
+  /** How long a lease or reservation may outlive a crashed request. */
+  holdTtlMs: number;
+  /** How often, at most, a key's last-used time is written. */
+  lastUsedIntervalMs: number;
+  logger: Logger;
+}

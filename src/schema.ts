@@ -1,0 +1,171 @@
+import { z } from "zod";
+
+// Schemas are built once at module load: no per-request compilation.
+// Objects are loose, as OpenAI's own schema is: unknown fields pass through untouched.
+
+const textPart = z.looseObject({ type: z.literal("text"), text: z.string() });
+const imagePart = z.looseObject({
+  type: z.literal("image_url"),
+  image_url: z.looseObject({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() }),
+});
+const otherPart = z.looseObject({ type: z.string() });
+const userContent = z.union([z.string(), z.array(z.union([textPart, imagePart, otherPart])).min(1)]);
+const textContent = z.union([z.string(), z.array(z.union([textPart, otherPart]))]);
+
+const toolCall = z.looseObject({
+  id: z.string().min(1),
+  type: z.literal("function"),
+  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const systemMessage = z.looseObject({ role: z.literal(["system", "developer"]), content: textContent, name: z.string().optional() });
+const userMessage = z.looseObject({ role: z.literal("user"), content: userContent, name: z.string().optional() });
+const assistantMessage = z.looseObject({
+  role: z.literal("assistant"),
+  content: textContent.nullish(),
+  refusal: z.string().nullish(),
+  tool_calls: z.array(toolCall).optional(),
+  name: z.string().optional(),
+});
+const toolMessage = z.looseObject({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) });
+
+/** One OpenAI chat message, as a client sends it and as a thread stores it. */
+export const chatMessageSchema = z.discriminatedUnion("role", [systemMessage, userMessage, assistantMessage, toolMessage]);
+
+const tool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.looseObject({ type: z.literal("function"), function: z.looseObject({ name: z.string() }) }),
+]);
+
+const responseFormat = z.union([
+  z.looseObject({ type: z.literal(["text", "json_object"]) }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    json_schema: z.looseObject({ name: z.string(), description: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }),
+  }),
+]);
+
+const chatRequestObject = z.object({
+  model: z.string().min(1),
+  messages: z.array(chatMessageSchema).min(1),
+  thread_id: z.string().min(1).max(200).optional(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  n: z.number().int().min(1).max(1).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  tools: z.array(tool).optional(),
+  tool_choice: toolChoice.optional(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: responseFormat.optional(),
+  user: z.string().optional(),
+});
+
+/** `POST /v1/chat/completions`: OpenAI's request plus our `thread_id`; unknown fields pass through. */
+export const chatRequestSchema = chatRequestObject.loose();
+
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+/** The validated request. Fields we do not model (`seed`, `logit_bias`...) are still there at run time. */
+export type ChatRequest = z.infer<typeof chatRequestObject>;
+export type ChatTool = z.infer<typeof tool>;
+export type ToolCall = z.infer<typeof toolCall>;
+
+/** Token counts as OpenAI reports them. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens?: number };
+}
+
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+
+/** The assistant's message in a `chat.completion`. */
+export interface AssistantMessage {
+  role: "assistant";
+  content: string | null;
+  refusal: string | null;
+  tool_calls?: ToolCall[];
+}
+
+/** `chat.completion`, as providers return it (the gateway sets `id`, `created`, `model`). */
+export interface ChatCompletion {
+  id: string;
+  object: "chat.completion";
+  created: number;
+  model: string;
+  choices: Array<{ index: number; message: AssistantMessage; finish_reason: FinishReason; logprobs: null }>;
+  usage?: Usage;
+}
+
+/** A tool-call fragment in a stream delta; only `index` is always there. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function?: { name?: string; arguments?: string };
+}
+
+/** `chat.completion.chunk`, one SSE event of a stream. */
+export interface ChatCompletionChunk {
+  id: string;
+  object: "chat.completion.chunk";
+  created: number;
+  model: string;
+  choices: Array<{
+    index: number;
+    delta: { role?: "assistant"; content?: string | null; refusal?: string | null; tool_calls?: ToolCallDelta[] };
+    finish_reason: FinishReason | null;
+    logprobs?: null;
+  }>;
+  usage?: Usage | null;
+}
+
+// --- admin bodies ---
+
+const limitsSchema = z.strictObject({
+  requests_per_minute: z.number().int().positive().nullish(),
+  tokens_per_minute: z.number().int().positive().nullish(),
+});
+
+export const createAgentSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  instructions: z.string().max(100_000).optional(),
+  models: z.array(z.string().min(1)).optional(),
+  limits: limitsSchema.optional(),
+});
+
+export const updateAgentSchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  instructions: z.string().max(100_000).nullable().optional(),
+  models: z.array(z.string().min(1)).nullable().optional(),
+  limits: limitsSchema.nullable().optional(),
+});
+
+export const createKeySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  expires_at: z.iso.datetime({ offset: true }).nullish(),
+});
+
+export const creditSchema = z.strictObject({
+  amount_micros: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
+
+export type AgentLimits = z.infer<typeof limitsSchema>;
+export type CreateAgentInput = z.infer<typeof createAgentSchema>;
+export type UpdateAgentInput = z.infer<typeof updateAgentSchema>;
+export type CreateKeyInput = z.infer<typeof createKeySchema>;

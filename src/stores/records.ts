@@ -1,0 +1,174 @@
+import type { Storage } from "unstorage";
+import type { ChatMessage } from "../schema";
+
+/** An AI employee: a name, instructions and the models it may use. */
+export interface AgentRecord {
+  id: string;
+  account_id: string;
+  name: string;
+  instructions: string | null;
+  /** Model names (or `prefix/*` patterns) it may use; null: every configured model. */
+  models: string[] | null;
+  limits: { requests_per_minute?: number | null; tokens_per_minute?: number | null } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** An API key as stored: its SHA-256 digest is the storage key; no plaintext anywhere. */
+export interface KeyRecord {
+  id: string;
+  agent_id: string;
+  account_id: string;
+  name: string;
+  /** `a2a_` and the first characters, for display. */
+  start: string;
+  digest: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+/** A conversation kept on the server, owned by one agent. */
+export interface ThreadRecord {
+  id: string;
+  agent_id: string;
+  account_id: string;
+  created_at: string;
+  updated_at: string;
+  messages: ChatMessage[];
+}
+
+/** One line of the ledger: a charge (negative) or a credit (positive). */
+export interface LedgerEntry {
+  id: string;
+  account_id: string;
+  type: "charge" | "credit";
+  /** Signed: credits add, charges subtract. The balance is the sum of these. */
+  amount_micros: number;
+  created_at: string;
+  agent_id?: string | null;
+  key_id?: string | null;
+  model?: string | null;
+  thread_id?: string | null;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+/** Filters and paging for the ledger. */
+export interface LedgerQuery {
+  agentId?: string;
+  /** Entries strictly after this entry id (ids sort by time). */
+  after?: string;
+  limit?: number;
+}
+
+/**
+ * The documents agentgate keeps, over any unstorage `Storage` (memory, fs, Redis...).
+ * Indexes are one key per member (`agent-keys:<agent>:<key>`), so adding or removing a
+ * member never rewrites a shared list and concurrent instances cannot lose an update.
+ */
+export interface Records {
+  readonly storage: Storage;
+  getAgent(id: string): Promise<AgentRecord | null>;
+  putAgent(agent: AgentRecord): Promise<void>;
+  deleteAgent(agent: AgentRecord): Promise<void>;
+  listAgents(accountId: string): Promise<AgentRecord[]>;
+
+  getKeyByDigest(digest: string): Promise<KeyRecord | null>;
+  putKey(key: KeyRecord): Promise<void>;
+  deleteKey(key: KeyRecord): Promise<void>;
+  listKeys(agentId: string): Promise<KeyRecord[]>;
+  getKeyLastUsed(keyId: string): Promise<string | null>;
+  setKeyLastUsed(keyId: string, at: string): Promise<void>;
+
+  getThread(id: string): Promise<ThreadRecord | null>;
+  putThread(thread: ThreadRecord): Promise<void>;
+  deleteThread(thread: ThreadRecord): Promise<void>;
+  listThreads(agentId: string): Promise<ThreadRecord[]>;
+
+  appendLedger(entry: LedgerEntry): Promise<void>;
+  listLedger(accountId: string, query?: LedgerQuery): Promise<LedgerEntry[]>;
+
+  /** The write-through copy of a balance, for the in-process atomics driver. */
+  getStoredBalance(accountId: string): Promise<number | null>;
+  putStoredBalance(accountId: string, micros: number): Promise<void>;
+}
+
+/** Builds the records over a storage. Nothing is cached: every instance sees every write. */
+export function createRecords(storage: Storage): Records {
+  const get = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
+  const members = async (prefix: string): Promise<string[]> =>
+    (await storage.getKeys(prefix)).map((key) => key.slice(key.lastIndexOf(":") + 1)).sort();
+  const many = async <T>(keys: string[]): Promise<T[]> => {
+    if (keys.length === 0) return [];
+    const items = await storage.getItems(keys);
+    return items.map((item) => item.value as T | null).filter((v): v is NonNullable<T> => v != null);
+  };
+
+  return {
+    storage,
+    getAgent: (id) => get<AgentRecord>(`agents:${id}`),
+    async putAgent(agent) {
+      await storage.setItem(`agents:${agent.id}`, agent);
+      await storage.setItem(`account-agents:${agent.account_id}:${agent.id}`, 1);
+    },
+    async deleteAgent(agent) {
+      await storage.removeItem(`account-agents:${agent.account_id}:${agent.id}`);
+      await storage.removeItem(`agents:${agent.id}`);
+    },
+    async listAgents(accountId) {
+      const ids = await members(`account-agents:${accountId}:`);
+      return sortByCreated(await many<AgentRecord>(ids.map((id) => `agents:${id}`)));
+    },
+
+    getKeyByDigest: (digest) => get<KeyRecord>(`keys:${digest}`),
+    async putKey(key) {
+      await storage.setItem(`keys:${key.digest}`, key);
+      await storage.setItem(`agent-keys:${key.agent_id}:${key.id}`, key.digest);
+    },
+    async deleteKey(key) {
+      // The lookup document goes first: from here on the key authenticates nothing.
+      await storage.removeItem(`keys:${key.digest}`);
+      await storage.removeItem(`agent-keys:${key.agent_id}:${key.id}`);
+      await storage.removeItem(`key-used:${key.id}`);
+    },
+    async listKeys(agentId) {
+      const ids = await members(`agent-keys:${agentId}:`);
+      const digests = await many<string>(ids.map((id) => `agent-keys:${agentId}:${id}`));
+      return sortByCreated(await many<KeyRecord>(digests.map((digest) => `keys:${digest}`)));
+    },
+    getKeyLastUsed: (keyId) => get<string>(`key-used:${keyId}`),
+    setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${keyId}`, at),
+
+    getThread: (id) => get<ThreadRecord>(`threads:${id}`),
+    async putThread(thread) {
+      await storage.setItem(`threads:${thread.id}`, thread);
+      await storage.setItem(`agent-threads:${thread.agent_id}:${thread.id}`, 1);
+    },
+    async deleteThread(thread) {
+      await storage.removeItem(`agent-threads:${thread.agent_id}:${thread.id}`);
+      await storage.removeItem(`threads:${thread.id}`);
+    },
+    async listThreads(agentId) {
+      const ids = await members(`agent-threads:${agentId}:`);
+      return sortByCreated(await many<ThreadRecord>(ids.map((id) => `threads:${id}`)));
+    },
+
+    appendLedger: (entry) => storage.setItem(`ledger:${entry.account_id}:${entry.id}`, entry),
+    async listLedger(accountId, query = {}) {
+      let ids = await members(`ledger:${accountId}:`);
+      if (query.after) ids = ids.filter((id) => id > query.after!);
+      let entries = await many<LedgerEntry>(ids.map((id) => `ledger:${accountId}:${id}`));
+      if (query.agentId) entries = entries.filter((entry) => entry.agent_id === query.agentId);
+      return query.limit ? entries.slice(0, query.limit) : entries;
+    },
+
+    getStoredBalance: (accountId) => get<number>(`balances:${accountId}`),
+    putStoredBalance: (accountId, micros) => storage.setItem(`balances:${accountId}`, micros),
+  };
+}
+
+// --- internal ---
+
+function sortByCreated<T extends { created_at: string; id: string }>(items: T[]): T[] {
+  return items.sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));
+}
