@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineProvider } from "../../src/providers/_define";
+import { echo } from "../../src/providers/echo";
+import { createAPIError } from "../../src/errors";
+import { seedAgent, startGateway, type TestGateway } from "../_setup";
+import { snapshotStorage } from "../_storage";
+
+const failing = defineProvider({
+  id: "broken",
+  models: { "broken/model": { inputPerMTok: 1, outputPerMTok: 1 } },
+  chat() {
+    throw createAPIError({ code: "upstream_error", message: "The broken provider failed." });
+  },
+});
+
+describe("the thread step", () => {
+  let t: TestGateway;
+  let a: Awaited<ReturnType<typeof seedAgent>>;
+  let b: Awaited<ReturnType<typeof seedAgent>>;
+
+  beforeAll(async () => {
+    t = await startGateway({ providers: [echo(), failing], threads: { maxMessages: 6 }, upstream: { retries: 0 } });
+    a = await seedAgent(t.gateway, { agent: { name: "A" } });
+    // Same account, another agent: threads still belong to one agent only.
+    b = await seedAgent(t.gateway, { accountId: a.accountId, agent: { name: "B" }, creditMicros: 0 });
+  });
+  afterAll(() => t.close());
+
+  const chat = (key: string, payload: object) =>
+    fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "echo/echo", ...payload }) });
+
+  it("returns thread_id in the body and the x-thread-id header", async () => {
+    const res = await chat(a.key, { messages: [{ role: "user", content: "hi" }] });
+    const json = await res.json();
+    expect(json.thread_id).toMatch(/^thread_[A-Za-z0-9]+$/);
+    expect(res.headers.get("x-thread-id")).toBe(json.thread_id);
+  });
+
+  it("hides another agent's thread exactly like a missing one, for chat and for reads", async () => {
+    const own = await (await chat(a.key, { messages: [{ role: "user", content: "secret" }] })).json();
+    // B's key has been used once already, so its last-used time (written at most once a minute) is not what changes.
+    await fetch(`${t.baseURL}/models`, { headers: { authorization: `Bearer ${b.key}` } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const before = await snapshotStorage(t.gateway.records.storage);
+    const foreign = await chat(b.key, { thread_id: own.thread_id, messages: [{ role: "user", content: "peek" }] });
+    const missing = await chat(b.key, { thread_id: "thread_doesnotexist", messages: [{ role: "user", content: "peek" }] });
+    expect(foreign.status).toBe(404);
+    expect(missing.status).toBe(404);
+    const [fj, mj] = [await foreign.json(), await missing.json()];
+    expect(fj.error.code).toBe("thread_not_found");
+    expect(fj.error.message.replace(own.thread_id, "X")).toBe(mj.error.message.replace("thread_doesnotexist", "X"));
+    const read = await fetch(`${t.baseURL}/threads/${own.thread_id}`, { headers: { authorization: `Bearer ${b.key}` } });
+    expect(read.status).toBe(404);
+    expect((await read.json()).error.code).toBe("thread_not_found");
+    expect(await snapshotStorage(t.gateway.records.storage)).toEqual(before);
+  });
+
+  it("keeps assistant tool_calls and tool results, so a client may send only the tool result", async () => {
+    const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
+    const first = await (await chat(a.key, { messages: [{ role: "user", content: "Paris" }], tools, tool_choice: "required" })).json();
+    expect(first.choices[0].finish_reason).toBe("tool_calls");
+    const call = first.choices[0].message.tool_calls[0];
+    expect(call.function).toEqual({ name: "get_weather", arguments: JSON.stringify({ input: "Paris" }) });
+    const second = await (await chat(a.key, { thread_id: first.thread_id, tools, messages: [{ role: "tool", tool_call_id: call.id, content: "sunny" }] })).json();
+    expect(second.choices[0].finish_reason).toBe("stop");
+    const thread = await (await fetch(`${t.baseURL}/threads/${first.thread_id}`, { headers: { authorization: `Bearer ${a.key}` } })).json();
+    expect(thread.messages).toEqual([
+      { role: "user", content: "Paris" },
+      { role: "assistant", content: null, tool_calls: [call] },
+      { role: "tool", tool_call_id: call.id, content: "sunny" },
+      { role: "assistant", content: "Paris" },
+    ]);
+  });
+
+  it("keeps at most maxMessages, dropping the oldest", async () => {
+    let threadId: string | undefined;
+    for (let i = 1; i <= 5; i++) {
+      const json = await (await chat(a.key, { ...(threadId && { thread_id: threadId }), messages: [{ role: "user", content: `m${i}` }] })).json();
+      threadId = json.thread_id;
+    }
+    const thread = await (await fetch(`${t.baseURL}/threads/${threadId}`, { headers: { authorization: `Bearer ${a.key}` } })).json();
+    expect(thread.messages.map((m: { content: string }) => m.content)).toEqual(["m3", "m3", "m4", "m4", "m5", "m5"]);
+  });
+
+  it("writes no thread, no charge and no lease when the provider fails", async () => {
+    const before = await snapshotStorage(t.gateway.records.storage);
+    const balance = await t.gateway.admin.getBilling(a.accountId);
+    const res = await fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${a.key}` }, body: JSON.stringify({ model: "broken/model", messages: [{ role: "user", content: "x" }] }) });
+    expect(res.status).toBe(502);
+    expect(await snapshotStorage(t.gateway.records.storage)).toEqual(before);
+    expect(await t.gateway.admin.getBilling(a.accountId)).toEqual(balance);
+  });
+
+  it("leaves an existing thread unchanged and free after a failed turn", async () => {
+    const first = await (await chat(a.key, { messages: [{ role: "user", content: "keep me" }] })).json();
+    const failed = await fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${a.key}` }, body: JSON.stringify({ model: "broken/model", thread_id: first.thread_id, messages: [{ role: "user", content: "lost" }] }) });
+    expect(failed.status).toBe(502);
+    const next = await chat(a.key, { thread_id: first.thread_id, messages: [{ role: "user", content: "again" }] });
+    expect(next.status).toBe(200);
+    const thread = await (await fetch(`${t.baseURL}/threads/${first.thread_id}`, { headers: { authorization: `Bearer ${a.key}` } })).json();
+    expect(thread.messages.map((m: { content: string }) => m.content)).toEqual(["keep me", "keep me", "again", "again"]);
+  });
+
+  it("treats a thread past its time to live as gone", async () => {
+    const short = await startGateway({ threads: { ttlSeconds: 1 } });
+    try {
+      const s = await seedAgent(short.gateway);
+      const post = (payload: object) => fetch(`${short.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${s.key}` }, body: JSON.stringify({ model: "echo/echo", ...payload }) });
+      const first = await (await post({ messages: [{ role: "user", content: "x" }] })).json();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await post({ thread_id: first.thread_id, messages: [{ role: "user", content: "y" }] })).status).toBe(404);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it("never loses a message when many requests race on one thread", async () => {
+    const first = await (await chat(a.key, { messages: [{ role: "user", content: "base" }] })).json();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => chat(a.key, { thread_id: first.thread_id, messages: [{ role: "user", content: `r${i}` }] })));
+    const ok = results.filter((r) => r.status === 200).length;
+    expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    const thread = await (await fetch(`${t.baseURL}/threads/${first.thread_id}`, { headers: { authorization: `Bearer ${a.key}` } })).json();
+    // maxMessages is 6 here, so check the count of turns through the last reply instead.
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(thread.messages.length).toBe(Math.min(6, 2 + ok * 2));
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { digestKey, generateKey, isWellFormedKey } from "../src/keys";
+
+describe("API keys", () => {
+  it("look like a2a_ followed by base62 only, so a double-click selects the whole key", () => {
+    for (let i = 0; i < 200; i++) {
+      const { key } = generateKey();
+      expect(key).toMatch(/^a2a_[A-Za-z0-9]{36,}$/);
+    }
+  });
+
+  it("are different every time and carry at least 32 random characters", () => {
+    const keys = new Set(Array.from({ length: 1000 }, () => generateKey().key));
+    expect(keys.size).toBe(1000);
+    expect(generateKey().key.length).toBeGreaterThanOrEqual(4 + 32);
+  });
+
+  it("pass their own checksum", () => {
+    for (let i = 0; i < 100; i++) expect(isWellFormedKey(generateKey().key)).toBe(true);
+  });
+
+  it("fail the checksum after any one-character typo or a truncated paste", () => {
+    const { key } = generateKey();
+    for (let i = 4; i < key.length; i++) {
+      const replacement = key[i] === "a" ? "b" : "a";
+      expect(isWellFormedKey(key.slice(0, i) + replacement + key.slice(i + 1))).toBe(false);
+    }
+    expect(isWellFormedKey(key.slice(0, -1))).toBe(false);
+    expect(isWellFormedKey(`${key}x`)).toBe(false);
+    expect(isWellFormedKey(key.replace("a2a_", "a2b_"))).toBe(false);
+  });
+
+  it("are stored as a SHA-256 digest that does not contain the key", () => {
+    const { key, digest, start } = generateKey();
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest).toBe(digestKey(key));
+    expect(digest).not.toContain(key.slice(4, 12));
+    expect(key.startsWith(start)).toBe(true);
+    expect(start.length).toBeLessThan(12);
+  });
+});

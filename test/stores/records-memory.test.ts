@@ -1,0 +1,4 @@
+import { createStorage } from "unstorage";
+import { testRecords } from "./_records-suite";
+
+testRecords("memory", () => createStorage());
