@@ -1,6 +1,17 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // Examples import the package by name, as a user would; tests run them against the sources.
+    alias: [
+      { find: /^agentgate\/providers\/(.*)$/, replacement: here("./src/providers/$1.ts") },
+      { find: /^agentgate\/(node|express|nitro)$/, replacement: here("./adapters/$1.ts") },
+      { find: /^agentgate$/, replacement: here("./src/index.ts") },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/_global-setup.ts"],

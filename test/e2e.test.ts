@@ -28,7 +28,7 @@ describe("the official openai SDK against a gateway on a real port", () => {
     // The server sent the whole history: the prompt grew by the first turn.
     expect(second.usage!.prompt_tokens).toBeGreaterThan(first.usage!.prompt_tokens);
 
-    const thread = await client.get<unknown, { id: string; object: string; agent_id: string; messages: Array<{ role: string; content: string }> }>(`/threads/${threadId}`);
+    const thread = await client.get<{ id: string; object: string; agent_id: string; messages: Array<{ role: string; content: string }> }>(`/threads/${threadId}`);
     expect(thread).toMatchObject({ id: threadId, object: "thread", agent_id: seeded.agent.id });
     expect(thread.messages).toEqual([
       { role: "user", content: "My name is Grace." },
@@ -42,7 +42,7 @@ describe("the official openai SDK against a gateway on a real port", () => {
     const reply = await client.chat.completions.create({ model: "echo/echo", messages: [{ role: "user", content: "abcd" }] });
     // echo counts ceil(chars / 4) over the instructions (32 chars) and the message (4 chars).
     expect(reply.usage!.prompt_tokens).toBe(Math.ceil(("You are Ada, a careful assistant.".length + 4) / 4));
-    const thread = await client.get<unknown, { messages: Array<{ role: string }> }>(`/threads/${(reply as unknown as { thread_id: string }).thread_id}`);
+    const thread = await client.get<{ messages: Array<{ role: string }> }>(`/threads/${(reply as unknown as { thread_id: string }).thread_id}`);
     expect(thread.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
   });
 
@@ -68,7 +68,7 @@ describe("the official openai SDK against a gateway on a real port", () => {
     const threadIds = new Set(chunks.map((c) => (c as unknown as { thread_id: string }).thread_id));
     expect(threadIds.size).toBe(1);
     const threadId = [...threadIds][0];
-    const thread = await client.get<unknown, { messages: Array<{ role: string; content: string }> }>(`/threads/${threadId}`);
+    const thread = await client.get<{ messages: Array<{ role: string; content: string }> }>(`/threads/${threadId}`);
     expect(thread.messages[1]).toEqual({ role: "assistant", content: "stream these four words" });
   });
 
@@ -120,7 +120,7 @@ describe("the official openai SDK against a gateway on a real port", () => {
       for await (const _ of long as unknown as AsyncIterable<unknown>) void _;
       // Once the stream is done the thread is free again and nothing was lost.
       await c.chat.completions.create({ model: "echo/echo", thread_id: threadId, messages: [{ role: "user", content: "now" }] } as never);
-      const thread = await c.get<unknown, { messages: Array<{ content: string }> }>(`/threads/${threadId}`);
+      const thread = await c.get<{ messages: Array<{ content: string }> }>(`/threads/${threadId}`);
       expect(thread.messages.map((m) => m.content)).toEqual(["start", "start", "a b c d e f g h", "a b c d e f g h", "now", "now"]);
     } finally {
       await slow.close();
