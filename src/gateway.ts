@@ -69,6 +69,8 @@ export interface GatewayOptions {
 /** A gateway: mount `app` (h3) or call `fetch` (web standard); `admin` is the same API in-process. */
 export interface Gateway {
   app: H3;
+  /** Where the routes live (normalized `basePath`): `${basePath}/v1/...` and `${basePath}/admin/...`. */
+  basePath: string;
   fetch: (request: Request) => Promise<Response>;
   admin: AdminOperations;
   records: Records;
@@ -121,6 +123,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   return {
     app,
+    basePath,
     fetch: async (request) => app.fetch(request),
     admin,
     records,
