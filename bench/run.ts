@@ -1,0 +1,113 @@
+// `npm run bench [-- --quick | --soak]`: agentgate against a mock OpenAI upstream, beside
+// the baselines (the upstream itself, and a bare h3 v2 forwarder using global fetch).
+// Servers run pinned to core 0, the load generator (autocannon) to core 1.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { measureTTFB, runLoad, type RunResult } from "./lib/load";
+import { pinSelf, startCommand, startServer, type BenchProcess } from "./lib/processes";
+import { checkTarget, type Target } from "./lib/requests";
+import { printSummary, summarize } from "./lib/report";
+
+const quick = process.argv.includes("--quick");
+const soak = process.argv.includes("--soak");
+const seconds = quick ? 2 : 5;
+const rounds = quick ? 1 : 3;
+const ttfbSamples = quick ? 100 : 400;
+const connectionsList = [10, 100];
+const configsArg = process.argv.find((a) => a.startsWith("--configs="));
+const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis"];
+const SERVER_CPU = 0;
+
+const pinned = pinSelf(1);
+const started: Array<{ stop(): Promise<void> }> = [];
+const stopAll = () => Promise.allSettled(started.map((s) => s.stop()));
+process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+
+try {
+  const redisPort = await freePort();
+  started.push(await startCommand("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], "Ready to accept connections", SERVER_CPU));
+  const upstream = await startServer("direct", "mock-upstream.ts", {}, SERVER_CPU);
+  started.push(upstream);
+  const env = { UPSTREAM_URL: upstream.url, REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+  const forwarder = await startServer("h3-forwarder", "h3-forwarder.ts", env, SERVER_CPU);
+  started.push(forwarder);
+  const gateways: BenchProcess[] = [];
+  for (const config of configs) {
+    const gateway = await startServer(`agentgate-${config}`, "gateway.ts", { ...env, CONFIG: config }, SERVER_CPU);
+    started.push(gateway);
+    gateways.push(gateway);
+  }
+
+  const targets: Array<{ target: Target; server?: BenchProcess }> = [
+    { target: { name: "direct", url: upstream.url, path: "/v1/chat/completions", headers: {}, model: "gpt-4o-mini", expect: "mock upstream" } },
+    { target: { name: "h3-forwarder", url: forwarder.url, path: "/v1/chat/completions", headers: {}, model: "gpt-4o-mini", expect: "mock upstream" }, server: forwarder },
+    ...gateways.map((gateway) => ({
+      server: gateway,
+      target: {
+        name: gateway.name,
+        url: gateway.url,
+        path: "/api/v1/chat/completions",
+        headers: { authorization: `Bearer ${gateway.info.key}` },
+        model: gateway.name.endsWith("echo") ? "echo/echo" : "openai/gpt-4o-mini",
+        expect: gateway.name.endsWith("echo") ? "Hello from the benchmark" : "mock upstream",
+      },
+    })),
+  ];
+
+  for (const { target } of targets) await checkTarget(target);
+  console.log(`All ${targets.length} configurations answer correctly (plain and streamed). Load generator pinned: ${pinned}.`);
+
+  const ttfb: Record<string, number> = {};
+  for (const { target } of targets) ttfb[target.name] = await measureTTFB(target, ttfbSamples);
+
+  const runs: RunResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const connections of connectionsList) {
+      for (const mode of ["json", "stream"] as const) {
+        // Interleaved: every configuration runs once before any runs again.
+        for (const { target, server } of targets) {
+          const result = await runLoad(target, server, mode, connections, seconds, round);
+          runs.push(result);
+          process.stdout.write(`  round ${round} ${mode.padEnd(6)} c=${String(connections).padEnd(3)} ${target.name.padEnd(22)} ${Math.round(result.requestsPerSecond)} req/s\n`);
+        }
+      }
+    }
+  }
+
+  let soakResult: { samplesMB: number[]; driftPercent: number } | undefined;
+  if (soak) {
+    const gateway = targets.find((t) => t.target.name === "agentgate-openai")!;
+    const samplesMB: number[] = [];
+    const sampler = setInterval(() => samplesMB.push(gateway.server!.rssBytes() / 1024 / 1024), 10_000);
+    await runLoad(gateway.target, gateway.server, "json", 100, 300, 0);
+    clearInterval(sampler);
+    // Drift between the first minute (after warm-up) and the last one.
+    const settled = samplesMB.slice(6);
+    const driftPercent = settled.length > 1 ? ((settled[settled.length - 1] - settled[0]) / settled[0]) * 100 : 0;
+    soakResult = { samplesMB, driftPercent };
+  }
+
+  const summary = summarize(runs, ttfb);
+  printSummary(summary, ttfb, soakResult);
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  const file = new URL(`./results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ machine: machine(), quick, seconds, rounds, runs, summary, ttfb, soak: soakResult }, null, 2));
+  console.log(`\nRaw figures: ${file.pathname}`);
+} finally {
+  await stopAll();
+}
+
+function machine() {
+  return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, platform: process.platform, arch: process.arch };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
