@@ -18,13 +18,18 @@ export interface UpstreamFailure {
 /**
  * Maps an upstream failure onto the gateway's contract: 429 stays 429 (with
  * `retry-after`), 400 stays 400 with the vendor's message, a bad vendor key is a 502
- * naming the provider, overloaded (503, 529) is 503, any other 5xx or network error 502.
+ * naming the provider, overloaded (503, 529) is 503, any other 5xx or network error 502
+ * (as is a vendor 402: the gateway's own vendor account cannot pay).
  * 401 is never passed on: it is only ever about the client's own key.
  */
 export function upstreamError(failure: UpstreamFailure): HTTPError<APIErrorBody> {
   const { provider, status, message, cause } = failure;
   if (failure.authFailed || status === 401 || status === 403) {
     return createAPIError({ code: "upstream_auth_failed", cause, message: `The ${provider} provider rejected the gateway's credentials; check its API key configuration.` });
+  }
+  if (status === 402) {
+    // The gateway's own vendor account is out of credit: nothing the client can fix.
+    return createAPIError({ code: "upstream_error", cause, message: `The ${provider} provider refused the request for billing reasons; check the gateway's ${provider} account.` });
   }
   if (status === 429) {
     const headers = new Headers();
