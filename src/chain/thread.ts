@@ -29,10 +29,18 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   // Leases are per agent, so another agent's key can neither take nor probe this thread's lease.
   const leaseName = `${agent.id}:${threadId}`;
 
-  const [leased, stored] = await Promise.all([
+  // Both in parallel: one round-trip time. If the read fails, a lease we got is given back.
+  const [leaseResult, storedResult] = await Promise.allSettled([
     runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs),
     request.thread_id ? loadThread(runtime, agent, threadId) : null,
   ]);
+  if (leaseResult.status === "rejected") throw leaseResult.reason;
+  const leased = leaseResult.value;
+  if (storedResult.status === "rejected") {
+    if (leased) await runtime.atomics.releaseLease(leaseName, leaseToken).catch(() => {});
+    throw storedResult.reason;
+  }
+  const stored = storedResult.value;
   if (request.thread_id && !stored) {
     if (leased) await runtime.atomics.releaseLease(leaseName, leaseToken);
     // Leased but unsaved: the agent's own new thread, still answering its first request.
