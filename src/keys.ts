@@ -44,16 +44,26 @@ export function digestKey(key: string): string {
 export function randomBase62(length: number): string {
   let out = "";
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // 248 = 4 * 62: bytes above it would bias the first characters.
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = nextRandomByte();
+    // 248 = 4 * 62: bytes above it would bias the first characters.
+    if (byte < 248) out += BASE62[byte % 62];
   }
   return out;
 }
 
 // --- internal ---
+
+// CSPRNG bytes drawn 4 KiB at a time: one system call serves many ids on the hot path.
+let pool = new Uint8Array(0);
+let poolIndex = 0;
+
+function nextRandomByte(): number {
+  if (poolIndex >= pool.length) {
+    pool = randomBytes(4096);
+    poolIndex = 0;
+  }
+  return pool[poolIndex++];
+}
 
 function checksum(body: string): string {
   const hash = sha256(utf8ToBytes(body));
