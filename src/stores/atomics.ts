@@ -7,6 +7,8 @@ export interface Atomics {
   /**
    * Checks and consumes every window at once (GCRA): all are charged, or none is.
    * All windows of one call share `scope` (an agent id), so Redis Cluster keeps them in one slot.
+   * `now` (whole milliseconds) is for tests; by default the driver's clock decides
+   * (Redis: the server's `TIME`, one clock for every instance).
    */
   hitRate(scope: string, windows: readonly RateWindow[], now?: number): Promise<RateDecision>;
   /** Adds cost to windows without checking (tokens learned after the answer). */
@@ -16,15 +18,19 @@ export interface Atomics {
    * Holds `amountMicros` of the account's balance for one request. Fails (ok: false)
    * when the balance minus what is already held cannot cover it. A reservation that is
    * never settled expires after `ttlMs`, so a crashed instance leaks nothing for long.
+   * Reserving again under an id that is already held changes nothing.
    */
   reserve(accountId: string, reservationId: string, amountMicros: number, ttlMs: number): Promise<ReserveResult>;
   /**
    * Ends a reservation: charges `chargeMicros` (never more than the balance) and
    * releases the rest. Settling an unknown or expired reservation still charges.
+   * Settling the same reservation again returns the first result and charges nothing
+   * more, so retrying a settle whose reply was lost is safe.
    */
   settle(accountId: string, reservationId: string, chargeMicros: number): Promise<SettleResult>;
   /** Adds money; takes effect for the very next reservation. */
   credit(accountId: string, amountMicros: number): Promise<BalanceState>;
+  /** The balance and what is held now (expired reservations are swept first). */
   getBalance(accountId: string): Promise<BalanceState>;
 
   /** Takes the thread's lease if free (or expired). Only the holder's token releases it. */
@@ -41,8 +47,11 @@ export interface Atomics {
 export interface RateWindow {
   /** Unique within the scope: `key:<id>:requests`, `agent:tokens`. */
   name: string;
+  /** Units per period: a positive whole number. */
   limit: number;
+  /** A positive whole number of milliseconds. */
   periodMs: number;
+  /** Units this hit costs (rounded up to a whole number). */
   cost: number;
 }
 
@@ -77,21 +86,74 @@ export interface SettleResult extends BalanceState {
 }
 
 /**
- * GCRA for one window, shared by both drivers (the Redis Lua script mirrors it):
- * the theoretical arrival time `tat` moves `cost * interval` per hit; a hit is
- * admitted when it would not push `tat` more than one period past now.
+ * What a rate window remembers: GCRA's theoretical arrival time, kept as `at + debt / limit`
+ * with `debt` a whole number (of 1/limit ms), so no float drift ever refuses the last hit
+ * of a burst. Each unit of cost adds `periodMs` to the debt; the window is full at
+ * `periodMs * limit`.
  */
-export function gcra(tat: number, now: number, window: RateWindow): { allowed: boolean; newTat: number; state: RateWindowState; retryAfterMs: number } {
-  const interval = window.periodMs / window.limit;
-  const base = Math.max(tat, now);
-  const newTat = base + window.cost * interval;
-  const allowed = newTat - now <= window.periodMs;
-  const effective = allowed ? newTat : base;
-  const remaining = Math.max(0, Math.floor((window.periodMs - (effective - now)) / interval));
+export interface RateState {
+  /** When the debt was last computed (ms). */
+  at: number;
+  debt: number;
+  /** The limit the debt was counted in: a changed limit rescales it. */
+  limit: number;
+}
+
+/** One window's GCRA step, before deciding: the state without this hit and with it. */
+export interface GcraStep {
+  allowed: boolean;
+  retryAfterMs: number;
+  before: RateState;
+  after: RateState;
+}
+
+/**
+ * GCRA for one window, shared by both drivers (the Redis Lua script mirrors it line by
+ * line): a hit is admitted when it would not push the theoretical arrival time more than
+ * one period past now. Whole numbers only, so both drivers agree to the unit.
+ */
+export function gcra(state: RateState | null | undefined, now: number, window: RateWindow): GcraStep {
+  const { limit, periodMs } = window;
+  let debt = 0;
+  if (state) {
+    const stored = state.limit === limit ? state.debt : Math.ceil((state.debt * limit) / state.limit);
+    debt = Math.max(0, stored + (state.at - now) * limit);
+  }
+  const capacity = periodMs * limit;
+  const next = debt + window.cost * periodMs;
+  const allowed = next <= capacity;
   return {
     allowed,
-    newTat,
-    retryAfterMs: allowed ? 0 : Math.ceil(newTat - now - window.periodMs),
-    state: { name: window.name, limit: window.limit, remaining, resetMs: Math.max(0, Math.ceil(effective - now)) },
+    retryAfterMs: allowed ? 0 : Math.ceil((next - capacity) / limit),
+    before: { at: now, debt, limit },
+    after: { at: now, debt: next, limit },
   };
+}
+
+/** What a client is told about a window in a given state (for `x-ratelimit-*`). */
+export function rateWindowState(window: RateWindow, state: RateState): RateWindowState {
+  const capacity = window.periodMs * window.limit;
+  return {
+    name: window.name,
+    limit: window.limit,
+    remaining: Math.max(0, Math.floor((capacity - state.debt) / window.periodMs)),
+    resetMs: Math.ceil(state.debt / window.limit),
+  };
+}
+
+/** Whole milliseconds and whole costs; throws on a window no driver can count. */
+export function normalizeWindows(windows: readonly RateWindow[]): RateWindow[] {
+  return windows.map((window) => {
+    if (!(Number.isSafeInteger(window.limit) && window.limit > 0) || !(Number.isSafeInteger(window.periodMs) && window.periodMs > 0)) {
+      throw new TypeError(`[agentgate] rate window \`${window.name}\` needs a positive whole limit and period`);
+    }
+    const cost = Math.ceil(window.cost);
+    if (!(cost >= 0)) throw new TypeError(`[agentgate] rate window \`${window.name}\` has a negative cost`);
+    return { name: window.name, limit: window.limit, periodMs: window.periodMs, cost };
+  });
+}
+
+/** Money is whole micro-units, never negative. */
+export function checkMicros(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`[agentgate] \`${name}\` must be a whole number of micro-units, not ${value}`);
 }

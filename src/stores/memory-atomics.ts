@@ -1,5 +1,5 @@
 import type { Records } from "./records";
-import { gcra, type Atomics, type BalanceState, type RateWindow } from "./atomics";
+import { checkMicros, gcra, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -11,21 +11,28 @@ export interface MemoryAtomicsOptions {
 
 interface Account {
   balance: number;
-  reservations: Map<string, { amount: number; expiresAt: number }>;
+  reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number }>;
 }
+
+/** How long a settle result is remembered for an unknown reservation, so a retry charges once. */
+const SETTLED_MEMORY_MS = 10 * 60_000;
 
 /**
  * The in-process atomics driver: exact for one process, because JavaScript runs one
  * callback at a time and every check-and-set below is synchronous once the account is
- * loaded. Several processes need `createRedisAtomics` instead.
+ * loaded. Several processes need `createRedisAtomics` instead: two processes with this
+ * driver each keep their own windows, holds and leases, so limits and balances would
+ * only hold per process.
  */
 export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics {
   const { records } = options;
-  const tats = new Map<string, number>();
+  const rates = new Map<string, RateState>();
   const leases = new Map<string, { token: string; expiresAt: number }>();
   const intervals = new Map<string, number>();
   const accounts = new Map<string, Account>();
   const loading = new Map<string, Promise<Account>>();
+  // Insertion order is expiry order (one TTL per entry, set once), so sweeping stops at the first live one.
+  const settled = new Map<string, { result: SettleResult; expiresAt: number }>();
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
 
@@ -35,11 +42,14 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     let pending = loading.get(accountId);
     if (!pending) {
       pending = (async () => {
-        const stored = records ? await records.getStoredBalance(accountId) : null;
-        const account = accounts.get(accountId) ?? { balance: stored ?? 0, reservations: new Map() };
-        accounts.set(accountId, account);
-        loading.delete(accountId);
-        return account;
+        try {
+          const stored = records ? await records.getStoredBalance(accountId) : null;
+          const account = accounts.get(accountId) ?? { balance: stored ?? 0, reservations: new Map() };
+          accounts.set(accountId, account);
+          return account;
+        } finally {
+          loading.delete(accountId);
+        }
       })();
       loading.set(accountId, pending);
     }
@@ -49,6 +59,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   const persist = (accountId: string, account: Account): Promise<void> => {
     if (!records) return Promise.resolve();
     const previous = writes.get(accountId) ?? Promise.resolve();
+    // Reads the balance when the write runs: the newest value always lands last.
     const next = previous.then(() => records.putStoredBalance(accountId, account.balance));
     writes.set(accountId, next.catch(() => {}));
     return next;
@@ -64,42 +75,79 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     return { balance_micros: account.balance, reserved_micros: reserved };
   };
 
+  const sweepSettled = (now: number) => {
+    for (const [id, entry] of settled) {
+      if (entry.expiresAt > now) break;
+      settled.delete(id);
+    }
+  };
+
   return {
-    async hitRate(scope, windows, now = Date.now()) {
-      const results = windows.map((window) => gcra(tats.get(`${scope}:${window.name}`) ?? 0, now, window));
-      const allowed = results.every((r) => r.allowed);
-      if (allowed) results.forEach((r, i) => tats.set(`${scope}:${windows[i].name}`, r.newTat));
-      const retryAfterMs = Math.max(0, ...results.map((r) => r.retryAfterMs));
-      return { allowed, retryAfterMs, windows: results.map((r) => r.state) };
+    async hitRate(scope, input, now = Date.now()) {
+      const windows = normalizeWindows(input);
+      const at = Math.floor(now);
+      const steps = windows.map((window) => gcra(rates.get(`${scope}\n${window.name}`), at, window));
+      const allowed = steps.every((step) => step.allowed);
+      if (allowed) steps.forEach((step, i) => rates.set(`${scope}\n${windows[i].name}`, step.after));
+      return {
+        allowed,
+        retryAfterMs: Math.max(0, ...steps.map((step) => step.retryAfterMs)),
+        // Refused: nothing was charged, so every window reports its state without this hit.
+        windows: steps.map((step, i) => rateWindowState(windows[i], allowed ? step.after : step.before)),
+      };
     },
 
-    async chargeRate(scope, windows, now = Date.now()) {
-      for (const window of windows) chargeWindow(tats, `${scope}:${window.name}`, window, now);
+    async chargeRate(scope, input, now = Date.now()) {
+      for (const window of normalizeWindows(input)) {
+        const key = `${scope}\n${window.name}`;
+        rates.set(key, gcra(rates.get(key), Math.floor(now), window).after);
+      }
     },
 
     async reserve(accountId, reservationId, amountMicros, ttlMs) {
+      checkMicros(amountMicros, "amountMicros");
       const account = await loadAccount(accountId);
       const current = state(account);
+      if (account.reservations.has(reservationId)) return { ok: true, ...current };
       if (current.balance_micros - current.reserved_micros < amountMicros) return { ok: false, ...current };
-      account.reservations.set(reservationId, { amount: amountMicros, expiresAt: Date.now() + ttlMs });
+      account.reservations.set(reservationId, { amount: amountMicros, expiresAt: Date.now() + ttlMs, ttlMs });
       return { ok: true, balance_micros: current.balance_micros, reserved_micros: current.reserved_micros + amountMicros };
     },
 
     async settle(accountId, reservationId, chargeMicros) {
+      checkMicros(chargeMicros, "chargeMicros");
       const account = await loadAccount(accountId);
+      const now = Date.now();
+      sweepSettled(now);
+      const marker = `${accountId}\n${reservationId}`;
+      const earlier = settled.get(marker);
+      if (earlier) {
+        // A retry: the charge is already taken; make sure it reached storage too.
+        if (earlier.result.charged_micros > 0) await persist(accountId, account);
+        return { ...state(account), charged_micros: earlier.result.charged_micros };
+      }
+      const hold = account.reservations.get(reservationId);
       account.reservations.delete(reservationId);
-      const charged = Math.max(0, Math.min(chargeMicros, account.balance));
+      const charged = Math.min(chargeMicros, account.balance);
       account.balance -= charged;
       const result = { ...state(account), charged_micros: charged };
+      settled.set(marker, { result, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLED_MEMORY_MS) });
       if (charged > 0) await persist(accountId, account);
       return result;
     },
 
     async credit(accountId, amountMicros) {
+      checkMicros(amountMicros, "amountMicros");
       const account = await loadAccount(accountId);
       account.balance += amountMicros;
       const result = state(account);
-      await persist(accountId, account);
+      try {
+        await persist(accountId, account);
+      } catch (error) {
+        // All or nothing: a credit storage did not take is not a credit.
+        account.balance -= amountMicros;
+        throw error;
+      }
       return result;
     },
 
@@ -131,11 +179,4 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       await Promise.all(writes.values());
     },
   };
-}
-
-// --- internal ---
-
-function chargeWindow(tats: Map<string, number>, key: string, window: RateWindow, now: number): void {
-  const interval = window.periodMs / window.limit;
-  tats.set(key, Math.max(tats.get(key) ?? 0, now) + window.cost * interval);
 }

@@ -1,0 +1,262 @@
+import { createHash } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
+import { checkMicros, normalizeWindows, type Atomics, type BalanceState, type RateWindow } from "./atomics";
+import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
+
+export interface RedisAtomicsOptions {
+  /**
+   * An ioredis client (kept open on `close()`: it is yours) or a URL (a client with
+   * `REDIS_CLIENT_OPTIONS` is created, and closed on `close()`).
+   */
+  redis: RedisInput;
+  /**
+   * Put before every key. Keys then read `<prefix>{<scope>}:<what>`, where the scope
+   * (agent, account or lease name) is the hash tag, so Redis Cluster keeps all keys of
+   * one call in one slot.
+   * @default "agentgate:"
+   */
+  prefix?: string;
+  /** Where connection errors of a client created from a URL are reported. @default console.warn, once per 30 s */
+  onConnectionError?: (error: Error) => void;
+}
+
+/** How long a settle result is kept for an unknown reservation, so a retry charges once. */
+const SETTLED_MEMORY_MS = 10 * 60_000;
+
+/**
+ * The Redis atomics driver: every operation is one Lua script (or one `SET NX`), one
+ * round trip, so it is exact across any number of gateway processes. Times come from
+ * the Redis server (`TIME`, `PX`), one clock for every instance; only `hitRate` and
+ * `chargeRate` accept a `now` (tests). Balances live in Redis itself: give it
+ * persistence (AOF) if money matters.
+ *
+ * @example
+ * createGateway({ atomics: createRedisAtomics({ redis: process.env.REDIS_URL! }) })
+ */
+export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
+  const prefix = options.prefix ?? "agentgate:";
+  if (/[{}]/.test(prefix)) throw new Error("[agentgate] the Redis key prefix must not contain `{` or `}` (they mark hash tags)");
+  const owned = !isRedisClient(options.redis);
+  const client: Redis | Cluster = isRedisClient(options.redis) ? options.redis : createRedisClient(options.redis, options.onConnectionError);
+  const run = scriptRunner(client);
+  const key = (scope: string, what: string) => `${prefix}{${escapeTag(scope)}}:${what}`;
+  const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry"].map((what) => key(accountId, what));
+  const rateArgs = (scope: string, windows: RateWindow[], now: number | undefined, mode: "hit" | "charge") => {
+    const keys = windows.map((window) => key(scope, `rate:${window.name}`));
+    const args = [now === undefined ? "" : String(Math.floor(now)), mode];
+    for (const window of windows) args.push(String(window.limit), String(window.periodMs), String(window.cost));
+    return [keys, args] as const;
+  };
+
+  return {
+    async hitRate(scope, input, now) {
+      const windows = normalizeWindows(input);
+      if (windows.length === 0) return { allowed: true, retryAfterMs: 0, windows: [] };
+      const reply = (await run(RATE, ...rateArgs(scope, windows, now, "hit"))) as number[];
+      return {
+        allowed: reply[0] === 1,
+        retryAfterMs: reply[1],
+        windows: windows.map((window, i) => ({ name: window.name, limit: window.limit, remaining: reply[2 + i * 2], resetMs: reply[3 + i * 2] })),
+      };
+    },
+
+    async chargeRate(scope, input, now) {
+      const windows = normalizeWindows(input);
+      if (windows.length) await run(RATE, ...rateArgs(scope, windows, now, "charge"));
+    },
+
+    async reserve(accountId, reservationId, amountMicros, ttlMs) {
+      checkMicros(amountMicros, "amountMicros");
+      const [ok, balance, reserved] = (await run(RESERVE, accountKeys(accountId), [reservationId, String(amountMicros), String(Math.ceil(ttlMs))])) as number[];
+      return { ok: ok === 1, balance_micros: balance, reserved_micros: reserved };
+    },
+
+    async settle(accountId, reservationId, chargeMicros) {
+      checkMicros(chargeMicros, "chargeMicros");
+      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`)];
+      const [charged, balance, reserved] = (await run(SETTLE, keys, [reservationId, String(chargeMicros), String(SETTLED_MEMORY_MS)])) as number[];
+      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved };
+    },
+
+    async credit(accountId, amountMicros) {
+      checkMicros(amountMicros, "amountMicros");
+      return balanceState(await run(CREDIT, accountKeys(accountId), [String(amountMicros)]));
+    },
+
+    async getBalance(accountId) {
+      return balanceState(await run(BALANCE, accountKeys(accountId), []));
+    },
+
+    async acquireLease(threadId, token, ttlMs) {
+      return (await client.set(key(threadId, "lease"), token, "PX", Math.ceil(ttlMs), "NX")) === "OK";
+    },
+
+    async releaseLease(threadId, token) {
+      await run(RELEASE, [key(threadId, "lease")], [token]);
+    },
+
+    async claimInterval(name, intervalMs) {
+      return (await client.set(key(name, "claim"), "1", "PX", Math.ceil(intervalMs), "NX")) === "OK";
+    },
+
+    async close() {
+      if (!owned) return;
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+// --- internal ---
+
+interface Script {
+  lua: string;
+  sha: string;
+}
+
+function script(lua: string): Script {
+  return { lua, sha: createHash("sha1").update(lua).digest("hex") };
+}
+
+/** EVALSHA, and EVAL once when the server does not know the script yet (first use, restart). */
+function scriptRunner(client: Redis | Cluster) {
+  return async (s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> => {
+    try {
+      return await client.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+      return client.eval(s.lua, keys.length, ...keys, ...args);
+    }
+  };
+}
+
+function balanceState(reply: unknown): BalanceState {
+  const [balance, reserved] = reply as number[];
+  return { balance_micros: balance, reserved_micros: reserved };
+}
+
+/** Braces would end the hash tag early; `%` is escaped too so the mapping stays one to one. */
+function escapeTag(scope: string): string {
+  return scope.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const NOW = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+// The hit-or-charge of several windows, all or nothing: gcra() and rateWindowState() of
+// atomics.ts, line by line. KEYS: one hash per window. ARGV: now ('' = server time),
+// 'hit' | 'charge', then limit, period, cost of each window.
+const RATE = script(`${NOW}
+local now = tonumber(ARGV[1]) or now_ms()
+local charge = ARGV[2] == 'charge'
+local allowed = true
+local retry = 0
+local steps = {}
+for i = 1, #KEYS do
+  local limit = tonumber(ARGV[i * 3])
+  local period = tonumber(ARGV[i * 3 + 1])
+  local cost = tonumber(ARGV[i * 3 + 2])
+  local s = redis.call('HMGET', KEYS[i], 'at', 'debt', 'limit')
+  local debt = 0
+  if s[1] and s[2] and s[3] then
+    local stored = tonumber(s[2])
+    local was = tonumber(s[3])
+    if was ~= limit then stored = math.ceil((stored * limit) / was) end
+    debt = math.max(0, stored + (tonumber(s[1]) - now) * limit)
+  end
+  local capacity = period * limit
+  local nxt = debt + cost * period
+  if nxt > capacity then
+    allowed = false
+    retry = math.max(retry, math.ceil((nxt - capacity) / limit))
+  end
+  steps[i] = { debt, nxt, limit, period, capacity }
+end
+local out = { allowed and 1 or 0, retry }
+for i = 1, #KEYS do
+  local st = steps[i]
+  local debt = st[1]
+  if allowed or charge then
+    debt = st[2]
+    redis.call('HSET', KEYS[i], 'at', string.format('%.0f', now), 'debt', string.format('%.0f', debt), 'limit', string.format('%.0f', st[3]))
+    -- Once the debt is paid the window is as good as new: let the key go.
+    redis.call('PEXPIRE', KEYS[i], math.ceil(debt / st[3]) + 1000)
+  end
+  out[#out + 1] = math.max(0, math.floor((st[5] - debt) / st[4]))
+  out[#out + 1] = math.ceil(debt / st[3])
+end
+return out
+`);
+
+// Shared by the money scripts. KEYS: balance, reserved (the sum of live holds), holds
+// (hash id -> "amount:ttl"), hold-expiry (sorted set id -> expires at).
+const ACCOUNT = `${NOW}
+local function num(k) return tonumber(redis.call('GET', k) or '0') end
+local function sweep(now)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
+  for _, id in ipairs(expired) do
+    local hold = redis.call('HGET', KEYS[3], id)
+    if hold then
+      redis.call('DECRBY', KEYS[2], tonumber(string.match(hold, '^(%d+)')))
+      redis.call('HDEL', KEYS[3], id)
+    end
+    redis.call('ZREM', KEYS[4], id)
+  end
+end
+`;
+
+// ARGV: reservation id, amount, ttl ms.
+const RESERVE = script(`${ACCOUNT}
+local now = now_ms()
+sweep(now)
+local balance = num(KEYS[1])
+local reserved = num(KEYS[2])
+if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return { 1, balance, reserved } end
+local amount = tonumber(ARGV[2])
+if balance - reserved < amount then return { 0, balance, reserved } end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('INCRBY', KEYS[2], amount)
+return { 1, balance, reserved + amount }
+`);
+
+// KEYS[5]: the settled marker of this reservation. ARGV: reservation id, charge, marker ttl.
+const SETTLE = script(`${ACCOUNT}
+sweep(now_ms())
+local earlier = redis.call('GET', KEYS[5])
+if earlier then return { tonumber(earlier), num(KEYS[1]), num(KEYS[2]) } end
+local ttl = tonumber(ARGV[3])
+local hold = redis.call('HGET', KEYS[3], ARGV[1])
+if hold then
+  local amount, held_ttl = string.match(hold, '^(%d+):(%d+)$')
+  redis.call('DECRBY', KEYS[2], tonumber(amount))
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  ttl = math.max(ttl, tonumber(held_ttl))
+end
+local balance = num(KEYS[1])
+local charged = math.min(tonumber(ARGV[2]), balance)
+if charged > 0 then balance = redis.call('DECRBY', KEYS[1], charged) end
+redis.call('SET', KEYS[5], string.format('%.0f', charged), 'PX', ttl)
+return { charged, balance, num(KEYS[2]) }
+`);
+
+// ARGV: amount.
+const CREDIT = script(`${ACCOUNT}
+sweep(now_ms())
+local balance = redis.call('INCRBY', KEYS[1], ARGV[1])
+return { balance, num(KEYS[2]) }
+`);
+
+const BALANCE = script(`${ACCOUNT}
+sweep(now_ms())
+return { num(KEYS[1]), num(KEYS[2]) }
+`);
+
+const RELEASE = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);

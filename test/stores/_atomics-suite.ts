@@ -1,0 +1,287 @@
+import { afterAll, describe, expect, it } from "vitest";
+import type { Atomics, RateWindow } from "../../src/stores/atomics";
+
+/**
+ * Returns a handle on the state named `namespace`: two calls with the same namespace
+ * must share rate windows, balances and leases (for Redis: two clients on one prefix),
+ * so the concurrency tests really race two handles.
+ */
+export type AtomicsFactory = (namespace: string) => Atomics | Promise<Atomics>;
+
+const MINUTE = 60_000;
+const T0 = 1_765_432_109_876; // a realistic epoch time: float drift shows at this magnitude
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const requests = (limit: number, name = "requests"): RateWindow => ({ name, limit, periodMs: MINUTE, cost: 1 });
+
+/** The behaviour every atomics driver must have, concurrency included. */
+export function testAtomics(name: string, factory: AtomicsFactory): void {
+  describe(`atomics conformance: ${name}`, () => {
+    const opened: Atomics[] = [];
+    let counter = 0;
+    const fresh = async () => {
+      const namespace = `ns${process.pid}x${counter++}x${Math.random().toString(36).slice(2, 8)}`;
+      const open = async () => {
+        const atomics = await factory(namespace);
+        opened.push(atomics);
+        return atomics;
+      };
+      return { a: await open(), open };
+    };
+    afterAll(async () => {
+      await Promise.all(opened.map((atomics) => atomics.close()));
+    });
+
+    describe("rate windows (GCRA)", () => {
+      it("admits a burst of exactly the limit, then refuses with the time until the next slot", async () => {
+        const { a } = await fresh();
+        const remaining: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const decision = await a.hitRate("agent1", [requests(5)], T0);
+          expect(decision.allowed).toBe(true);
+          remaining.push(decision.windows[0].remaining);
+        }
+        expect(remaining).toEqual([4, 3, 2, 1, 0]);
+        const refused = await a.hitRate("agent1", [requests(5)], T0);
+        expect(refused).toEqual({ allowed: false, retryAfterMs: 12_000, windows: [{ name: "requests", limit: 5, remaining: 0, resetMs: 60_000 }] });
+        expect((await a.hitRate("agent1", [requests(5)], T0 + 11_999)).allowed).toBe(false);
+        const later = await a.hitRate("agent1", [requests(5)], T0 + 12_000);
+        expect(later.allowed).toBe(true);
+        expect(later.windows[0]).toMatchObject({ remaining: 0, resetMs: 60_000 });
+      });
+
+      it("recovers over time: a full minute later the whole burst is back", async () => {
+        const { a } = await fresh();
+        for (let i = 0; i < 3; i++) await a.hitRate("agent1", [requests(3)], T0);
+        expect((await a.hitRate("agent1", [requests(3)], T0 + 30_000)).windows[0].remaining).toBe(0);
+        let admitted = 0;
+        for (let i = 0; i < 5; i++) if ((await a.hitRate("agent1", [requests(3)], T0 + 30_000 + MINUTE)).allowed) admitted++;
+        expect(admitted).toBe(3);
+      });
+
+      it("never loses the last hit of a burst to float rounding (limits 7, 9, 13, 97, 1000)", async () => {
+        const { a } = await fresh();
+        for (const limit of [7, 9, 13, 97, 1000]) {
+          let admitted = 0;
+          for (let i = 0; i <= limit; i++) if ((await a.hitRate(`agent-${limit}`, [requests(limit)], T0 + 3)).allowed) admitted++;
+          expect(admitted).toBe(limit);
+        }
+      });
+
+      it("charges all windows or none", async () => {
+        const { a } = await fresh();
+        const tight = requests(2, "key:requests");
+        const loose = requests(5, "agent:requests");
+        expect((await a.hitRate("agent1", [tight, loose], T0)).allowed).toBe(true);
+        expect((await a.hitRate("agent1", [tight, loose], T0)).allowed).toBe(true);
+        const refused = await a.hitRate("agent1", [tight, loose], T0);
+        expect(refused.allowed).toBe(false);
+        // The loose window was not charged by the refused hit: it still has exactly 3.
+        expect(refused.windows.map((w) => w.remaining)).toEqual([0, 3]);
+        let admitted = 0;
+        for (let i = 0; i < 5; i++) if ((await a.hitRate("agent1", [loose], T0)).allowed) admitted++;
+        expect(admitted).toBe(3);
+      });
+
+      it("counts tokens by cost and reports what is left", async () => {
+        const { a } = await fresh();
+        const tokens = (cost: number): RateWindow => ({ name: "tokens", limit: 100, periodMs: MINUTE, cost });
+        const first = await a.hitRate("agent1", [tokens(60)], T0);
+        expect(first.windows[0]).toMatchObject({ remaining: 40, resetMs: 36_000 });
+        const refused = await a.hitRate("agent1", [tokens(60)], T0);
+        expect(refused.allowed).toBe(false);
+        expect(refused.retryAfterMs).toBe(12_000);
+        expect(refused.windows[0].remaining).toBe(40);
+        expect((await a.hitRate("agent1", [tokens(40)], T0)).allowed).toBe(true);
+        expect((await a.hitRate("agent1", [tokens(60)], T0 + 36_000)).allowed).toBe(true);
+      });
+
+      it("chargeRate adds cost without checking, and later hits pay for it", async () => {
+        const { a } = await fresh();
+        const tokens = (cost: number): RateWindow => ({ name: "tokens", limit: 100, periodMs: MINUTE, cost });
+        await a.chargeRate("agent1", [tokens(150)], T0);
+        const refused = await a.hitRate("agent1", [tokens(1)], T0);
+        expect(refused.allowed).toBe(false);
+        expect(refused.retryAfterMs).toBe(30_600);
+        expect((await a.hitRate("agent1", [tokens(1)], T0 + 30_600)).allowed).toBe(true);
+      });
+
+      it("keeps scopes apart and rescales a window whose limit changed", async () => {
+        const { a } = await fresh();
+        for (let i = 0; i < 2; i++) expect((await a.hitRate("agentA", [requests(2)], T0)).allowed).toBe(true);
+        expect((await a.hitRate("agentA", [requests(2)], T0)).allowed).toBe(false);
+        expect((await a.hitRate("agentB", [requests(2)], T0)).allowed).toBe(true);
+        // Raised from 2 to 4 per minute: the window was full, so it is still full.
+        expect((await a.hitRate("agentA", [requests(4)], T0)).allowed).toBe(false);
+        expect((await a.hitRate("agentA", [requests(4)], T0 + 15_000)).allowed).toBe(true);
+      });
+
+      it("uses its own clock when no time is given", async () => {
+        const { a } = await fresh();
+        const window: RateWindow = { name: "fast", limit: 2, periodMs: 200, cost: 1 };
+        expect((await a.hitRate("agent1", [window])).allowed).toBe(true);
+        expect((await a.hitRate("agent1", [window])).allowed).toBe(true);
+        const refused = await a.hitRate("agent1", [window]);
+        expect(refused.allowed).toBe(false);
+        expect(refused.retryAfterMs).toBeGreaterThan(0);
+        expect(refused.retryAfterMs).toBeLessThanOrEqual(100);
+        await sleep(refused.retryAfterMs + 20);
+        expect((await a.hitRate("agent1", [window])).allowed).toBe(true);
+      });
+    });
+
+    describe("balances", () => {
+      it("starts at zero, and a credit counts for the very next reservation", async () => {
+        const { a } = await fresh();
+        expect(await a.getBalance("acct")).toEqual({ balance_micros: 0, reserved_micros: 0 });
+        expect((await a.reserve("acct", "r1", 1, MINUTE)).ok).toBe(false);
+        expect(await a.credit("acct", 500)).toEqual({ balance_micros: 500, reserved_micros: 0 });
+        expect(await a.reserve("acct", "r1", 500, MINUTE)).toEqual({ ok: true, balance_micros: 500, reserved_micros: 500 });
+      });
+
+      it("holds reservations, settles the real charge and releases the rest", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 1000);
+        expect(await a.reserve("acct", "r1", 600, MINUTE)).toEqual({ ok: true, balance_micros: 1000, reserved_micros: 600 });
+        expect(await a.reserve("acct", "r2", 500, MINUTE)).toEqual({ ok: false, balance_micros: 1000, reserved_micros: 600 });
+        expect(await a.settle("acct", "r1", 450)).toEqual({ charged_micros: 450, balance_micros: 550, reserved_micros: 0 });
+        expect((await a.reserve("acct", "r2", 500, MINUTE)).ok).toBe(true);
+        expect(await a.settle("acct", "r2", 0)).toEqual({ charged_micros: 0, balance_micros: 550, reserved_micros: 0 });
+      });
+
+      it("never charges more than the balance", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 100);
+        await a.reserve("acct", "r1", 100, MINUTE);
+        expect(await a.settle("acct", "r1", 250)).toEqual({ charged_micros: 100, balance_micros: 0, reserved_micros: 0 });
+        expect(await a.settle("acct", "r-unknown", 10)).toEqual({ charged_micros: 0, balance_micros: 0, reserved_micros: 0 });
+      });
+
+      it("still charges a reservation it does not know (expired or never made)", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 100);
+        expect(await a.settle("acct", "never-reserved", 30)).toEqual({ charged_micros: 30, balance_micros: 70, reserved_micros: 0 });
+      });
+
+      it("settles a reservation once: a retried settle charges nothing more", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 1000);
+        await a.reserve("acct", "r1", 300, MINUTE);
+        expect((await a.settle("acct", "r1", 200)).charged_micros).toBe(200);
+        expect(await a.settle("acct", "r1", 200)).toEqual({ charged_micros: 200, balance_micros: 800, reserved_micros: 0 });
+        expect((await a.getBalance("acct")).balance_micros).toBe(800);
+      });
+
+      it("holds a repeated reservation id once", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 1000);
+        await a.reserve("acct", "r1", 300, MINUTE);
+        expect(await a.reserve("acct", "r1", 300, MINUTE)).toEqual({ ok: true, balance_micros: 1000, reserved_micros: 300 });
+      });
+
+      it("sweeps expired reservations, so a crashed instance leaks nothing", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 1000);
+        await a.reserve("acct", "crashed", 900, 60);
+        expect((await a.reserve("acct", "r2", 500, MINUTE)).ok).toBe(false);
+        await sleep(120);
+        expect(await a.getBalance("acct")).toEqual({ balance_micros: 1000, reserved_micros: 0 });
+        expect((await a.reserve("acct", "r2", 500, MINUTE)).ok).toBe(true);
+        expect(await a.settle("acct", "crashed", 100)).toEqual({ charged_micros: 100, balance_micros: 900, reserved_micros: 500 });
+      });
+
+      it("keeps accounts apart", async () => {
+        const { a } = await fresh();
+        await a.credit("acct-a", 100);
+        expect((await a.reserve("acct-b", "r1", 1, MINUTE)).ok).toBe(false);
+        expect(await a.getBalance("acct-a")).toEqual({ balance_micros: 100, reserved_micros: 0 });
+      });
+
+      it("refuses amounts that are not whole, non-negative micro-units", async () => {
+        const { a } = await fresh();
+        await expect(a.credit("acct", -5)).rejects.toThrow(/micro-units/);
+        await expect(a.reserve("acct", "r", 1.5, MINUTE)).rejects.toThrow(/micro-units/);
+        expect(await a.getBalance("acct")).toEqual({ balance_micros: 0, reserved_micros: 0 });
+      });
+    });
+
+    describe("leases and intervals", () => {
+      it("leases exclusively; only the holder's token releases", async () => {
+        const { a } = await fresh();
+        expect(await a.acquireLease("thread1", "t1", MINUTE)).toBe(true);
+        expect(await a.acquireLease("thread1", "t2", MINUTE)).toBe(false);
+        expect(await a.acquireLease("thread2", "t2", MINUTE)).toBe(true);
+        await a.releaseLease("thread1", "t2");
+        expect(await a.acquireLease("thread1", "t3", MINUTE)).toBe(false);
+        await a.releaseLease("thread1", "t1");
+        expect(await a.acquireLease("thread1", "t3", MINUTE)).toBe(true);
+      });
+
+      it("lets an expired lease go, and the old holder cannot release the new one", async () => {
+        const { a } = await fresh();
+        expect(await a.acquireLease("thread1", "old", 60)).toBe(true);
+        await sleep(120);
+        expect(await a.acquireLease("thread1", "new", MINUTE)).toBe(true);
+        await a.releaseLease("thread1", "old");
+        expect(await a.acquireLease("thread1", "third", MINUTE)).toBe(false);
+      });
+
+      it("claims an interval once per period per name", async () => {
+        const { a } = await fresh();
+        expect(await a.claimInterval("last-used:k1", 100)).toBe(true);
+        expect(await a.claimInterval("last-used:k1", 100)).toBe(false);
+        expect(await a.claimInterval("last-used:k2", 100)).toBe(true);
+        await sleep(150);
+        expect(await a.claimInterval("last-used:k1", 100)).toBe(true);
+      });
+    });
+
+    describe("concurrency (two handles on one state)", () => {
+      it("admits exactly N of hundreds of concurrent reservations against a balance for N", async () => {
+        const { a, open } = await fresh();
+        const b = await open();
+        await a.credit("acct", 100 * 7);
+        const results = await Promise.all(Array.from({ length: 400 }, (_, i) => (i % 2 ? a : b).reserve("acct", `r${i}`, 7, MINUTE)));
+        expect(results.filter((r) => r.ok)).toHaveLength(100);
+        expect(await b.getBalance("acct")).toEqual({ balance_micros: 700, reserved_micros: 700 });
+        // Settling them all at once charges each exactly once.
+        const ok = results.map((r, i) => (r.ok ? i : -1)).filter((i) => i >= 0);
+        await Promise.all(ok.map((i) => (i % 3 ? a : b).settle("acct", `r${i}`, 5)));
+        expect(await a.getBalance("acct")).toEqual({ balance_micros: 200, reserved_micros: 0 });
+      });
+
+      it("admits exactly the limit of hundreds of concurrent rate hits", async () => {
+        const { a, open } = await fresh();
+        const b = await open();
+        const windows = [requests(50, "agent:requests"), requests(80, "key:requests")];
+        const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).hitRate("agent1", windows, T0)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(50);
+        const key = await a.hitRate("agent1", [requests(80, "key:requests")], T0 + 7);
+        expect(key.windows[0].remaining).toBe(80 - 50 - 1);
+      });
+
+      it("adds up concurrent credits and charges exactly", async () => {
+        const { a, open } = await fresh();
+        const b = await open();
+        await Promise.all([
+          ...Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).credit("acct", 7)),
+          ...Array.from({ length: 50 }, (_, i) => (i % 2 ? b : a).settle("acct", `s${i}`, 3)),
+        ]);
+        const total = await a.getBalance("acct");
+        // Each settle charged 3 unless it ran before enough credit had arrived (then less).
+        expect(total.balance_micros).toBeLessThanOrEqual(700);
+        expect(total.balance_micros).toBeGreaterThanOrEqual(700 - 150);
+        const charged = await Promise.all(Array.from({ length: 50 }, (_, i) => a.settle("acct", `s${i}`, 3)));
+        expect(700 - charged.reduce((sum, r) => sum + r.charged_micros, 0)).toBe(total.balance_micros);
+      });
+
+      it("gives a thread's lease to exactly one of many concurrent takers", async () => {
+        const { a, open } = await fresh();
+        const b = await open();
+        const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).acquireLease("thread1", `t${i}`, MINUTE)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const claims = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).claimInterval("last-used:k", MINUTE)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+      });
+    });
+  });
+}

@@ -1,0 +1,50 @@
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { createRedisAtomics } from "../../src/stores/redis-atomics";
+import { testAtomics } from "./_atomics-suite";
+
+// Every namespace is its own key prefix on the shared test server; two handles on one
+// namespace are two clients (two connections), so the concurrency tests race for real.
+const prefix = (namespace: string) => `atomics-test:${namespace}:`;
+testAtomics("redis", (namespace) => createRedisAtomics({ redis: inject("redisUrl"), prefix: prefix(namespace) }));
+
+describe("the redis atomics driver", () => {
+  const client = new Redis(inject("redisUrl"));
+  afterAll(() => client.quit());
+
+  it("keeps every key of one call under one hash tag, so Redis Cluster can run the script", async () => {
+    const p = prefix(`layout${process.pid}`);
+    const atomics = createRedisAtomics({ redis: client, prefix: p });
+    await atomics.hitRate("agt_1", [{ name: "agent:requests", limit: 5, periodMs: 60_000, cost: 1 }, { name: "key:k1:tokens", limit: 100, periodMs: 60_000, cost: 10 }]);
+    await atomics.credit("acct_{odd}", 100);
+    await atomics.reserve("acct_{odd}", "res_1", 10, 60_000);
+    await atomics.acquireLease("agt_1:thread_1", "tok", 60_000);
+    const keys = (await client.keys(`${p}*`)).sort();
+    expect(keys).toEqual(
+      [
+        `${p}{acct_%7Bodd%7D}:balance`,
+        `${p}{acct_%7Bodd%7D}:hold-expiry`,
+        `${p}{acct_%7Bodd%7D}:holds`,
+        `${p}{acct_%7Bodd%7D}:reserved`,
+        `${p}{agt_1:thread_1}:lease`,
+        `${p}{agt_1}:rate:agent:requests`,
+        `${p}{agt_1}:rate:key:k1:tokens`,
+      ].sort(),
+    );
+    // Rate keys expire once their debt is paid, so idle agents leave nothing behind.
+    expect(await client.pttl(`${p}{agt_1}:rate:agent:requests`)).toBeGreaterThan(0);
+    await atomics.close();
+    expect(client.status).toBe("ready"); // a client passed in stays open
+  });
+
+  it("answers after Redis forgot its scripts (SCRIPT FLUSH, a restart)", async () => {
+    const atomics = createRedisAtomics({ redis: client, prefix: prefix(`flush${process.pid}`) });
+    await atomics.credit("acct", 10);
+    await client.script("FLUSH");
+    expect(await atomics.credit("acct", 5)).toEqual({ balance_micros: 15, reserved_micros: 0 });
+  });
+
+  it("refuses a prefix with braces", () => {
+    expect(() => createRedisAtomics({ redis: client, prefix: "a{b}:" })).toThrow(/must not contain/);
+  });
+});
