@@ -1,0 +1,19 @@
+// agentgate in an Express app (4 or 5), under /llm: /llm/v1/... and /llm/admin/...
+import express from "express";
+import { createGateway, echo } from "agentgate";
+import { agentgate } from "agentgate/express";
+
+const gateway = createGateway({
+  basePath: "/llm", // where the routes live: the same path the middleware is mounted at
+  admin: { secret: process.env.ADMIN_SECRET ?? "change-me-to-a-long-random-secret" },
+  providers: [echo({ delayMs: 20 })],
+});
+
+const app = express();
+app.use(express.json()); // optional: agentgate works with or without it
+app.use("/llm", agentgate(gateway));
+app.get("/llm/status", (_req, res) => res.json({ ok: true })); // not the gateway's: reached through next()
+
+const server = app.listen(Number(process.env.PORT ?? 3000));
+
+export { app, gateway, server };

@@ -1,0 +1,91 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express5 from "express";
+import express4 from "express4";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentgate } from "../../adapters/express";
+import { createGateway, echo, signAdminToken, type Gateway } from "../../src/index";
+import { ADMIN_SECRET, seedAgent } from "../_setup";
+import { testOpenAIClient, type AdapterTarget } from "./_openai";
+
+const hosts = [
+  ["Express 4", express4],
+  ["Express 5", express5],
+] as const;
+
+describe.each(hosts)("%s", (_name, express) => {
+  describe.each([
+    ["with express.json() before it", true],
+    ["without a body parser", false],
+  ])("mounted under a sub-path, %s", (_parser, withJSON) => {
+    let gateway: Gateway;
+    let server: Server;
+    let origin: string;
+    let target: AdapterTarget;
+    beforeAll(async () => {
+      // Mounted at /team, so Express strips /team from req.url; the gateway's routes live under /team/ai.
+      gateway = createGateway({ basePath: "/team/ai", admin: { secret: ADMIN_SECRET }, providers: [echo({ delayMs: 20 })] });
+      const app = express();
+      if (withJSON) app.use(express.json());
+      app.use("/team", agentgate(gateway));
+      app.get("/team/ai/status", (_req, res) => void res.json({ host: "express" }));
+      app.post("/team/notes", (req, res) => void res.json({ host: "express", body: req.body ?? null }));
+      server = app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      target = { baseURL: `${origin}/team/ai/v1`, key: (await seedAgent(gateway)).key };
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await gateway.close();
+    });
+
+    testOpenAIClient(() => target);
+
+    it("passes every path the gateway does not own to next()", async () => {
+      const status = await fetch(`${origin}/team/ai/status`);
+      expect(await status.json()).toEqual({ host: "express" });
+      const notes = await fetch(`${origin}/team/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}' });
+      expect(await notes.json()).toEqual({ host: "express", body: withJSON ? { a: 1 } : null });
+      expect((await fetch(`${origin}/team/ai/v1x`)).status).toBe(404);
+    });
+
+    it("reads admin bodies too, and answers bad JSON with OpenAI's envelope or the parser's 400", async () => {
+      const token = await signAdminToken(ADMIN_SECRET, "acct_express");
+      const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const created = await fetch(`${origin}/team/ai/admin/agents`, { method: "POST", headers, body: JSON.stringify({ name: "Über agent ✓" }) });
+      expect(created.status).toBe(201);
+      expect(((await created.json()) as { name: string }).name).toBe("Über agent ✓");
+      const bad = await fetch(`${origin}/team/ai/admin/agents`, { method: "POST", headers, body: '{"name":' });
+      expect(bad.status).toBe(400);
+      if (!withJSON) expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
+      const list = (await (await fetch(`${origin}/team/ai/admin/agents`, { headers })).json()) as { data: unknown[] };
+      expect(list.data).toHaveLength(1);
+    });
+  });
+});
+
+describe("the README's Express example, as written", () => {
+  let example: { gateway: Gateway; server: Server };
+  let origin: string;
+  let target: AdapterTarget;
+  beforeAll(async () => {
+    process.env.PORT = "0";
+    example = await import("../../examples/mount-express");
+    if (!example.server.listening) await new Promise((resolve) => example.server.once("listening", resolve));
+    origin = `http://127.0.0.1:${(example.server.address() as AddressInfo).port}`;
+    target = { baseURL: `${origin}/llm/v1`, key: (await seedAgent(example.gateway)).key };
+  });
+  afterAll(async () => {
+    example.server.closeAllConnections();
+    await new Promise((resolve) => example.server.close(resolve));
+    await example.gateway.close();
+  });
+
+  testOpenAIClient(() => target);
+
+  it("keeps the app's own route under the same path", async () => {
+    expect(await (await fetch(`${origin}/llm/status`)).json()).toEqual({ ok: true });
+  });
+});
