@@ -1,5 +1,5 @@
 import { H3 } from "h3";
-import { createStorage, type Storage } from "unstorage";
+import type { Storage } from "unstorage";
 import { createAdminOperations, type AdminOperations } from "./admin/operations";
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
 import { createCatalog, type Catalog } from "./catalog";
@@ -11,8 +11,9 @@ import { registerModels } from "./routes/models";
 import { registerThreads } from "./routes/threads";
 import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 import type { Atomics } from "./stores/atomics";
-import { createMemoryAtomics } from "./stores/memory-atomics";
-import { createRecords, type Records } from "./stores/records";
+import { createStores } from "./stores/create-stores";
+import type { Records } from "./stores/records";
+import type { RedisInput } from "./stores/redis-connection";
 
 export interface GatewayOptions {
   /**
@@ -22,13 +23,24 @@ export interface GatewayOptions {
   basePath?: string;
   /**
    * Documents (agents, key digests, threads, ledger): any unstorage Storage.
-   * @default createStorage() (memory)
+   * @default createStorage() (memory); with `redis`, unstorage's redis driver on that server
    */
   storage?: Storage;
   /**
+   * An ioredis client or a `redis://` URL: rate windows, balances and leases move to Redis
+   * (shared by every instance), and so do documents unless `storage` is given. A URL gets
+   * clients that fail fast while Redis is down and reconnect by themselves.
+   */
+  redis?: RedisInput;
+  /**
+   * Put before every Redis key: atomics under `<prefix>{<scope>}:…`, documents under `<prefix>data:…`.
+   * @default "agentgate:"
+   */
+  redisPrefix?: string;
+  /**
    * What must be atomic across requests: rate windows, balances, leases. Pass
    * `createRedisAtomics(...)` to share them between instances.
-   * @default createMemoryAtomics({ records }) (one process; balances written through to storage)
+   * @default createRedisAtomics({ redis }) with `redis`, else createMemoryAtomics({ records }) (one process; balances written through to storage)
    */
   atomics?: Atomics;
   /** How admin tokens are verified; without it, the admin API answers 401 to everyone. */
@@ -59,7 +71,7 @@ export interface GatewayOptions {
     timeoutMs?: number;
     /** Retries before the first byte reaches the client, for 429, 502, 503 and 504. @default 2 */
     retries?: number;
-    /** The longest wait between retries, whatever `retry-after` asks. @default 10000 */
+    /** The longest wait between retries; a vendor `retry-after` longer than this is passed to the client instead. @default 10000 */
     maxRetryDelayMs?: number;
   };
   /** @default console */
@@ -90,23 +102,26 @@ export interface Gateway {
  */
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const basePath = normalizeBase(options.basePath ?? "/api");
-  const records = createRecords(options.storage ?? createStorage());
-  const atomics = options.atomics ?? createMemoryAtomics({ records });
   const providers = options.providers ?? [];
   const upstreamTimeoutMs = options.upstream?.timeoutMs ?? 120_000;
+  // A request that crashes its instance frees its lease and reservation after this.
+  const holdTtlMs = Math.max(upstreamTimeoutMs * 3, 10 * 60_000);
+  const logger = options.logger ?? console;
+  const stores = createStores({ ...options, holdTtlMs, logger });
+  const { records, atomics } = stores;
   const runtime: GatewayRuntime = {
     records,
     atomics,
+    retries: stores.retries,
     catalog: createCatalog(providers, options.models, options.defaultModels ?? true),
     limits: options.limits ?? {},
     keyLimits: options.keyLimits ?? {},
     threads: { ttlSeconds: options.threads?.ttlSeconds ?? 30 * 86_400, maxMessages: options.threads?.maxMessages ?? 200 },
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     upstream: { timeoutMs: upstreamTimeoutMs, retries: options.upstream?.retries ?? 2, maxRetryDelayMs: options.upstream?.maxRetryDelayMs ?? 10_000 },
-    // A request that crashes its instance frees its lease and reservation after this.
-    holdTtlMs: Math.max(upstreamTimeoutMs * 3, 10 * 60_000),
+    holdTtlMs,
     lastUsedIntervalMs: 60_000,
-    logger: options.logger ?? console,
+    logger,
   };
   checkLimits(runtime.limits, "limits");
   checkLimits(runtime.keyLimits, "keyLimits");
@@ -131,7 +146,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     catalog: runtime.catalog,
     async close() {
       await Promise.allSettled(providers.map((provider) => provider.close?.()));
-      await atomics.close();
+      await stores.close();
     },
   };
 }

@@ -31,12 +31,16 @@ export { createRecords } from "./stores/records";
 export type { AgentRecord, KeyRecord, LedgerEntry, LedgerQuery, Records, ThreadRecord } from "./stores/records";
 export { createMemoryAtomics } from "./stores/memory-atomics";
 export type { MemoryAtomicsOptions } from "./stores/memory-atomics";
-export { gcra } from "./stores/atomics";
-export type { Atomics, BalanceState, RateDecision, RateWindow, RateWindowState, ReserveResult, SettleResult } from "./stores/atomics";
+export { createRedisAtomics } from "./stores/redis-atomics";
+export type { RedisAtomicsOptions } from "./stores/redis-atomics";
+export { REDIS_CLIENT_OPTIONS } from "./stores/redis-connection";
+export type { RedisInput } from "./stores/redis-connection";
+export { gcra, rateWindowState } from "./stores/atomics";
+export type { Atomics, BalanceState, GcraStep, RateDecision, RateState, RateWindow, RateWindowState, ReserveResult, SettleResult } from "./stores/atomics";
 
 // Admin
 export { createAdminOperations } from "./admin/operations";
-export type { AdminOperations, ListOf } from "./admin/operations";
+export type { AdminOperations, ListOf, UsageQuery } from "./admin/operations";
 export { createAdminVerifier, CREDIT_SCOPE, signAdminToken } from "./admin/token";
 export type { AdminAuthOptions, AdminIdentity } from "./admin/token";
 export type { AgentView, CreatedKeyView, KeyView, LedgerView, ThreadView } from "./admin/views";

@@ -1,6 +1,7 @@
 import type { Catalog } from "./catalog";
 import type { Atomics } from "./stores/atomics";
 import type { Records } from "./stores/records";
+import type { RetryQueue } from "./stores/retry-queue";
 
 /** Requests and tokens per minute; unset means unlimited. */
 export interface RateLimits {
@@ -28,6 +29,8 @@ export interface GatewayRuntime {
   upstream: { timeoutMs: number; retries: number; maxRetryDelayMs: number };
   /** How long a lease or reservation may outlive a crashed request. */
   holdTtlMs: number;
+  /** Settle-time writes that failed (storage or Redis down), retried in the background. */
+  retries: RetryQueue;
   /** How often, at most, a key's last-used time is written. */
   lastUsedIntervalMs: number;
   logger: Logger;

@@ -15,6 +15,24 @@ import type { AgentRecord, KeyRecord, LedgerEntry, ThreadRecord } from "../store
 import { parseOrThrow } from "../validate";
 import { agentView, keyView, ledgerView, threadView, type AgentView, type CreatedKeyView, type KeyView, type LedgerView, type ThreadView } from "./views";
 
+/** Filters and paging of `GET /admin/usage`, as its query string names them. */
+export interface UsageQuery {
+  agent_id?: string;
+  key_id?: string;
+  model?: string;
+  thread_id?: string;
+  /** `charge` or `credit`. */
+  type?: string;
+  /** Entries at or after this time: ISO 8601 or Unix seconds. */
+  since?: string;
+  /** Entries before this time: ISO 8601 or Unix seconds. */
+  until?: string;
+  /** The last id of the previous page. */
+  after?: string;
+  /** 1 to 1000. @default 100 */
+  limit?: number;
+}
+
 /** A list in OpenAI's shape. */
 export interface ListOf<T> {
   object: "list";
@@ -45,7 +63,8 @@ export interface AdminOperations {
 
   getBilling(accountId: string): Promise<BalanceState>;
   credit(accountId: string, amountMicros: number): Promise<BalanceState>;
-  listUsage(accountId: string, query?: { agent_id?: string; after?: string; limit?: number }): Promise<ListOf<LedgerView>>;
+  /** Ledger entries, oldest first; page with `after` = the last id while `has_more`. */
+  listUsage(accountId: string, query?: UsageQuery): Promise<ListOf<LedgerView>>;
 
   listThreads(accountId: string, agentId: string): Promise<ListOf<ThreadView>>;
   getThread(accountId: string, threadId: string): Promise<ThreadView>;
@@ -53,7 +72,7 @@ export interface AdminOperations {
 }
 
 export function createAdminOperations(runtime: GatewayRuntime): AdminOperations {
-  const { records, atomics } = runtime;
+  const { records, atomics, retries } = runtime;
 
   const ownAgent = async (accountId: string, agentId: string): Promise<AgentRecord> => {
     const agent = await records.getAgent(agentId);
@@ -154,12 +173,27 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       }
       const state = await atomics.credit(accountId, amountMicros);
       const entry: LedgerEntry = { id: createSortableId("led_"), account_id: accountId, type: "credit", amount_micros: amountMicros, created_at: nowISO() };
-      await records.appendLedger(entry);
+      // The money is in: a failed ledger write is retried in the background rather than
+      // reported as a failed credit, which the caller would then repeat.
+      await retries.attempt(`ledger entry ${entry.id}`, () => records.appendLedger(entry));
       return state;
     },
     async listUsage(accountId, query = {}) {
       const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
-      const entries = await records.listLedger(accountId, { agentId: query.agent_id, after: query.after, limit: limit + 1 });
+      if (query.type !== undefined && query.type !== "charge" && query.type !== "credit") {
+        throw createAPIError({ code: "invalid_request", param: "type", message: "`type` must be `charge` or `credit`." });
+      }
+      const entries = await records.listLedger(accountId, {
+        agentId: query.agent_id,
+        keyId: query.key_id,
+        model: query.model,
+        threadId: query.thread_id,
+        type: query.type,
+        since: parseTime(query.since, "since"),
+        until: parseTime(query.until, "until"),
+        after: query.after,
+        limit: limit + 1,
+      });
       return { object: "list", data: entries.slice(0, limit).map(ledgerView), has_more: entries.length > limit };
     },
 
@@ -177,6 +211,14 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
 }
 
 // --- internal ---
+
+/** ISO 8601 or Unix seconds, to milliseconds. */
+function parseTime(value: string | undefined, param: string): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+  if (!Number.isFinite(ms)) throw createAPIError({ code: "invalid_request", param, message: `\`${param}\` must be an ISO 8601 time or Unix seconds.` });
+  return ms;
+}
 
 function notFound(kind: string, id: string) {
   return createAPIError({ code: "not_found", message: `No ${kind} found with id '${id}'.` });

@@ -4,6 +4,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
+import type { ReserveResult, SettleResult } from "../stores/atomics";
 import { estimateMessagesTokens } from "../tokens";
 
 /**
@@ -26,12 +27,22 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const request = requireContext(event, "request", "requestParser");
   const thread = requireContext(event, "thread", "threadResolver");
 
-  const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? model.info.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  const requested = request.max_completion_tokens ?? request.max_tokens;
+  const modelMax = model.info.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  // The model never writes more than its own maximum, whatever the request asks.
+  const maxOutput = requested == null ? modelMax : Math.min(requested, modelMax);
   const amountMicros = costMicros(model.info, estimateMessagesTokens(thread.messages), maxOutput);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const reservationId = createId("res_", 16);
-  const result = await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
+  let result: ReserveResult;
+  try {
+    result = await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
+  } catch (error) {
+    // The hold may exist even though its reply was lost: release it (settling is idempotent).
+    void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
+    throw error;
+  }
   if (!result.ok) {
     throw createAPIError({
       code: "insufficient_balance",
@@ -40,22 +51,30 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   }
   ctx.reservation = { id: reservationId, amountMicros };
 
-  ctx.settlers.push(async ({ usage }) => {
+  ctx.settlers.push(({ usage }) => {
     const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens) : 0;
-    const settled = await runtime.atomics.settle(accountId, reservationId, charge);
-    if (settled.charged_micros === 0) return;
-    await runtime.records.appendLedger({
-      id: createSortableId("led_"),
-      account_id: accountId,
-      type: "charge",
-      amount_micros: -settled.charged_micros,
-      created_at: nowISO(),
-      agent_id: agent.id,
-      key_id: key.id,
-      model: model.name,
-      thread_id: thread.id,
-      prompt_tokens: usage?.prompt_tokens ?? 0,
-      completion_tokens: usage?.completion_tokens ?? 0,
+    const entryId = createSortableId("led_");
+    const createdAt = nowISO();
+    let settled: SettleResult | undefined;
+    // If storage or Redis fails now, this finishes in the background: the settle is
+    // idempotent per reservation and the entry id is fixed, so the charge and its ledger
+    // line land exactly once. If the process dies first, the hold expires uncharged.
+    return runtime.retries.attempt(`settle ${reservationId}`, async () => {
+      settled ??= await runtime.atomics.settle(accountId, reservationId, charge);
+      if (settled.charged_micros === 0) return;
+      await runtime.records.appendLedger({
+        id: entryId,
+        account_id: accountId,
+        type: "charge",
+        amount_micros: -settled.charged_micros,
+        created_at: createdAt,
+        agent_id: agent.id,
+        key_id: key.id,
+        model: model.name,
+        thread_id: thread.id,
+        prompt_tokens: usage?.prompt_tokens ?? 0,
+        completion_tokens: usage?.completion_tokens ?? 0,
+      });
     });
   });
 }

@@ -34,10 +34,15 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
     runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs),
     request.thread_id ? loadThread(runtime, agent, threadId) : null,
   ]);
-  if (leaseResult.status === "rejected") throw leaseResult.reason;
+  // A failed take may still have taken the lease (the reply was lost): give it back too.
+  const giveBack = () => void runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
+  if (leaseResult.status === "rejected") {
+    giveBack();
+    throw leaseResult.reason;
+  }
   const leased = leaseResult.value;
   if (storedResult.status === "rejected") {
-    if (leased) await runtime.atomics.releaseLease(leaseName, leaseToken).catch(() => {});
+    if (leased) giveBack();
     throw storedResult.reason;
   }
   const stored = storedResult.value;
@@ -55,12 +60,17 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   ctx.thread = { id: threadId, record: stored, messages, newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
 
-  ctx.settlers.push(async ({ reply }) => {
-    try {
-      if (reply) await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply, runtime.threads.maxMessages));
-    } finally {
+  ctx.settlers.push(({ reply }) => {
+    let saved = !reply;
+    // If storage fails now, the turn is saved in the background and the lease kept until
+    // then, so a follow-up waits (409) instead of reading a history without this turn.
+    return runtime.retries.attempt(`save thread ${threadId}`, async () => {
+      if (!saved) {
+        await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply!, runtime.threads.maxMessages));
+        saved = true;
+      }
       await runtime.atomics.releaseLease(leaseName, leaseToken);
-    }
+    });
   });
 }
 

@@ -62,7 +62,8 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
         throw createAPIError({ code: "invalid_request", param: "limit", message: "`limit` must be a positive whole number." });
       }
-      return admin.listUsage(who(event), { agent_id: query.agent_id, after: query.after, limit });
+      const { agent_id, key_id, model, thread_id, type, since, until, after } = query;
+      return admin.listUsage(who(event), { agent_id, key_id, model, thread_id, type, since, until, after, limit });
     },
     opts,
   );

@@ -56,6 +56,14 @@ export interface LedgerEntry {
 /** Filters and paging for the ledger. */
 export interface LedgerQuery {
   agentId?: string;
+  keyId?: string;
+  model?: string;
+  threadId?: string;
+  type?: LedgerEntry["type"];
+  /** Entries created at or after this time (ms since the epoch). */
+  since?: number;
+  /** Entries created before this time (ms since the epoch). */
+  until?: number;
   /** Entries strictly after this entry id (ids sort by time). */
   after?: string;
   limit?: number;
@@ -158,7 +166,7 @@ export function createRecords(storage: Storage): Records {
       let ids = await members(`ledger:${accountId}:`);
       if (query.after) ids = ids.filter((id) => id > query.after!);
       let entries = await many<LedgerEntry>(ids.map((id) => `ledger:${accountId}:${id}`));
-      if (query.agentId) entries = entries.filter((entry) => entry.agent_id === query.agentId);
+      entries = entries.filter((entry) => matchesLedgerQuery(entry, query));
       return query.limit ? entries.slice(0, query.limit) : entries;
     },
 
@@ -168,6 +176,20 @@ export function createRecords(storage: Storage): Records {
 }
 
 // --- internal ---
+
+function matchesLedgerQuery(entry: LedgerEntry, query: LedgerQuery): boolean {
+  if (query.agentId && entry.agent_id !== query.agentId) return false;
+  if (query.keyId && entry.key_id !== query.keyId) return false;
+  if (query.model && entry.model !== query.model) return false;
+  if (query.threadId && entry.thread_id !== query.threadId) return false;
+  if (query.type && entry.type !== query.type) return false;
+  if (query.since !== undefined || query.until !== undefined) {
+    const at = Date.parse(entry.created_at);
+    if (query.since !== undefined && at < query.since) return false;
+    if (query.until !== undefined && at >= query.until) return false;
+  }
+  return true;
+}
 
 function sortByCreated<T extends { created_at: string; id: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));
