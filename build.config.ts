@@ -7,9 +7,13 @@ export default defineBuildConfig({
     { input: "src/index", name: "index" },
     { input: "src/providers/echo", name: "providers/echo" },
     { input: "adapters/node", name: "adapters/node" },
+    { input: "adapters/express", name: "adapters/express" },
+    { input: "adapters/nitro", name: "adapters/nitro" },
+    // Nitro resolves this runtime file by path (next to dist/adapters/nitro.mjs) and bundles it into the app.
+    { input: "adapters/nitro/runtime/handler", name: "adapters/nitro/runtime/handler" },
   ],
   declaration: "node16",
   clean: true,
-  externals: ["openai", "@anthropic-ai/sdk", "@google/genai", "express", "nitropack", "nitro", "ioredis", "h3", "unstorage"],
+  externals: ["openai", "@anthropic-ai/sdk", "@google/genai", "express", "nitropack", "nitro", "ioredis", "h3", "unstorage", "#agentgate/providers"],
   rollup: { emitCJS: false },
 });

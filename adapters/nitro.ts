@@ -1,0 +1,99 @@
+import { fileURLToPath } from "node:url";
+import type { Nitro, NitroModule } from "nitropack/types";
+import type { Plugin } from "rollup";
+import type { GatewayOptions } from "../src/gateway";
+
+/**
+ * Options under the `agentgate` key of the Nitro config. They are copied into
+ * `runtimeConfig.agentgate`, so `NITRO_AGENTGATE_*` variables override them at run time
+ * (e.g. `NITRO_AGENTGATE_ADMIN_SECRET`, `NITRO_AGENTGATE_PROVIDERS_OPENAI_API_KEY`).
+ */
+export interface AgentgateNitroOptions extends Pick<GatewayOptions, "basePath" | "limits" | "keyLimits" | "threads" | "maxBodyBytes" | "upstream" | "models" | "defaultModels"> {
+  /**
+   * The Nitro storage mount that keeps agents, key digests, threads and the ledger:
+   * `useStorage(storage)`. Mount a driver under this name in `storage` to persist.
+   * @default "agentgate"
+   */
+  storage?: string;
+  /**
+   * Built-in providers to enable, by id, with their options (`agentgate/providers/<id>`).
+   * @default {}
+   * @example { echo: {}, openai: { apiKey: "" } }
+   */
+  providers?: Record<string, Record<string, unknown>>;
+  /** How admin tokens are checked: an HS256 `secret` or a `jwks` URL. Without either, the admin API answers 401. */
+  admin?: { secret?: string; jwks?: string; issuer?: string; audience?: string };
+}
+
+/** What the runtime handler reads from `useRuntimeConfig().agentgate`. */
+export type AgentgateRuntimeConfig = Omit<AgentgateNitroOptions, "storage" | "providers" | "admin"> &
+  Required<Pick<AgentgateNitroOptions, "basePath" | "storage" | "providers" | "admin">>;
+
+declare module "nitropack/types" {
+  interface NitroOptions {
+    agentgate?: AgentgateNitroOptions;
+  }
+}
+
+/**
+ * The Nitro module (nitropack 2): mounts the gateway at `${basePath}/v1/**` and
+ * `${basePath}/admin/**` with options from the `agentgate` key of the Nitro config and
+ * storage from Nitro's own `useStorage` mount.
+ *
+ * @example
+ * // nitro.config.ts
+ * export default defineNitroConfig({
+ *   modules: ["agentgate/nitro"],
+ *   agentgate: { storage: "data", providers: { echo: {} } },
+ *   storage: { data: { driver: "fs", base: ".data" } },
+ * });
+ */
+const agentgateNitro: NitroModule = {
+  name: "agentgate",
+  async setup(nitro: Nitro) {
+    const options = nitro.options.agentgate ?? {};
+    const basePath = `/${(options.basePath ?? "/api").replace(/^\/+|\/+$/g, "")}`.replace(/^\/$/, "");
+    const config: AgentgateRuntimeConfig = {
+      ...options,
+      basePath,
+      storage: options.storage ?? "agentgate",
+      providers: options.providers ?? {},
+      // Empty strings make the keys exist, so NITRO_AGENTGATE_ADMIN_* can fill them at run time.
+      admin: { secret: "", jwks: "", issuer: "", audience: "", ...options.admin },
+    };
+    nitro.options.runtimeConfig.agentgate = { ...config, ...(nitro.options.runtimeConfig.agentgate as object) };
+
+    const runtimeDir = fileURLToPath(new URL("./nitro/runtime/", import.meta.url));
+    const handler = `${runtimeDir}handler`;
+    nitro.options.handlers.push({ route: `${basePath}/v1/**`, handler }, { route: `${basePath}/admin/**`, handler });
+
+    // The providers named in the config, imported by package subpath, nothing else.
+    nitro.options.virtual["#agentgate/providers"] = Object.keys(config.providers)
+      .map((id, i) => `import * as p${i} from ${JSON.stringify(`agentgate/providers/${id}`)};\nexport const ${safeName(id)} = p${i}[${JSON.stringify(id)}] ?? p${i}.default;`)
+      .join("\n");
+
+    // Our runtime file imports `h3` for `fromWebHandler`: it must be Nitro's own h3 (v1),
+    // resolved from Nitro's runtime folder, not the h3 v2 the gateway itself runs on.
+    const { runtimeDir: nitroRuntimeDir } = await import("nitropack/runtime/meta");
+    nitro.hooks.hook("rollup:before", (_nitro, rollupConfig) => {
+      const plugins = Array.isArray(rollupConfig.plugins) ? rollupConfig.plugins : [];
+      const nitroH3: Plugin = {
+        name: "agentgate:nitro-h3",
+        resolveId(id, importer) {
+          if (id !== "h3" || !importer?.startsWith(runtimeDir)) return null;
+          return this.resolve("h3", `${nitroRuntimeDir}/index.mjs`, { skipSelf: true });
+        },
+      };
+      rollupConfig.plugins = [nitroH3, ...plugins];
+    });
+  },
+};
+
+export default agentgateNitro;
+
+// --- internal ---
+
+function safeName(id: string): string {
+  if (!/^[A-Za-z_$][\w$]*$/.test(id)) throw new Error(`[agentgate] [nitro] \`${id}\` is not a provider id`);
+  return id;
+}

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, copyPublicAssets, createNitro, prepare } from "nitropack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signAdminToken } from "../../src/index";
+import { testOpenAIClient, type AdapterTarget } from "./_openai";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const SECRET = "nitro-test-admin-secret-long-enough";
+
+describe("a built Nitro app (nitropack 2) with the README's nitro.config.ts, as written", () => {
+  let dir: string;
+  let server: ChildProcess | undefined;
+  let origin: string;
+  let target: AdapterTarget;
+  let agentId: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "agentgate-nitro-"));
+    cpSync(join(root, "examples/nitro"), dir, { recursive: true });
+    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+    // The only addition: where the `agentgate` package is (its sources, as it is not installed from npm here).
+    const nitro = await createNitro({
+      rootDir: dir,
+      dev: false,
+      preset: "node-server",
+      logLevel: 1,
+      alias: {
+        "agentgate/nitro": join(root, "adapters/nitro.ts"),
+        "agentgate/providers": join(root, "src/providers"),
+        agentgate: join(root, "src/index.ts"),
+      },
+    });
+    await prepare(nitro);
+    await copyPublicAssets(nitro);
+    await build(nitro);
+    await nitro.close();
+
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, [join(dir, ".output/server/index.mjs")], {
+      cwd: dir,
+      env: { ...process.env, PORT: String(port), NITRO_PORT: String(port), NITRO_HOST: "127.0.0.1", NITRO_AGENTGATE_ADMIN_SECRET: SECRET },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    await waitForListening(server);
+
+    // Seed over the admin API, as the host's back office would.
+    const token = await signAdminToken(SECRET, "acct_nitro", { scopes: ["billing:credit"] });
+    const admin = (path: string, body: unknown) =>
+      fetch(`${origin}/api/admin${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<{ id: string; key: string }>);
+    agentId = (await admin("/agents", { name: "Nitro agent" })).id;
+    const { key } = await admin(`/agents/${agentId}/keys`, { name: "nitro key" });
+    await admin("/billing/credit", { amount_micros: 1_000_000 });
+    target = { baseURL: `${origin}/api/v1`, key };
+  }, 90_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      server.kill("SIGTERM");
+      await new Promise((resolve) => server!.once("exit", resolve));
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  testOpenAIClient(() => target);
+
+  it("keeps its documents in the Nitro storage mount the config names", () => {
+    expect(existsSync(join(dir, ".data/agentgate/agents", agentId))).toBe(true);
+    expect(readdirSync(join(dir, ".data/agentgate")).length).toBeGreaterThan(1);
+  });
+
+  it("mounts only /api/v1/** and /api/admin/**; the rest stays Nitro's", async () => {
+    const models = await fetch(`${origin}/api/v1/models`, { headers: { authorization: `Bearer ${target.key}` } });
+    expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain("echo/echo");
+    const other = await fetch(`${origin}/api/other`);
+    expect(other.status).toBe(404);
+    expect(JSON.stringify(await other.json())).not.toContain("invalid_request_error");
+  });
+});
+
+// --- internal ---
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function waitForListening(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const onData = (data: Buffer) => {
+      output += data;
+      if (output.includes("Listening on")) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`the Nitro server exited with ${code}:\n${output}`)));
+  });
+}
