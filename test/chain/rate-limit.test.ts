@@ -26,7 +26,7 @@ describe("the rate-limit step", () => {
   it("admits a burst of the limit with x-ratelimit-* headers, then answers 429 with retry-after", async () => {
     await start({ limits: { requestsPerMinute: 3, tokensPerMinute: 60 } });
     const { key } = await seedAgent(t!.gateway);
-    const seen = [];
+    const seen: Array<Record<string, string | null>> = [];
     for (let i = 0; i < 3; i++) {
       const res = await chat(key);
       expect(res.status).toBe(200);
