@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { mountGateway } from "../adapters/node";
 import { signAdminToken } from "../src/index";
 import { createPlaygroundGateway } from "./app";
 import { readConfig } from "./config";
+import { createPlaygroundRoutes } from "./routes";
 import { seedPlayground } from "./seed";
 
 // `npm start`: the runnable server, and the reference for mounting the library.
@@ -12,9 +12,10 @@ const gateway = await createPlaygroundGateway(config);
 const seeded = await seedPlayground(gateway);
 const adminToken = await signAdminToken(config.adminSecret, seeded.accountId, { expiresIn: "30d" });
 
-const page = readFileSync(new URL("./public/index.html", import.meta.url), "utf8");
-const api = mountGateway(gateway, "/api");
-const server = createServer((req, res) => api(req, res, () => servePage(req, res)));
+// The gateway owns /api/v1 and /api/admin; everything else is the page and its helpers.
+const api = mountGateway(gateway);
+const page = createPlaygroundRoutes({ gateway, accountId: seeded.accountId, adminToken, host: config.host });
+const server = createServer((req, res) => api(req, res, () => page(req, res)));
 server.listen(config.port, config.host, () => {
   const url = `http://${config.host}:${config.port}`;
   const lines = [
@@ -31,17 +32,6 @@ server.listen(config.port, config.host, () => {
   ];
   process.stdout.write(lines.join("\n") + "\n");
 });
-
-function servePage(req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? "/").split("?")[0];
-  if (req.method === "GET" && (path === "/" || path === "/index.html")) {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    res.end(page);
-    return;
-  }
-  res.writeHead(404, { "content-type": "text/plain" });
-  res.end("Not found");
-}
 
 const shutdown = () => {
   server.close();
