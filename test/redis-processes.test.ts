@@ -94,7 +94,7 @@ describe("two gateway processes on one Redis", () => {
     const token = await signAdminToken(ADMIN_SECRET, accountId, { expiresIn: "1h" });
     const payments = await signAdminToken(ADMIN_SECRET, accountId, { expiresIn: "1h", scopes: ["billing:credit"] });
     const admin = (p: GatewayProcess, method: string, path: string, body?: unknown, bearer = token) =>
-      fetch(`${p.origin}/api/admin${path}`, { method, headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+      fetch(`${p.origin}/api/admin${path}`, { method, headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
     const chat = (p: GatewayProcess, key: string) =>
       fetch(`${p.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(REQUEST) });
 
