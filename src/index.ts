@@ -21,6 +21,13 @@ export { upstreamError, upstreamTimeout } from "./providers/_errors";
 export type { UpstreamFailure } from "./providers/_errors";
 export { echo } from "./providers/echo";
 export type { EchoProviderOptions } from "./providers/echo";
+// The vendor factories load their SDKs with import() on first use, so these exports load no SDK.
+export { openai } from "./providers/openai";
+export type { OpenAIProviderOptions } from "./providers/openai";
+export { anthropic, ANTHROPIC_DEFAULT_MAX_TOKENS } from "./providers/anthropic";
+export type { AnthropicProviderOptions } from "./providers/anthropic";
+export { gemini } from "./providers/gemini";
+export type { GeminiProviderOptions } from "./providers/gemini";
 
 // Catalog and money
 export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MODELS } from "./catalog";

@@ -118,6 +118,9 @@ async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toErr
       const error = toError(raw);
       if (tries >= runtime.upstream.retries || !isRetryable(error) || deadline.signal.aborted) throw error;
       const retryAfter = Number(error.headers?.get("retry-after"));
+      // A vendor that asks for a longer wait than the gateway will hold: pass its answer on
+      // (with its retry-after) rather than retry early into the same refusal.
+      if (retryAfter * 1000 > runtime.upstream.maxRetryDelayMs) throw error;
       const wait = Math.min(runtime.upstream.maxRetryDelayMs, retryAfter > 0 ? retryAfter * 1000 : 250 * 2 ** tries);
       await sleep(wait, deadline.signal);
       if (deadline.signal.aborted) throw error;

@@ -29,7 +29,7 @@ export function upstreamError(failure: UpstreamFailure): HTTPError<APIErrorBody>
   }
   if (status === 402) {
     // The gateway's own vendor account is out of credit: nothing the client can fix.
-    return createAPIError({ code: "upstream_error", cause, message: `The ${provider} provider refused the request for billing reasons; check the gateway's ${provider} account.` });
+    return createAPIError({ code: "upstream_auth_failed", cause, message: `The ${provider} provider refused the request for billing reasons; check the gateway's ${provider} account.` });
   }
   if (status === 429) {
     const headers = new Headers();
@@ -55,5 +55,7 @@ export function upstreamTimeout(provider: string): HTTPError<APIErrorBody> {
 
 /** Whether a failure before the first byte is worth another try. */
 export function isRetryable(error: HTTPError): boolean {
+  // A rejected vendor key (or account) fails the same way every time.
+  if ((error.data as { code?: unknown } | undefined)?.code === "upstream_auth_failed") return false;
   return error.status === 429 || error.status === 502 || error.status === 503 || error.status === 504;
 }

@@ -74,21 +74,25 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const result = pending ?? (await iterator.next());
-        pending = undefined;
-        if (finished) return;
-        if (result.done) return await end(controller);
-        deadline.touch();
-        const chunk = result.value;
-        acc.add(chunk);
-        if (chunk.choices.length === 0) return; // usage-only: ours comes last
-        const choices = chunk.choices.map((choice) => {
-          const delta = sentRole ? choice.delta : { role: "assistant" as const, ...choice.delta };
-          if (choice.finish_reason) sentFinish = true;
-          return { index: choice.index, delta, logprobs: null, finish_reason: choice.finish_reason ?? null };
-        });
-        sentRole = true;
-        controller.enqueue(frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId }));
+        // Loop until something is enqueued: a pull that enqueues nothing is not called again.
+        for (;;) {
+          const result = pending ?? (await iterator.next());
+          pending = undefined;
+          if (finished) return;
+          if (result.done) return await end(controller);
+          deadline.touch();
+          const chunk = result.value;
+          acc.add(chunk);
+          if (chunk.choices.length === 0) continue; // usage-only: ours comes last
+          const choices = chunk.choices.map((choice) => {
+            const delta = sentRole ? choice.delta : { role: "assistant" as const, ...choice.delta };
+            if (choice.finish_reason) sentFinish = true;
+            return { index: choice.index, delta, logprobs: null, finish_reason: choice.finish_reason ?? null };
+          });
+          sentRole = true;
+          controller.enqueue(frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId }));
+          return;
+        }
       } catch (error) {
         await fail(controller, error);
       }

@@ -177,7 +177,7 @@ export function fromOpenAIChunk(chunk: OpenAIChunk): ChatCompletionChunk {
               index: call.index,
               ...(call.id && { id: call.id }),
               ...(call.type && { type: call.type }),
-              ...(call.function && { function: { ...(call.function.name && { name: call.function.name }), ...(call.function.arguments && { arguments: call.function.arguments }) } }),
+              ...(call.function && { function: { ...(call.function.name && { name: call.function.name }), ...(typeof call.function.arguments === "string" && { arguments: call.function.arguments }) } }),
             })),
           }),
         },
