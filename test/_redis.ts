@@ -13,12 +13,17 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export interface StartRedisOptions {
+  /** Keep data across `stop`/`restart` (an fsync'ed append-only file), as a production Redis would. */
+  persistent?: boolean;
+}
+
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "agentgate-redis-"));
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", options.persistent ? "yes" : "no", "--appendfsync", "always", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("redis-server did not start in 10s")), 10_000);
       child!.once("error", (error) => {

@@ -48,7 +48,9 @@ export async function requireRateAdmission(event: H3Event, runtime: GatewayRunti
   if (tokenWindows.length) {
     ctx.settlers.push(async ({ usage }) => {
       const extra = (usage?.total_tokens ?? 0) - estimatedTokens;
-      if (extra > 0) await runtime.atomics.chargeRate(agent.id, tokenWindows.map((w) => ({ ...w, cost: extra })));
+      // Best effort: if Redis is down now, the store's own log says so, and a lost
+      // correction only loosens this agent's token window once.
+      if (extra > 0) await runtime.atomics.chargeRate(agent.id, tokenWindows.map((w) => ({ ...w, cost: extra }))).catch(() => {});
     });
   }
 }

@@ -6,17 +6,18 @@ import redisDriver from "unstorage/drivers/redis";
 export type RedisInput = Redis | Cluster | string;
 
 /**
- * The ioredis options agentgate uses for the clients it creates from a URL: a command
- * fails within about a second while Redis is down (no offline queue that waits
- * forever), the client reconnects by itself, and a command lost with a dropped
- * connection is never sent twice (a credit must not be applied twice).
+ * The ioredis options agentgate uses for the clients it creates from a URL: the client
+ * reconnects by itself, a command lost with a dropped connection is never sent twice (a
+ * credit must not be applied twice), and no command waits long for a Redis that is
+ * gone. Once connected, agentgate also turns the offline queue off (see
+ * `failFastWhenOffline`), so while Redis is down every command fails at once.
  */
 export const REDIS_CLIENT_OPTIONS: RedisOptions = {
-  // Queued commands are failed after the second failed reconnect (about 300 ms)...
+  // Before the first connection, queued commands fail after the second failed attempt...
   maxRetriesPerRequest: 1,
-  // ...and any command after 3 s, even when Redis hangs instead of refusing.
-  commandTimeout: 3_000,
-  connectTimeout: 3_000,
+  // ...and any command after 2 s, even when Redis hangs instead of refusing.
+  commandTimeout: 2_000,
+  connectTimeout: 2_000,
   retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   autoResendUnfulfilledCommands: false,
 };
@@ -25,7 +26,19 @@ export const REDIS_CLIENT_OPTIONS: RedisOptions = {
 export function createRedisClient(url: string, onError: (error: Error) => void = reportOnce()): Redis {
   const client = new Redis(url, REDIS_CLIENT_OPTIONS);
   client.on("error", onError);
+  failFastWhenOffline(client);
   return client;
+}
+
+/**
+ * Queues commands only until the first connection (so a gateway can be used as soon as
+ * it is created); after that, a command sent while Redis is unreachable fails at once
+ * instead of waiting in ioredis' offline queue, and the request gets its 503 right away.
+ */
+export function failFastWhenOffline(client: Redis): void {
+  client.once("ready", () => {
+    client.options.enableOfflineQueue = false;
+  });
 }
 
 /** Whether a value is an ioredis client rather than a URL. */
@@ -44,7 +57,9 @@ export function createRedisStorage(input: RedisInput, base: string, onError: (er
   else if (input instanceof Redis) options = { ...input.options, base };
   else throw new Error("[agentgate] with a Redis Cluster client, pass `storage` too (unstorage's redis driver with `cluster`)");
   const driver = redisDriver(options);
-  (driver.getInstance!() as Redis).on("error", onError);
+  const client = driver.getInstance!() as Redis;
+  client.on("error", onError);
+  if (typeof input === "string") failFastWhenOffline(client);
   return createStorage({ driver });
 }
 
