@@ -8,14 +8,17 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
   const providers: Provider[] = [echo({ delayMs: 15 })];
   return createGateway({
     storage: createPlaygroundStorage(config),
+    // REDIS_URL: rate windows, balances and leases live in Redis, shared by every instance.
+    redis: config.redisUrl,
     admin: { secret: config.adminSecret },
     providers,
     limits: { requestsPerMinute: 60, tokensPerMinute: 200_000 },
   });
 }
 
-function createPlaygroundStorage(config: PlaygroundConfig): Storage {
+function createPlaygroundStorage(config: PlaygroundConfig): Storage | undefined {
   if (config.storage === "memory") return createStorage();
   if (config.storage === "fs") return createStorage({ driver: fsLiteDriver({ base: config.dataDir + "/storage" }) });
-  throw new Error("STORAGE=redis is not available yet");
+  // STORAGE=redis: createGateway keeps the documents on REDIS_URL too.
+  return undefined;
 }

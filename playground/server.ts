@@ -21,7 +21,7 @@ server.listen(config.port, config.host, () => {
   const lines = [
     "",
     `agentgate playground: ${url}`,
-    `  API base URL:  ${url}/api/v1   (storage: ${config.storage})`,
+    `  API base URL:  ${url}/api/v1   (storage: ${config.storage}${config.redisUrl ? ", atomics: redis" : ""})`,
     `  Models:        ${gateway.catalog.list().filter((m) => m.provider).map((m) => m.name).join(", ")}`,
     seeded.key ? `  Demo API key:  ${seeded.key}   (shown once: copy it now)` : "  Demo API key:  created on the first start (create more on the page)",
     `  Admin token:   ${adminToken}`,
