@@ -7,7 +7,7 @@ const API = `${location.origin}/api/v1`;
 const $ = (id) => document.getElementById(id);
 
 const AGENT_STORE = "agentgate.agentId";
-const state = { token: "", agents: [], agentId: localStorage.getItem(AGENT_STORE) ?? "", threadId: "" };
+const state = { token: "", agents: [], agentId: localStorage.getItem(AGENT_STORE) ?? "", threadId: "", sending: false };
 
 init().catch((error) => say(`Could not load the playground: ${error.message}`));
 
@@ -35,7 +35,14 @@ function bindEvents() {
   $("browser-key").addEventListener("submit", (event) => (event.preventDefault(), saveKey($("browser-key-value").value.trim())));
   $("forget-key").addEventListener("click", () => saveKey(""));
   $("chat-model").addEventListener("change", renderExamples);
-  $("chat").addEventListener("submit", (event) => (event.preventDefault(), busy(event.submitter, sendChat)));
+  $("chat").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (state.sending) return; // Enter while a reply streams: one request per thread at a time
+    state.sending = true;
+    sendChat()
+      .catch((error) => ($("chat-error").textContent = error.message))
+      .finally(() => (state.sending = false));
+  });
   $("chat-input").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) (event.preventDefault(), $("chat").requestSubmit());
   });
@@ -269,7 +276,6 @@ async function busy(control, action) {
     await action();
   } catch (error) {
     say(error.message);
-    if (control?.closest("#chat")) $("chat-error").textContent = error.message;
   } finally {
     if (control) control.disabled = false;
   }
