@@ -117,8 +117,11 @@ const PLACEHOLDER_SIGNATURE = "skip_thought_signature_validator";
 /** Request fields the mapping below translates (the rest must be absent or at OpenAI's default). */
 const HANDLED = new Set(["max_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "response_format"]);
 
+/** `generateContent` parameters as the mapping builds them: contents always a list, config always set. */
+export type GeminiRequest = GenerateContentParameters & { contents: Content[]; config: GenerateContentConfig };
+
 /** Pure: an OpenAI-format request → @google/genai `generateContent` parameters. */
-export function toGeminiRequest(request: ProviderRequest): GenerateContentParameters {
+export function toGeminiRequest(request: ProviderRequest): GeminiRequest {
   rejectUnhandled(PROVIDER_NAME, request, HANDLED);
   const extra = request as ProviderRequest & { seed?: number | null; presence_penalty?: number | null; frequency_penalty?: number | null };
   const { systemInstruction, contents } = toGeminiContents(request.messages, request.model);

@@ -25,7 +25,8 @@ const wire: VendorWire = {
   authError: () => ({ status: 401, body: sample("openai", ERROR_SAMPLES[401]) }),
   errorFor(status, retryAfter) {
     const body = sample("openai", ERROR_SAMPLES[status] ?? ERROR_SAMPLES[status >= 500 ? 500 : 400]);
-    return { body, headers: retryAfter === undefined ? {} : { "retry-after": String(retryAfter) } };
+    const headers: Record<string, string> = retryAfter === undefined ? {} : { "retry-after": String(retryAfter) };
+    return { body, headers };
   },
   turns(body) {
     return ((body.messages as Message[]) ?? []).map((message): Turn => {

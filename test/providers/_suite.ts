@@ -232,7 +232,7 @@ export function testProvider(options: ProviderSuiteOptions): void {
         fake!.script({ error: { status: 429, retryAfter: 7 } });
         const error = await failing();
         expect(error.status).toBe(429);
-        expect(error.headers.get("retry-after")).toBe("7");
+        expect(error.headers?.get("retry-after")).toBe("7");
         expect(error.code).toBe("rate_limit_exceeded");
         expect(fake!.requests.length).toBe(1);
       });

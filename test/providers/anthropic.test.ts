@@ -1,10 +1,40 @@
-import { anthropic } from "../../src/index";
+import { describe, expect, it } from "vitest";
+import { anthropic, ANTHROPIC_DEFAULT_MAX_TOKENS } from "../../src/index";
+import { openaiClient, seedAgent } from "../_setup";
 import { startAnthropicFake } from "../fakes/anthropic";
-import { testProvider } from "./_suite";
+import { INSTRUCTIONS, startProviderGateway, testProvider } from "./_suite";
 
 testProvider({
   name: "anthropic",
   model: "anthropic/claude-sonnet-4-6",
   fake: startAnthropicFake,
   provider: (fake, apiKey) => anthropic({ apiKey: apiKey ?? fake!.apiKey, baseURL: fake!.baseURL }),
+});
+
+describe("the request the anthropic provider sends upstream", () => {
+  it("puts the instructions in system, defaults max_tokens, maps tools, and refuses sampling fields before any call", async () => {
+    const fake = await startAnthropicFake();
+    const t = await startProviderGateway([anthropic({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    try {
+      const { key, accountId } = await seedAgent(t.gateway, { agent: { name: "A", instructions: INSTRUCTIONS } });
+      const client = openaiClient(t.baseURL, key);
+      const tools = [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
+      await client.chat.completions.create({ model: "anthropic/claude-sonnet-4-6", tools, messages: [{ role: "user", content: "Hi" }] });
+      expect(fake.requests[0].body).toMatchObject({
+        model: "claude-sonnet-4-6",
+        system: INSTRUCTIONS,
+        max_tokens: ANTHROPIC_DEFAULT_MAX_TOKENS,
+        messages: [{ role: "user", content: "Hi" }],
+        tools: [{ name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } }],
+      });
+      const before = await t.gateway.admin.getBilling(accountId);
+      const error = await client.chat.completions.create({ model: "anthropic/claude-sonnet-4-6", temperature: 0.3, messages: [{ role: "user", content: "Hi" }] }).catch((e: { status: number; code: string; param: string }) => e);
+      expect(error).toMatchObject({ status: 400, code: "unsupported_parameter", param: "temperature" });
+      expect(fake.requests.length).toBe(1);
+      expect(await t.gateway.admin.getBilling(accountId)).toEqual(before);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
 });

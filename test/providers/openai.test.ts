@@ -1,10 +1,34 @@
 import { openai } from "../../src/index";
 import { startOpenAIFake } from "../fakes/openai";
-import { testProvider } from "./_suite";
+import { describe, expect, it } from "vitest";
+import { openaiClient, seedAgent } from "../_setup";
+import { startProviderGateway, testProvider } from "./_suite";
 
 testProvider({
   name: "openai",
   model: "openai/gpt-4o-mini",
   fake: startOpenAIFake,
   provider: (fake, apiKey) => openai({ apiKey: apiKey ?? fake!.apiKey, baseURL: fake!.baseURL }),
+});
+
+describe("the request the openai provider sends upstream", () => {
+  it("always asks for the final usage on streams, sends max_completion_tokens, and leaves retries to the gateway", async () => {
+    const fake = await startOpenAIFake();
+    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL })], { retries: 1 });
+    try {
+      const { key } = await seedAgent(t.gateway);
+      const client = openaiClient(t.baseURL, key);
+      const stream = await client.chat.completions.create({ model: "openai/gpt-4o-mini", stream: true, max_completion_tokens: 64, messages: [{ role: "user", content: "Hi" }] });
+      for await (const _ of stream);
+      expect(fake.requests[0].body).toMatchObject({ model: "gpt-4o-mini", stream: true, stream_options: { include_usage: true }, max_completion_tokens: 64 });
+      expect(fake.requests[0].body).not.toHaveProperty("thread_id");
+      fake.script({ error: { status: 500 } }, { error: { status: 500 } });
+      await client.chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] }).catch(() => undefined);
+      // Two attempts, both the SDK's first: the one retry was the gateway's.
+      expect(fake.requests.slice(1).map((r) => r.headers["x-stainless-retry-count"])).toEqual(["0", "0"]);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
 });
