@@ -76,7 +76,6 @@ const agentgateNitro: NitroModule = {
     // resolved from Nitro's runtime folder, not the h3 v2 the gateway itself runs on.
     const { runtimeDir: nitroRuntimeDir } = await import("nitropack/runtime/meta");
     nitro.hooks.hook("rollup:before", (_nitro, rollupConfig) => {
-      const plugins = Array.isArray(rollupConfig.plugins) ? rollupConfig.plugins : [];
       const nitroH3: Plugin = {
         name: "agentgate:nitro-h3",
         resolveId(id, importer) {
@@ -84,7 +83,7 @@ const agentgateNitro: NitroModule = {
           return this.resolve("h3", `${nitroRuntimeDir}/index.mjs`, { skipSelf: true });
         },
       };
-      rollupConfig.plugins = [nitroH3, ...plugins];
+      rollupConfig.plugins = [nitroH3, rollupConfig.plugins]; // first, so it sees `h3` before Nitro's resolvers
     });
   },
 };
