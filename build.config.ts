@@ -6,6 +6,9 @@ export default defineBuildConfig({
   entries: [
     { input: "src/index", name: "index" },
     { input: "src/providers/echo", name: "providers/echo" },
+    { input: "src/providers/openai", name: "providers/openai" },
+    { input: "src/providers/anthropic", name: "providers/anthropic" },
+    { input: "src/providers/gemini", name: "providers/gemini" },
     { input: "adapters/node", name: "adapters/node" },
     { input: "adapters/express", name: "adapters/express" },
     { input: "adapters/nitro", name: "adapters/nitro" },

@@ -1,11 +1,15 @@
 import { createStorage, type Storage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
-import { createGateway, echo, type Gateway, type Provider } from "../src/index";
+import { anthropic, createGateway, echo, gemini, openai, type Gateway, type Provider } from "../src/index";
 import type { PlaygroundConfig } from "./config";
 
 /** The playground's gateway: echo always, vendors when their keys are set. */
 export async function createPlaygroundGateway(config: PlaygroundConfig): Promise<Gateway> {
   const providers: Provider[] = [echo({ delayMs: 15 })];
+  // Each vendor's SDK loads on its first request, so an unset key costs nothing.
+  if (config.openai) providers.push(openai(config.openai));
+  if (config.anthropic) providers.push(anthropic(config.anthropic));
+  if (config.gemini) providers.push(gemini(config.gemini));
   return createGateway({
     storage: createPlaygroundStorage(config),
     // REDIS_URL: rate windows, balances and leases live in Redis, shared by every instance.
