@@ -62,7 +62,11 @@ export interface AdminOperations {
   rotateKey(accountId: string, agentId: string, keyId: string, options?: { grace_seconds?: number }): Promise<CreatedKeyView>;
 
   getBilling(accountId: string): Promise<BalanceState>;
-  credit(accountId: string, amountMicros: number): Promise<BalanceState>;
+  /**
+   * Adds money and writes the ledger entry. With `idempotencyKey`, repeating the call
+   * (say, after a 503 or a lost reply) credits once and answers the same.
+   */
+  credit(accountId: string, amountMicros: number, options?: { idempotencyKey?: string }): Promise<BalanceState>;
   /** Ledger entries, oldest first; page with `after` = the last id while `has_more`. */
   listUsage(accountId: string, query?: UsageQuery): Promise<ListOf<LedgerView>>;
 
@@ -167,16 +171,29 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
     },
 
     getBilling: (accountId) => atomics.getBalance(accountId),
-    async credit(accountId, amountMicros) {
+    async credit(accountId, amountMicros, options = {}) {
       if (!Number.isSafeInteger(amountMicros) || amountMicros <= 0) {
         throw createAPIError({ code: "invalid_request", param: "amount_micros", message: "`amount_micros` must be a positive whole number." });
       }
-      const state = await atomics.credit(accountId, amountMicros);
-      const entry: LedgerEntry = { id: createSortableId("led_"), account_id: accountId, type: "credit", amount_micros: amountMicros, created_at: nowISO() };
+      const { idempotencyKey } = options;
+      if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+        throw createAPIError({ code: "invalid_request", param: "Idempotency-Key", message: "The idempotency key must be 1 to 255 visible ASCII characters." });
+      }
+      let entry: LedgerEntry = { id: createSortableId("led_"), account_id: accountId, type: "credit", amount_micros: amountMicros, created_at: nowISO() };
+      // The receipt kept with the idempotency key is the ledger entry, so a repeat writes the same line.
+      const receipt = JSON.stringify({ id: entry.id, created_at: entry.created_at, amount_micros: amountMicros });
+      const { balance_micros, reserved_micros, receipt: applied } = await atomics.credit(accountId, amountMicros, idempotencyKey ? { id: idempotencyKey, receipt } : undefined);
+      if (applied && applied !== receipt) {
+        const first = JSON.parse(applied) as Pick<LedgerEntry, "id" | "created_at" | "amount_micros">;
+        if (first.amount_micros !== amountMicros) {
+          throw createAPIError({ code: "invalid_request", param: "Idempotency-Key", message: `This idempotency key was already used for a credit of ${first.amount_micros} micro-USD.` });
+        }
+        entry = { ...entry, id: first.id, created_at: first.created_at };
+      }
       // The money is in: a failed ledger write is retried in the background rather than
       // reported as a failed credit, which the caller would then repeat.
       await retries.attempt(`ledger entry ${entry.id}`, () => records.appendLedger(entry));
-      return state;
+      return { balance_micros, reserved_micros };
     },
     async listUsage(accountId, query = {}) {
       const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);

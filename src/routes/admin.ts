@@ -50,7 +50,8 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
         throw createAPIError({ code: "insufficient_scope", message: `Crediting needs the \`${CREDIT_SCOPE}\` scope in the admin token.` });
       }
       const { amount_micros } = parseOrThrow(creditSchema, await body(event));
-      return admin.credit(who(event), amount_micros);
+      const idempotencyKey = event.req.headers.get("idempotency-key") ?? undefined;
+      return admin.credit(who(event), amount_micros, { idempotencyKey });
     },
     opts,
   );

@@ -28,8 +28,12 @@ export interface Atomics {
    * more, so retrying a settle whose reply was lost is safe.
    */
   settle(accountId: string, reservationId: string, chargeMicros: number): Promise<SettleResult>;
-  /** Adds money; takes effect for the very next reservation. */
-  credit(accountId: string, amountMicros: number): Promise<BalanceState>;
+  /**
+   * Adds money; takes effect for the very next reservation. With `once`, the credit is
+   * applied at most once per `once.id` and account (remembered for a day): a repeat
+   * changes nothing and returns the receipt stored by the call that applied it.
+   */
+  credit(accountId: string, amountMicros: number, once?: CreditOnce): Promise<CreditResult>;
   /** The balance and what is held now (expired reservations are swept first). */
   getBalance(accountId: string): Promise<BalanceState>;
 
@@ -78,6 +82,17 @@ export interface BalanceState {
 
 export interface ReserveResult extends BalanceState {
   ok: boolean;
+}
+
+/** Makes a credit idempotent: `id` names it, `receipt` is kept with it (the ledger entry). */
+export interface CreditOnce {
+  id: string;
+  receipt: string;
+}
+
+export interface CreditResult extends BalanceState {
+  /** With `once`: the receipt of the call that applied the credit (this one or an earlier one). */
+  receipt?: string;
 }
 
 export interface SettleResult extends BalanceState {

@@ -16,6 +16,8 @@ interface Account {
 
 /** How long a settle result is remembered for an unknown reservation, so a retry charges once. */
 const SETTLED_MEMORY_MS = 10 * 60_000;
+/** How long an idempotent credit is remembered. */
+const CREDIT_MEMORY_MS = 24 * 3_600_000;
 
 /**
  * The in-process atomics driver: exact for one process, because JavaScript runs one
@@ -33,6 +35,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   const loading = new Map<string, Promise<Account>>();
   // Insertion order is expiry order (one TTL per entry, set once), so sweeping stops at the first live one.
   const settled = new Map<string, { result: SettleResult; expiresAt: number }>();
+  const credits = new Map<string, { receipt: string; expiresAt: number }>();
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
 
@@ -75,10 +78,10 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     return { balance_micros: account.balance, reserved_micros: reserved };
   };
 
-  const sweepSettled = (now: number) => {
-    for (const [id, entry] of settled) {
+  const sweep = (memory: Map<string, { expiresAt: number }>, now: number) => {
+    for (const [id, entry] of memory) {
       if (entry.expiresAt > now) break;
-      settled.delete(id);
+      memory.delete(id);
     }
   };
 
@@ -118,7 +121,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       checkMicros(chargeMicros, "chargeMicros");
       const account = await loadAccount(accountId);
       const now = Date.now();
-      sweepSettled(now);
+      sweep(settled, now);
       const marker = `${accountId}\n${reservationId}`;
       const earlier = settled.get(marker);
       if (earlier) {
@@ -136,19 +139,26 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       return result;
     },
 
-    async credit(accountId, amountMicros) {
+    async credit(accountId, amountMicros, once) {
       checkMicros(amountMicros, "amountMicros");
       const account = await loadAccount(accountId);
+      const now = Date.now();
+      sweep(credits, now);
+      const marker = once && `${accountId}\n${once.id}`;
+      const earlier = marker && credits.get(marker);
+      if (earlier) return { ...state(account), receipt: earlier.receipt };
       account.balance += amountMicros;
+      if (marker) credits.set(marker, { receipt: once.receipt, expiresAt: now + CREDIT_MEMORY_MS });
       const result = state(account);
       try {
         await persist(accountId, account);
       } catch (error) {
         // All or nothing: a credit storage did not take is not a credit.
         account.balance -= amountMicros;
+        if (marker) credits.delete(marker);
         throw error;
       }
-      return result;
+      return once ? { ...result, receipt: once.receipt } : result;
     },
 
     async getBalance(accountId) {

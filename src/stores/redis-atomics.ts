@@ -22,6 +22,8 @@ export interface RedisAtomicsOptions {
 
 /** How long a settle result is kept for an unknown reservation, so a retry charges once. */
 const SETTLED_MEMORY_MS = 10 * 60_000;
+/** How long an idempotent credit is remembered. */
+const CREDIT_MEMORY_MS = 24 * 3_600_000;
 
 /**
  * The Redis atomics driver: every operation is one Lua script (or one `SET NX`), one
@@ -78,9 +80,11 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved };
     },
 
-    async credit(accountId, amountMicros) {
+    async credit(accountId, amountMicros, once) {
       checkMicros(amountMicros, "amountMicros");
-      return balanceState(await run(CREDIT, accountKeys(accountId), [String(amountMicros)]));
+      const keys = once ? [...accountKeys(accountId), key(accountId, `credit:${once.id}`)] : accountKeys(accountId);
+      const reply = (await run(CREDIT, keys, [String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS)])) as [number, number, string?];
+      return once ? { ...balanceState(reply), receipt: reply[2] } : balanceState(reply);
     },
 
     async getBalance(accountId) {
@@ -244,11 +248,16 @@ redis.call('SET', KEYS[5], string.format('%.0f', charged), 'PX', ttl)
 return { charged, balance, num(KEYS[2]) }
 `);
 
-// ARGV: amount.
+// KEYS[5], when the credit is idempotent: its marker. ARGV: amount, receipt, marker ttl.
 const CREDIT = script(`${ACCOUNT}
 sweep(now_ms())
+if KEYS[5] then
+  local earlier = redis.call('GET', KEYS[5])
+  if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier } end
+  redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3])
+end
 local balance = redis.call('INCRBY', KEYS[1], ARGV[1])
-return { balance, num(KEYS[2]) }
+return { balance, num(KEYS[2]), ARGV[2] }
 `);
 
 const BALANCE = script(`${ACCOUNT}

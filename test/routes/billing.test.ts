@@ -52,6 +52,28 @@ describe("the billing and usage admin API", () => {
     expect((await call("GET", "/billing")).json).toEqual({ balance_micros: 5000, reserved_micros: 0 });
   });
 
+  it("credits once per Idempotency-Key, however often the call is repeated", async () => {
+    const accountOf = "acct_idempotent";
+    const token = await signAdminToken(ADMIN_SECRET, accountOf, { expiresIn: "1h", scopes: ["billing:credit"] });
+    const creditAs = (amount: number, key: string) =>
+      fetch(`${t.origin}/api/admin/billing/credit`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify({ amount_micros: amount }),
+      });
+    const responses = await Promise.all([creditAs(700, "payment-42"), creditAs(700, "payment-42"), creditAs(700, "payment-42")]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect((await t.gateway.admin.getBilling(accountOf)).balance_micros).toBe(700);
+    const ledger = await t.gateway.records.listLedger(accountOf);
+    expect(ledger).toHaveLength(1);
+    const reused = await creditAs(900, "payment-42");
+    expect(reused.status).toBe(400);
+    expect((await reused.json()).error.param).toBe("Idempotency-Key");
+    expect((await t.gateway.admin.getBilling(accountOf)).balance_micros).toBe(700);
+    expect((await creditAs(1, "spaces are not allowed")).status).toBe(400);
+    expect(await ledgerSum(t.gateway, accountOf)).toBe(700);
+  });
+
   it("lists usage with filters and paging, and every entry adds up to the balance", async () => {
     const a = (await call("POST", "/agents", { name: "A" })).json;
     const b = (await call("POST", "/agents", { name: "B" })).json;

@@ -189,6 +189,17 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         expect(await a.settle("acct", "crashed", 100)).toEqual({ charged_micros: 100, balance_micros: 900, reserved_micros: 500 });
       });
 
+      it("applies a credit with an id once, and answers a repeat with the first receipt", async () => {
+        const { a, open } = await fresh();
+        const b = await open();
+        expect(await a.credit("acct", 500, { id: "pay_1", receipt: "first" })).toEqual({ balance_micros: 500, reserved_micros: 0, receipt: "first" });
+        expect(await b.credit("acct", 500, { id: "pay_1", receipt: "second" })).toEqual({ balance_micros: 500, reserved_micros: 0, receipt: "first" });
+        expect(await a.credit("other-acct", 500, { id: "pay_1", receipt: "third" })).toMatchObject({ balance_micros: 500, receipt: "third" });
+        const racing = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).credit("acct", 7, { id: "pay_2", receipt: `r${i}` })));
+        expect(new Set(racing.map((r) => r.receipt)).size).toBe(1);
+        expect((await a.getBalance("acct")).balance_micros).toBe(507);
+      });
+
       it("keeps accounts apart", async () => {
         const { a } = await fresh();
         await a.credit("acct-a", 100);
