@@ -111,7 +111,7 @@ export function testProvider(options: ProviderSuiteOptions): void {
       for (const chunk of chunks.slice(0, -1)) expect(chunk.usage).toBeNull();
       const after = await charges(accountId);
       expect(after.length).toBe(before + 1);
-      expect(after[0]).toMatchObject({ prompt_tokens: expected.prompt_tokens, completion_tokens: expected.completion_tokens });
+      expect(after.at(-1)).toMatchObject({ prompt_tokens: expected.prompt_tokens, completion_tokens: expected.completion_tokens });
     });
 
     it("round-trips a tool call: streamed tool-call deltas, then only the tool result sent with thread_id", async () => {
