@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { createStorage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -49,5 +50,18 @@ describe("a gateway restart", () => {
   it("keeps the balance and the ledger with Redis atomics and Redis storage", async () => {
     const redisPrefix = `restart-${process.pid}-${Date.now().toString(36)}:`;
     await spendThenRestart(() => ({ redis: inject("redisUrl"), redisPrefix }));
+  });
+
+  it("does the same on an ioredis client the caller owns, and leaves it open", async () => {
+    const client = new Redis(inject("redisUrl"));
+    try {
+      const redisPrefix = `restart-client-${process.pid}-${Date.now().toString(36)}:`;
+      await spendThenRestart(() => ({ redis: client, redisPrefix }));
+      expect(client.status).toBe("ready");
+      expect((await client.keys(`${redisPrefix}data:ledger:*`)).length).toBe(4);
+      expect((await client.keys(`${redisPrefix}{*}:balance`)).length).toBe(1);
+    } finally {
+      await client.quit();
+    }
   });
 });
