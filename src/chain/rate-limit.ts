@@ -32,6 +32,14 @@ export async function requireRateAdmission(event: H3Event, runtime: GatewayRunti
   };
   const windows = [...windowsOf("agent", agentLimits, estimatedTokens), ...windowsOf(`key:${key.id}`, runtime.keyLimits, estimatedTokens)];
   if (windows.length === 0) return;
+  // A prompt larger than a whole minute's tokens is never admitted: say so, not "retry later".
+  const tooLarge = windows.find((window) => window.cost > window.limit);
+  if (tooLarge) {
+    throw createAPIError({
+      code: "rate_limit_exceeded",
+      message: `Request too large: about ${tooLarge.cost} tokens, and the limit is ${tooLarge.limit} tokens per minute. Send fewer tokens.`,
+    });
+  }
 
   const decision = await runtime.atomics.hitRate(agent.id, windows);
   const headers = rateLimitHeaders(decision);

@@ -111,6 +111,18 @@ describe("the rate-limit step", () => {
     expect((await chat(key, { messages: [{ role: "user", content: "x".repeat(120) }] })).status).toBe(200);
   });
 
+  it("says a prompt larger than a minute's tokens is too large, instead of asking to retry", async () => {
+    await start({ keyLimits: { tokensPerMinute: 50 } });
+    const { key } = await seedAgent(t!.gateway);
+    const res = await chat(key, { messages: [{ role: "user", content: "x".repeat(400) }] });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBeNull();
+    const { error } = await res.json();
+    expect(error.code).toBe("rate_limit_exceeded");
+    expect(error.message).toMatch(/too large: about 104 tokens, and the limit is 50 tokens per minute/);
+    expect((await chat(key)).status).toBe(200);
+  });
+
   it("sends the headers on streamed answers too", async () => {
     await start({ limits: { requestsPerMinute: 5, tokensPerMinute: 500 } });
     const { key } = await seedAgent(t!.gateway);
