@@ -246,6 +246,7 @@ export interface AnthropicStreamState {
   finished: boolean;
 }
 
+/** A fresh state for one stream. */
 export function createAnthropicStreamState(): AnthropicStreamState {
   return { id: "", model: "", usage: {}, toolIndexes: new Map(), finished: false };
 }
@@ -374,6 +375,8 @@ async function* streamMessages(client: Anthropic, params: MessageCreateParamsNon
   } catch (error) {
     throw toError(error);
   }
+  // The SDKs end a stream quietly when it is aborted: say why, so dispatch can name it (timeout or client gone).
+  if (signal.aborted) throw signal.reason;
   // A connection that closes before `message_delta` is a failure, never a silent cut.
   if (!state.finished) throw upstreamError({ provider: PROVIDER_NAME, message: "The stream ended before the answer was complete." });
 }

@@ -77,7 +77,7 @@ export function gemini(options: GeminiProviderOptions): Provider {
           throw toError(error, signal, ApiError);
         }
       }
-      return streamContent(client, withSignal, (error) => toError(error, signal, ApiError));
+      return streamContent(client, withSignal, signal, (error) => toError(error, signal, ApiError));
     },
   });
 }
@@ -247,6 +247,7 @@ export interface GeminiStreamState {
   finished: boolean;
 }
 
+/** A fresh state for one stream. */
 export function createGeminiStreamState(): GeminiStreamState {
   return { toolCalls: 0, finished: false };
 }
@@ -374,7 +375,7 @@ function parseErrorBody(message: string): GoogleErrorBody | undefined {
   }
 }
 
-async function* streamContent(client: GoogleGenAI, params: GenerateContentParameters, toError: (error: unknown) => unknown): AsyncGenerator<ChatCompletionChunk> {
+async function* streamContent(client: GoogleGenAI, params: GenerateContentParameters, signal: AbortSignal, toError: (error: unknown) => unknown): AsyncGenerator<ChatCompletionChunk> {
   const state = createGeminiStreamState();
   try {
     const stream = await client.models.generateContentStream(params);
@@ -382,6 +383,8 @@ async function* streamContent(client: GoogleGenAI, params: GenerateContentParame
   } catch (error) {
     throw toError(error);
   }
+  // The SDKs end a stream quietly when it is aborted: say why, so dispatch can name it (timeout or client gone).
+  if (signal.aborted) throw signal.reason;
   // A connection that closes before the finish reason is a failure, never a silent cut.
   if (!state.finished) throw upstreamError({ provider: PROVIDER_NAME, message: "The stream ended before the answer was complete." });
 }

@@ -236,6 +236,8 @@ async function* streamCompletions(client: OpenAI, params: ChatCompletionCreatePa
   } catch (error) {
     throw toError(error);
   }
+  // The SDKs end a stream quietly when it is aborted: say why, so dispatch can name it (timeout or client gone).
+  if (signal.aborted) throw signal.reason;
   // A connection that closes before the finish reason is a failure, never a silent cut.
   if (!finished) throw upstreamError({ provider: PROVIDER_NAME, message: "The stream ended before the answer was complete." });
 }

@@ -16,6 +16,8 @@ export interface FakeReply {
   chunkDelayMs?: number;
   /** Streams only: send this many events, then the vendor's mid-stream error (before the finish). */
   failAfter?: number;
+  /** Streams only: send this many events, then fall silent until the caller gives up. */
+  stallAfter?: number;
 }
 
 /** One scripted answer: a reply, an HTTP error (the vendor's sample body by default), or silence. */
@@ -133,6 +135,10 @@ export async function startFake(wire: VendorWire, apiKey = `fake-${wire.name}-ke
         // Its own network write, as a vendor's error arrives (Gemini's SDK looks at whole chunks).
         await sleep(10);
         res.end(error);
+        return;
+      }
+      if (reply.stallAfter !== undefined && sent >= reply.stallAfter) {
+        await new Promise((resolve) => res.once("close", resolve));
         return;
       }
       res.write(event);

@@ -270,6 +270,19 @@ export function testProvider(options: ProviderSuiteOptions): void {
         expect(fake!.requests[0].aborted).toBe(true);
       });
 
+      it("ends a stream whose vendor falls silent mid-way with a timeout error event and aborts the upstream call", async () => {
+        const seed = await setup(slow);
+        fake!.script({ reply: { text: "one two three four five six", stallAfter: 4 } });
+        const res = await post(seed.key, { stream: true, messages: [{ role: "user", content: "Hello" }] }, {}, slow);
+        const { chunks, done, errors } = await readSSE(res);
+        expect(chunks.length).toBeGreaterThan(0);
+        expect(done).toBe(false);
+        expect(errors).toMatchObject([{ error: { code: "upstream_timeout" } }]);
+        await fake!.requests[0].closed;
+        expect(fake!.requests[0].aborted).toBe(true);
+        expect(await slow.gateway.admin.getBilling(seed.accountId)).toEqual(seed.billing);
+      });
+
       it("answers a rejected vendor key with a 502 naming the provider and never showing the key", async () => {
         const { key } = await setup(badKey);
         const res = await post(key, { messages: [{ role: "user", content: "Hello" }] }, {}, badKey);
