@@ -54,7 +54,8 @@ export function isRedisClient(value: unknown): value is Redis | Cluster {
 export function createRedisStorage(input: RedisInput, base: string, onError: (error: Error) => void = reportOnce()): Storage {
   let options: Parameters<typeof redisDriver>[0];
   if (typeof input === "string") options = { ...REDIS_CLIENT_OPTIONS, url: input, base };
-  else if (input instanceof Redis) options = { ...input.options, base };
+  // Duck-typed (`isCluster`), so a client from another copy of ioredis works too.
+  else if (!(input as { isCluster?: boolean }).isCluster) options = { ...(input as Redis).options, base };
   else throw new Error("[agentgate] with a Redis Cluster client, pass `storage` too (unstorage's redis driver with `cluster`)");
   const driver = redisDriver(options);
   const client = driver.getInstance!() as Redis;
