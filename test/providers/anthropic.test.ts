@@ -12,9 +12,11 @@ testProvider({
 });
 
 describe("the request the anthropic provider sends upstream", () => {
-  it("puts the instructions in system, defaults max_tokens, maps tools, and refuses sampling fields before any call", async () => {
+  it("puts the instructions in system, defaults max_tokens, maps tools, refuses sampling fields before any call, and uses the injected fetch", async () => {
     const fake = await startAnthropicFake();
-    const t = await startProviderGateway([anthropic({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    const fetched: string[] = [];
+    const counting: typeof fetch = (input, init) => (fetched.push(String(input)), fetch(input, init));
+    const t = await startProviderGateway([anthropic({ apiKey: fake.apiKey, baseURL: fake.baseURL, fetch: counting })]);
     try {
       const { key, accountId } = await seedAgent(t.gateway, { agent: { name: "A", instructions: INSTRUCTIONS } });
       const client = openaiClient(t.baseURL, key);
@@ -31,6 +33,7 @@ describe("the request the anthropic provider sends upstream", () => {
       const error = await client.chat.completions.create({ model: "anthropic/claude-sonnet-4-6", temperature: 0.3, messages: [{ role: "user", content: "Hi" }] }).catch((e: { status: number; code: string; param: string }) => e);
       expect(error).toMatchObject({ status: 400, code: "unsupported_parameter", param: "temperature" });
       expect(fake.requests.length).toBe(1);
+      expect(fetched).toEqual([`${fake.baseURL}/v1/messages`]);
       expect(await t.gateway.admin.getBilling(accountId)).toEqual(before);
     } finally {
       await t.close();

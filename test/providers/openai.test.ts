@@ -12,9 +12,11 @@ testProvider({
 });
 
 describe("the request the openai provider sends upstream", () => {
-  it("always asks for the final usage on streams, sends max_completion_tokens, and leaves retries to the gateway", async () => {
+  it("always asks for the final usage on streams, sends max_completion_tokens, leaves retries to the gateway and uses the injected fetch", async () => {
     const fake = await startOpenAIFake();
-    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL })], { retries: 1 });
+    const fetched: string[] = [];
+    const counting: typeof fetch = (input, init) => (fetched.push(String(input)), fetch(input, init));
+    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL, fetch: counting })], { retries: 1 });
     try {
       const { key } = await seedAgent(t.gateway);
       const client = openaiClient(t.baseURL, key);
@@ -26,6 +28,8 @@ describe("the request the openai provider sends upstream", () => {
       await client.chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] }).catch(() => undefined);
       // Two attempts, both the SDK's first: the one retry was the gateway's.
       expect(fake.requests.slice(1).map((r) => r.headers["x-stainless-retry-count"])).toEqual(["0", "0"]);
+      // Every call went through the injected fetch.
+      expect(fetched).toEqual(Array(3).fill(`${fake.baseURL}/chat/completions`));
     } finally {
       await t.close();
       await fake.close();
