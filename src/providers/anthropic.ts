@@ -16,6 +16,7 @@ import type {
 import { HTTPError } from "h3";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
 import { contentText } from "../tokens";
+import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { parseDataUrl, parseToolArguments, rejectUnhandled, retryAfterSeconds, stopList, unsupportedParameter } from "./_mapping";
@@ -38,8 +39,8 @@ export interface AnthropicProviderOptions {
    */
   baseURL?: string;
   /**
-   * The fetch the SDK uses, e.g. one bound to a pooled keep-alive agent.
-   * @default globalThis.fetch
+   * The fetch the SDK uses.
+   * @default a pooled keep-alive client over node:http (`createKeepAliveFetch()`); the global fetch outside Node
    */
   fetch?: typeof fetch;
   /**
@@ -68,7 +69,7 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
   const defaultMaxTokens = options.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
   const getSDK = lazyClient(PROVIDER_NAME, "@anthropic-ai/sdk", async () => {
     const sdk = await import("@anthropic-ai/sdk");
-    const client = new sdk.Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch, maxRetries: 0, timeout: SDK_TIMEOUT_MS });
+    const client = new sdk.Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch ?? createKeepAliveFetch(), maxRetries: 0, timeout: SDK_TIMEOUT_MS });
     return { client, APIError: sdk.APIError };
   });
   const toError = (error: unknown, signal: AbortSignal, APIError: typeof AnthropicAPIError): unknown => {

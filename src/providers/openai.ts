@@ -10,6 +10,7 @@ import type {
 import type { CompletionUsage } from "openai/resources/completions";
 import { HTTPError } from "h3";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
+import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { retryAfterSeconds } from "./_mapping";
@@ -27,8 +28,8 @@ export interface OpenAIProviderOptions {
    */
   baseURL?: string;
   /**
-   * The fetch the SDK uses, e.g. one bound to a pooled keep-alive agent.
-   * @default globalThis.fetch
+   * The fetch the SDK uses.
+   * @default a pooled keep-alive client over node:http (`createKeepAliveFetch()`); the global fetch outside Node
    */
   fetch?: typeof fetch;
   /**
@@ -52,7 +53,7 @@ export function openai(options: OpenAIProviderOptions): Provider {
   if (!options?.apiKey) throw new Error("[agentgate] [openai] Missing required option `apiKey`");
   const getSDK = lazyClient(PROVIDER_NAME, "openai", async () => {
     const sdk = await import("openai");
-    const client = new sdk.OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch, maxRetries: 0, timeout: SDK_TIMEOUT_MS });
+    const client = new sdk.OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch ?? createKeepAliveFetch(), maxRetries: 0, timeout: SDK_TIMEOUT_MS });
     return { client, APIError: sdk.APIError };
   });
   const toError = (error: unknown, signal: AbortSignal, APIError: typeof OpenAIAPIError): unknown => {
