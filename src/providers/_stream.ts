@@ -25,7 +25,16 @@ export interface SSEStreamOptions {
 }
 
 const encoder = new TextEncoder();
-const DONE = encoder.encode("data: [DONE]\n\n");
+const DONE = "data: [DONE]\n\n";
+/** Flush a batch once it is this large, even if more chunks are ready. */
+const MAX_BATCH_CHARS = 64 * 1024;
+const NOT_YET = Symbol("not yet");
+const defer: (fn: () => void) => unknown = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+
+/** Resolves after the current turn of the event loop: what is already on its way has arrived by then. */
+function nextTurn(): Promise<typeof NOT_YET> {
+  return new Promise((resolve) => defer(() => resolve(NOT_YET)));
+}
 
 /**
  * Provider chunks → OpenAI's SSE bytes: one `id` and `created` for the whole stream, the
@@ -42,7 +51,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
   let sentFinish = false;
   let finished = false;
 
-  const frame = (payload: object) => encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+  const frame = (payload: object) => `data: ${JSON.stringify(payload)}\n\n`;
   const base = () => ({ id: options.id, object: "chat.completion.chunk", created: options.created, model: options.model });
   const estimate = (): Usage => {
     const completion = Math.ceil(acc.generatedChars() / 4);
@@ -50,52 +59,93 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
   };
   const clientLeft = () => finished || options.clientSignal?.aborted === true;
 
-  const end = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+  /** The closing frames: the finish reason if the provider sent none, usage, `[DONE]`. */
+  const end = async (): Promise<string> => {
     finished = true;
     deadline.clear();
     const usage = acc.usage ?? estimate();
     await options.onEnd({ usage, reply: acc.reply() ?? { role: "assistant", content: "", refusal: null } });
-    if (!sentFinish) controller.enqueue(frame({ ...base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: acc.finishReason ?? "stop" }], ...(options.includeUsage && { usage: null }), thread_id: options.threadId }));
-    if (options.includeUsage) controller.enqueue(frame({ ...base(), choices: [], usage, thread_id: options.threadId }));
-    controller.enqueue(DONE);
-    controller.close();
+    let out = "";
+    if (!sentFinish) out += frame({ ...base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: acc.finishReason ?? "stop" }], ...(options.includeUsage && { usage: null }), thread_id: options.threadId });
+    if (options.includeUsage) out += frame({ ...base(), choices: [], usage, thread_id: options.threadId });
+    return out + DONE;
   };
 
-  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
-    if (clientLeft()) return;
+  /** The error event that ends a stream whose upstream failed mid-way. */
+  const fail = async (error: unknown): Promise<string | undefined> => {
+    if (clientLeft()) return undefined;
     finished = true;
     deadline.clear();
     // An upstream failure charges nothing and writes no half answer into the thread.
     await options.onEnd({ error });
-    controller.enqueue(frame({ ...toErrorBody(options.toError(error)).body, thread_id: options.threadId }));
-    controller.close();
+    return frame({ ...toErrorBody(options.toError(error)).body, thread_id: options.threadId });
+  };
+
+  /** One provider chunk as an SSE frame ("" for usage-only chunks: ours comes last). */
+  const toFrame = (chunk: ChatCompletionChunk): string => {
+    deadline.touch();
+    acc.add(chunk);
+    if (chunk.choices.length === 0) return "";
+    const choices = chunk.choices.map((choice) => {
+      const delta = sentRole ? choice.delta : { role: "assistant" as const, ...choice.delta };
+      if (choice.finish_reason) sentFinish = true;
+      return { index: choice.index, delta, logprobs: null, finish_reason: choice.finish_reason ?? null };
+    });
+    sentRole = true;
+    return frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId });
+  };
+
+  // A chunk requested but not yet arrived when a batch was sent; awaited by the next pull.
+  let inFlight: Promise<IteratorResult<ChatCompletionChunk>> | undefined;
+
+  /** Sends one batch; false when there was nothing to send yet (only usage-only chunks). */
+  const sendBatch = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> => {
+    // Chunks that arrive together (an upstream read holds several) go out as one write;
+    // waiting for more never goes past the current turn of the event loop.
+    let batch = "";
+    let closing: string | undefined;
+    try {
+      while (batch.length < MAX_BATCH_CHARS) {
+        let result: IteratorResult<ChatCompletionChunk>;
+        if (pending) {
+          result = pending;
+          pending = undefined;
+        } else if (inFlight) {
+          result = await inFlight;
+          inFlight = undefined;
+        } else if (batch) {
+          const next = iterator.next();
+          const ready = await Promise.race([next, nextTurn()]);
+          if (ready === NOT_YET) {
+            inFlight = next;
+            next.catch(() => {}); // observed by the next pull; never an unhandled rejection
+            break;
+          }
+          result = ready;
+        } else {
+          result = await iterator.next();
+        }
+        if (finished) return true;
+        if (result.done) {
+          closing = await end();
+          break;
+        }
+        batch += toFrame(result.value);
+      }
+    } catch (error) {
+      closing = await fail(error);
+      if (closing === undefined) return true;
+    }
+    const out = closing === undefined ? batch : batch + closing;
+    if (out) controller.enqueue(encoder.encode(out));
+    if (closing !== undefined) controller.close();
+    return out !== "" || closing !== undefined;
   };
 
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      try {
-        // Loop until something is enqueued: a pull that enqueues nothing is not called again.
-        for (;;) {
-          const result = pending ?? (await iterator.next());
-          pending = undefined;
-          if (finished) return;
-          if (result.done) return await end(controller);
-          deadline.touch();
-          const chunk = result.value;
-          acc.add(chunk);
-          if (chunk.choices.length === 0) continue; // usage-only: ours comes last
-          const choices = chunk.choices.map((choice) => {
-            const delta = sentRole ? choice.delta : { role: "assistant" as const, ...choice.delta };
-            if (choice.finish_reason) sentFinish = true;
-            return { index: choice.index, delta, logprobs: null, finish_reason: choice.finish_reason ?? null };
-          });
-          sentRole = true;
-          controller.enqueue(frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId }));
-          return;
-        }
-      } catch (error) {
-        await fail(controller, error);
-      }
+      // A pull that enqueues nothing is not called again, so keep going until something is sent.
+      while (!(await sendBatch(controller)));
     },
     async cancel() {
       if (finished) return;
