@@ -2,7 +2,7 @@
 // the baselines (the upstream itself, and a bare h3 v2 forwarder using global fetch).
 // Servers run pinned to core 0, the load generator (autocannon) to core 1.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../test/_net";
 import { measureTTFB, runLoad, type RunResult } from "./lib/load";
 import { pinSelf, startCommand, startServer, type BenchProcess } from "./lib/processes";
 import { checkTarget, type Target } from "./lib/requests";
@@ -99,15 +99,4 @@ try {
 
 function machine() {
   return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, platform: process.platform, arch: process.arch };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -95,6 +95,8 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     return frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId });
   };
 
+  let sentFirstFrame = false;
+  let yieldAfterFirst = false;
   // A chunk requested but not yet arrived when a batch was sent; awaited by the next pull.
   let inFlight: Promise<IteratorResult<ChatCompletionChunk>> | undefined;
 
@@ -104,6 +106,11 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     // waiting for more never goes past the current turn of the event loop.
     let batch = "";
     let closing: string | undefined;
+    if (yieldAfterFirst) {
+      // Let the host write the first frame to the socket before the rest is worked on.
+      yieldAfterFirst = false;
+      await nextTurn();
+    }
     try {
       while (batch.length < MAX_BATCH_CHARS) {
         let result: IteratorResult<ChatCompletionChunk>;

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +7,7 @@ import { build, copyPublicAssets, createNitro, prepare } from "nitropack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/index";
 import { testOpenAIClient, type AdapterTarget } from "./_openai";
+import { freePort } from "../_net";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "nitro-test-admin-secret-long-enough";
@@ -85,13 +85,6 @@ describe("a built Nitro app (nitropack 2) with the README's nitro.config.ts, as 
 
 // --- internal ---
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function waitForListening(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
