@@ -6,6 +6,8 @@ import { nowISO } from "../ids";
 import { digestKey, isWellFormedKey } from "../keys";
 import type { GatewayRuntime } from "../runtime";
 
+const AGENT_MAX_AGE_MS = 1000;
+
 /** One message for every failure, so a caller learns nothing about which keys exist. */
 const INVALID_KEY_MESSAGE = "Incorrect API key provided. Pass a valid a2a_ key as `Authorization: Bearer <key>` or `X-API-Key`.";
 
@@ -30,7 +32,9 @@ export async function requireApiKey(event: H3Event, runtime: GatewayRuntime): Pr
 
   const key = await runtime.records.getKeyByDigest(digestKey(presented));
   if (!key || (key.expires_at && Date.parse(key.expires_at) <= Date.now())) throw invalidKey();
-  const agent = await runtime.records.getAgent(key.agent_id);
+  // An agent read by this instance within the last second is reused: one storage round trip per
+  // request for auth. Changes made through this instance apply at once, through others within a second.
+  const agent = await runtime.records.getAgent(key.agent_id, { maxAgeMs: AGENT_MAX_AGE_MS });
   if (!agent) throw invalidKey();
 
   if (ctx.model && !agentAllowsModel(agent.models, ctx.model.name)) {

@@ -3,20 +3,23 @@ import { useGatewayContext, type GatewayContext, type Outcome } from "../context
 import type { Logger } from "../runtime";
 
 /**
- * Runs every settler once, last acquired first: the thread is saved and its lease
- * released, the real usage charged and the rest of the reservation released, the
- * token window corrected. One failing settler never stops the others.
+ * Runs every settler once: the thread is saved and its lease released, the real usage
+ * charged and the rest of the reservation released, the token window corrected. They
+ * touch separate state, so they run side by side (one round-trip time, not the sum).
+ * One failing settler never stops the others.
  */
 export async function settle(ctx: GatewayContext, outcome: Outcome, logger: Logger): Promise<void> {
   if (ctx.settled) return;
   ctx.settled = true;
-  for (let i = ctx.settlers.length - 1; i >= 0; i--) {
-    try {
-      await ctx.settlers[i](outcome);
-    } catch (error) {
-      logger.error("agentgate: a settle step failed", String(error));
-    }
-  }
+  await Promise.all(
+    ctx.settlers.map(async (settler) => {
+      try {
+        await settler(outcome);
+      } catch (error) {
+        logger.error("agentgate: a settle step failed", String(error));
+      }
+    }),
+  );
 }
 
 /**

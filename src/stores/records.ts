@@ -76,7 +76,12 @@ export interface LedgerQuery {
  */
 export interface Records {
   readonly storage: Storage;
-  getAgent(id: string): Promise<AgentRecord | null>;
+  /**
+   * An agent by id. With `maxAgeMs`, a copy this instance read or wrote at most that long
+   * ago may be returned instead of a storage read (the request path uses it; key records,
+   * which decide revocation, are never cached).
+   */
+  getAgent(id: string, options?: { maxAgeMs?: number }): Promise<AgentRecord | null>;
   putAgent(agent: AgentRecord): Promise<void>;
   deleteAgent(agent: AgentRecord): Promise<void>;
   listAgents(accountId: string): Promise<AgentRecord[]>;
@@ -101,6 +106,8 @@ export interface Records {
   putStoredBalance(accountId: string, micros: number): Promise<void>;
 }
 
+const MAX_RECENT_AGENTS = 10_000;
+
 /** Builds the records over a storage. Nothing is cached: every instance sees every write. */
 export function createRecords(storage: Storage): Records {
   const get = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
@@ -112,14 +119,29 @@ export function createRecords(storage: Storage): Records {
     return items.map((item) => item.value as T | null).filter((v): v is NonNullable<T> => v != null);
   };
 
+  // Agents this instance read or wrote lately, for the request path's `maxAgeMs` reads.
+  const recentAgents = new Map<string, { agent: AgentRecord | null; at: number }>();
+  const remember = (id: string, agent: AgentRecord | null) => {
+    if (recentAgents.size >= MAX_RECENT_AGENTS) recentAgents.clear();
+    recentAgents.set(id, { agent, at: Date.now() });
+  };
+
   return {
     storage,
-    getAgent: (id) => get<AgentRecord>(`agents:${id}`),
+    async getAgent(id, options) {
+      const recent = options?.maxAgeMs ? recentAgents.get(id) : undefined;
+      if (recent && Date.now() - recent.at <= options!.maxAgeMs! && recent.agent) return recent.agent;
+      const agent = await get<AgentRecord>(`agents:${id}`);
+      remember(id, agent);
+      return agent;
+    },
     async putAgent(agent) {
+      recentAgents.delete(agent.id);
       await storage.setItem(`agents:${agent.id}`, agent);
       await storage.setItem(`account-agents:${agent.account_id}:${agent.id}`, 1);
     },
     async deleteAgent(agent) {
+      recentAgents.delete(agent.id);
       await storage.removeItem(`account-agents:${agent.account_id}:${agent.id}`);
       await storage.removeItem(`agents:${agent.id}`);
     },

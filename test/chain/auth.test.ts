@@ -87,6 +87,19 @@ describe("the auth step", () => {
     }
   });
 
+  it("applies an agent's changed models and instructions on the very next request", async () => {
+    const s = await seedAgent(t.gateway);
+    const send = () => chat({ authorization: `Bearer ${s.key}` });
+    expect((await send()).status).toBe(200);
+    await t.gateway.admin.updateAgent(s.accountId, s.agent.id, { models: ["echo/other"] });
+    expect((await send()).status).toBe(404);
+    await t.gateway.admin.updateAgent(s.accountId, s.agent.id, { models: null, instructions: "twelve chars" });
+    const res = await send();
+    expect(res.status).toBe(200);
+    // "twelve chars" + "hello" = 17 characters → 5 tokens: the new instructions were used.
+    expect((await res.json()).usage.prompt_tokens).toBe(5);
+  });
+
   it("records last use on first use and then at most once a minute", async () => {
     const k = await t.gateway.admin.createKey(seeded.accountId, seeded.agent.id, { name: "tracked" });
     const lastUsed = async () => (await t.gateway.admin.listKeys(seeded.accountId, seeded.agent.id)).data.find((x) => x.id === k.id)!.last_used_at;
