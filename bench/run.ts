@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick | --soak]`: agentgate against a mock OpenAI upstream, beside
 // the baselines (the upstream itself, and a bare h3 v2 forwarder using global fetch).
 // Servers run pinned to core 0, the load generator (autocannon) to core 1.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { freePort } from "../test/_net";
 import { measureTTFB, runLoad, type RunResult } from "./lib/load";
@@ -18,6 +19,8 @@ const configsArg = process.argv.find((a) => a.startsWith("--configs="));
 const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis"];
 const SERVER_CPU = 0;
 
+// The servers load the built package: build it first so the figures are today's code.
+execFileSync("npx", ["unbuild"], { stdio: ["ignore", "ignore", "inherit"] });
 const pinned = pinSelf(1);
 const started: Array<{ stop(): Promise<void> }> = [];
 const stopAll = () => Promise.allSettled(started.map((s) => s.stop()));

@@ -15,8 +15,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-npm run typecheck
+# Build first: the benchmark's servers import the built package, and typecheck covers them.
 npm run build
+npm run typecheck
 mkdir -p test-results
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=$?

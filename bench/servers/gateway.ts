@@ -1,9 +1,9 @@
 // agentgate in one of the bench configurations (CONFIG=echo | openai | openai-redis).
 // Prints READY {port, key}; the key belongs to a seeded agent with a large balance.
 import { createServer } from "node:http";
-import { createStorage } from "unstorage";
-import { toNodeListener } from "../../adapters/node";
-import { createGateway, echo, type GatewayOptions, type Provider } from "../../src/index";
+// The built package (npm run build), as users run it: no TypeScript transform in the measurement.
+import { toNodeListener } from "../../dist/adapters/node.mjs";
+import { createGateway, echo, openai, type GatewayOptions, type Provider } from "../../dist/index.mjs";
 
 const config = process.env.CONFIG ?? "echo";
 const providers: Provider[] = [echo()];
@@ -14,14 +14,12 @@ const options: GatewayOptions = {
   logger: { warn: () => {}, error: (message) => console.error(message) },
 };
 if (config.startsWith("openai")) {
-  const { openai } = await import("../../src/providers/openai");
   providers.push(openai({ apiKey: "sk-bench", baseURL: `${process.env.UPSTREAM_URL}/v1` }));
 }
 if (config.endsWith("redis")) {
-  const { createRedisAtomics } = await import("../../src/stores/redis-atomics");
-  const { default: redisDriver } = await import("unstorage/drivers/redis");
-  options.storage = createStorage({ driver: redisDriver({ url: process.env.REDIS_URL!, base: `bench-${process.pid}` }) });
-  options.atomics = createRedisAtomics({ redis: process.env.REDIS_URL!, prefix: `bench-${process.pid}` });
+  // Documents and atomics both on Redis, as `createGateway({ redis })` sets them up.
+  options.redis = process.env.REDIS_URL!;
+  options.redisPrefix = `bench-${process.pid}:`;
 }
 const gateway = createGateway({ ...options, providers });
 const agent = await gateway.admin.createAgent("acct_bench", { name: "Bench agent", instructions: "Answer briefly." });

@@ -29,11 +29,18 @@ const DONE = "data: [DONE]\n\n";
 /** Flush a batch once it is this large, even if more chunks are ready. */
 const MAX_BATCH_CHARS = 64 * 1024;
 const NOT_YET = Symbol("not yet");
-const defer: (fn: () => void) => unknown = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+const host = globalThis as { setImmediate?: (fn: () => void) => unknown; clearImmediate?: (handle: unknown) => void };
 
-/** Resolves after the current turn of the event loop: what is already on its way has arrived by then. */
-function nextTurn(): Promise<typeof NOT_YET> {
-  return new Promise((resolve) => defer(() => resolve(NOT_YET)));
+/**
+ * Resolves after the current turn of the event loop (what is already on its way has
+ * arrived by then); `cancel` drops the timer when something else won the race.
+ */
+function nextTurn(): { promise: Promise<typeof NOT_YET>; cancel(): void } {
+  let handle: unknown;
+  const promise = new Promise<typeof NOT_YET>((resolve) => {
+    handle = host.setImmediate ? host.setImmediate(() => resolve(NOT_YET)) : setTimeout(() => resolve(NOT_YET), 0);
+  });
+  return { promise, cancel: () => (host.clearImmediate ? host.clearImmediate(handle) : clearTimeout(handle as ReturnType<typeof setTimeout>)) };
 }
 
 /**
@@ -109,7 +116,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     if (yieldAfterFirst) {
       // Let the host write the first frame to the socket before the rest is worked on.
       yieldAfterFirst = false;
-      await nextTurn();
+      await nextTurn().promise;
     }
     try {
       while (batch.length < MAX_BATCH_CHARS) {
@@ -120,9 +127,13 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
         } else if (inFlight) {
           result = await inFlight;
           inFlight = undefined;
+        } else if (batch && !sentFirstFrame) {
+          break; // the first frame goes out alone: time to first byte is what a client feels
         } else if (batch) {
           const next = iterator.next();
-          const ready = await Promise.race([next, nextTurn()]);
+          const turn = nextTurn();
+          const ready = await Promise.race([next, turn.promise]);
+          turn.cancel();
           if (ready === NOT_YET) {
             inFlight = next;
             next.catch(() => {}); // observed by the next pull; never an unhandled rejection
@@ -144,7 +155,11 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
       if (closing === undefined) return true;
     }
     const out = closing === undefined ? batch : batch + closing;
-    if (out) controller.enqueue(encoder.encode(out));
+    if (out) {
+      controller.enqueue(encoder.encode(out));
+      yieldAfterFirst = !sentFirstFrame;
+      sentFirstFrame = true;
+    }
     if (closing !== undefined) controller.close();
     return out !== "" || closing !== undefined;
   };
