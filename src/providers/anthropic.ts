@@ -115,11 +115,9 @@ const HANDLED = new Set(["max_tokens", "stop", "tools", "tool_choice", "parallel
 
 /** Pure: an OpenAI-format request → Anthropic Messages parameters (without `stream`). */
 export function toAnthropicParams(request: ProviderRequest, options: { defaultMaxTokens?: number } = {}): MessageCreateParamsNonStreaming {
-  for (const field of ["temperature", "top_p"] as const) {
-    const value = request[field];
-    if (value !== undefined && value !== null && value !== 1) {
-      throw unsupportedParameter(PROVIDER_NAME, field, "the Anthropic API version that @anthropic-ai/sdk 1.x speaks (2026-10-21) no longer takes sampling parameters.");
-    }
+  // Anthropic samples with temperature 0..1 (OpenAI allows up to 2): above 1 it cannot honour.
+  if (request.temperature != null && request.temperature > 1) {
+    throw unsupportedParameter(PROVIDER_NAME, "temperature", "Anthropic takes a temperature from 0 to 1.");
   }
   rejectUnhandled(PROVIDER_NAME, request, new Set([...HANDLED, "temperature", "top_p"]));
 
@@ -130,6 +128,11 @@ export function toAnthropicParams(request: ProviderRequest, options: { defaultMa
     messages,
   };
   if (system) params.system = system;
+  // @anthropic-ai/sdk 1.x no longer types the sampling fields (WIRE.md §3.1); they are sent as
+  // given and the API decides: a model that refuses them answers 400, passed on with its message.
+  const sampling = params as MessageCreateParamsNonStreaming & { temperature?: number; top_p?: number };
+  if (request.temperature != null) sampling.temperature = request.temperature;
+  if (request.top_p != null) sampling.top_p = request.top_p;
   const stop = stopList(request.stop);
   if (stop?.length) params.stop_sequences = stop;
   if (request.tools?.length) params.tools = request.tools.map(toAnthropicTool);

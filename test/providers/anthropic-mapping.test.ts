@@ -147,9 +147,13 @@ describe("the Anthropic request mapping", () => {
     expect(thrown(() => toAnthropicParams(request({ response_format: { type: "json_object" } }))).data).toMatchObject({ code: "unsupported_parameter", param: "response_format" });
   });
 
+  it("passes temperature (0 to 1) and top_p through for the API to judge", () => {
+    expect(toAnthropicParams(request({ temperature: 0.2, top_p: 0.5 }))).toMatchObject({ temperature: 0.2, top_p: 0.5 });
+    expect(toAnthropicParams(request({}))).not.toHaveProperty("temperature");
+  });
+
   it("answers a field it cannot honour with a 400 naming it, and lets OpenAI defaults through", () => {
-    expect(thrown(() => toAnthropicParams(request({ temperature: 0.2 }))).data).toMatchObject({ code: "unsupported_parameter", param: "temperature" });
-    expect(thrown(() => toAnthropicParams(request({ top_p: 0.5 }))).data).toMatchObject({ code: "unsupported_parameter", param: "top_p" });
+    expect(thrown(() => toAnthropicParams(request({ temperature: 1.5 }))).data).toMatchObject({ code: "unsupported_parameter", param: "temperature" });
     expect(thrown(() => toAnthropicParams(request({ seed: 42 }))).data).toMatchObject({ code: "unsupported_parameter", param: "seed" });
     expect(thrown(() => toAnthropicParams(request({ logprobs: true }))).data).toMatchObject({ code: "unsupported_parameter", param: "logprobs" });
     expect(() => toAnthropicParams(request({ temperature: 1, top_p: 1, n: 1, presence_penalty: 0, logprobs: false, store: false }))).not.toThrow();

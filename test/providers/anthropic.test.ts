@@ -30,7 +30,7 @@ describe("the request the anthropic provider sends upstream", () => {
         tools: [{ name: "get_weather", input_schema: { type: "object", properties: { city: { type: "string" } } } }],
       });
       const before = await t.gateway.admin.getBilling(accountId);
-      const error = await client.chat.completions.create({ model: "anthropic/claude-sonnet-4-6", temperature: 0.3, messages: [{ role: "user", content: "Hi" }] }).catch((e: { status: number; code: string; param: string }) => e);
+      const error = await client.chat.completions.create({ model: "anthropic/claude-sonnet-4-6", temperature: 1.5, messages: [{ role: "user", content: "Hi" }] }).catch((e: { status: number; code: string; param: string }) => e);
       expect(error).toMatchObject({ status: 400, code: "unsupported_parameter", param: "temperature" });
       expect(fake.requests.length).toBe(1);
       expect(fetched).toEqual([`${fake.baseURL}/v1/messages`]);
