@@ -86,9 +86,12 @@ try {
     const sampler = setInterval(() => samplesMB.push(gateway.server!.rssBytes() / 1024 / 1024), 10_000);
     await runLoad(gateway.target, gateway.server, "json", 100, 300, 0);
     clearInterval(sampler);
-    // Drift between the first minute (after warm-up) and the last one.
-    const settled = samplesMB.slice(6);
-    const driftPercent = settled.length > 1 ? ((settled[settled.length - 1] - settled[0]) / settled[0]) * 100 : 0;
+    // Drift: the median of the last minute against the median of the first minute after warm-up
+    // (RSS moves with each garbage collection, so single samples are noise).
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const firstMinute = median(samplesMB.slice(6, 12));
+    const lastMinute = median(samplesMB.slice(-6));
+    const driftPercent = ((lastMinute - firstMinute) / firstMinute) * 100;
     soakResult = { samplesMB, driftPercent };
   }
 

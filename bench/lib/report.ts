@@ -75,7 +75,7 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
   }
   if (soak) {
     console.log(`\nRSS over the 5-minute soak (MB, every 10 s): ${soak.samplesMB.map((m) => m.toFixed(0)).join(" ")}`);
-    console.log(`Drift after warm-up: ${soak.driftPercent.toFixed(1)} %`);
+    console.log(`Drift, last minute against the first minute after warm-up (medians): ${soak.driftPercent.toFixed(1)} %`);
   }
 }
 
