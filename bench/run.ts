@@ -2,7 +2,7 @@
 // the baselines (the upstream itself, and a bare h3 v2 forwarder using global fetch).
 // Servers run pinned to core 0, the load generator (autocannon) to core 1.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { freePort } from "../test/_net";
 import { measureTTFB, runLoad, type RunResult } from "./lib/load";
 import { pinSelf, startCommand, startServer, type BenchProcess } from "./lib/processes";
@@ -11,16 +11,17 @@ import { printSummary, summarize } from "./lib/report";
 
 const quick = process.argv.includes("--quick");
 const soak = process.argv.includes("--soak");
-const seconds = quick ? 2 : 5;
+const seconds = quick ? 1.5 : 5;
 const rounds = quick ? 1 : 3;
-const ttfbSamples = quick ? 100 : 400;
-const connectionsList = [10, 100];
+const ttfbSamples = quick ? 60 : 400;
+// --quick keeps 100 in flight only: the figure the targets are about, in under a minute.
+const connectionsList = quick ? [100] : [10, 100];
 const configsArg = process.argv.find((a) => a.startsWith("--configs="));
 const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis"];
 const SERVER_CPU = 0;
 
-// The servers load the built package: build it first so the figures are today's code.
-execFileSync("npx", ["unbuild"], { stdio: ["ignore", "ignore", "inherit"] });
+// The servers load the built package: (re)build it when the sources are newer, so the figures are today's code.
+if (distIsStale()) execFileSync("npx", ["unbuild"], { stdio: ["ignore", "ignore", "inherit"] });
 const pinned = pinSelf(1);
 const started: Array<{ stop(): Promise<void> }> = [];
 const stopAll = () => Promise.allSettled(started.map((s) => s.stop()));
@@ -63,6 +64,9 @@ try {
   const ttfb: Record<string, number> = {};
   if (!soak) for (const { target } of targets) ttfb[target.name] = await measureTTFB(target, ttfbSamples);
 
+  // Warm-up: a short unmeasured load per configuration, so the JIT has compiled the hot path.
+  for (const { target, server } of targets) await runLoad(target, server, "json", 10, quick ? 0.5 : 2, 0);
+
   const runs: RunResult[] = [];
   // --soak measures memory only: the throughput rounds are skipped.
   for (let round = 1; round <= (soak ? 0 : rounds); round++) {
@@ -103,6 +107,14 @@ try {
   console.log(`\nRaw figures: ${file.pathname}`);
 } finally {
   await stopAll();
+}
+
+function distIsStale(): boolean {
+  const built = statSync(new URL("../dist/index.mjs", import.meta.url), { throwIfNoEntry: false });
+  if (!built) return true;
+  const newest = (dir: URL): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((entry) => (entry.isDirectory() ? newest(new URL(`${entry.name}/`, dir)) : statSync(new URL(entry.name, dir)).mtimeMs)));
+  return ["../src/", "../adapters/"].some((dir) => newest(new URL(dir, import.meta.url)) > built.mtimeMs);
 }
 
 function machine() {
