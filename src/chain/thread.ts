@@ -47,9 +47,9 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   }
   const stored = storedResult.value;
   if (request.thread_id && !stored) {
-    if (leased) await runtime.atomics.releaseLease(leaseName, leaseToken);
-    // Leased but unsaved: the agent's own new thread, still answering its first request.
-    else throw threadBusy(threadId);
+    // Held by another request but not saved yet: the agent's own new thread, still answering its first request.
+    if (!leased) throw threadBusy(threadId);
+    await runtime.atomics.releaseLease(leaseName, leaseToken);
     throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${threadId}'.` });
   }
   if (!leased) throw threadBusy(threadId);
