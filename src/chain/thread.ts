@@ -101,13 +101,16 @@ export function appendToThread(
   };
 }
 
+/** The thread if it belongs to `agentId` and is within its time to live; otherwise null, as if missing. */
+export function ownLiveThread(thread: ThreadRecord | null, agentId: string, ttlSeconds: number): ThreadRecord | null {
+  if (!thread || thread.agent_id !== agentId) return null;
+  return Date.parse(thread.updated_at) + ttlSeconds * 1000 <= Date.now() ? null : thread;
+}
+
 // --- internal ---
 
 async function loadThread(runtime: GatewayRuntime, agent: AgentRecord, threadId: string): Promise<ThreadRecord | null> {
-  const thread = await runtime.records.getThread(threadId);
-  if (!thread || thread.agent_id !== agent.id) return null;
-  if (Date.parse(thread.updated_at) + runtime.threads.ttlSeconds * 1000 <= Date.now()) return null;
-  return thread;
+  return ownLiveThread(await runtime.records.getThread(threadId), agent.id, runtime.threads.ttlSeconds);
 }
 
 function threadBusy(threadId: string) {

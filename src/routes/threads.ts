@@ -1,6 +1,7 @@
 import { getRouterParam, type H3 } from "h3";
 import { threadView } from "../admin/views";
 import { apiKeyAuth } from "../chain/auth";
+import { ownLiveThread } from "../chain/thread";
 import { useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import type { GatewayRuntime } from "../runtime";
@@ -12,9 +13,8 @@ export function registerThreads(app: H3, base: string, runtime: GatewayRuntime):
     async (event) => {
       const { agent } = useGatewayContext(event).auth!;
       const id = decodeURIComponent(getRouterParam(event, "thread") ?? "");
-      const thread = await runtime.records.getThread(id);
-      const expired = thread && Date.parse(thread.updated_at) + runtime.threads.ttlSeconds * 1000 <= Date.now();
-      if (!thread || thread.agent_id !== agent.id || expired) {
+      const thread = ownLiveThread(await runtime.records.getThread(id), agent.id, runtime.threads.ttlSeconds);
+      if (!thread) {
         throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${id}'.` });
       }
       return threadView(thread);
