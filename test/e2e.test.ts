@@ -86,6 +86,11 @@ describe("the official openai SDK against a gateway on a real port", () => {
     expect(models.data[0]).toMatchObject({ object: "model", owned_by: "echo" });
   });
 
+  it("retrieves one model by its full name, and 404s one it does not offer", async () => {
+    expect(await client.models.retrieve("echo/echo")).toMatchObject({ id: "echo/echo", object: "model", owned_by: "echo" });
+    await expect(client.models.retrieve("openai/gpt-4o-mini")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it("raises AuthenticationError for a bad key", async () => {
     const bad = openaiClient(t.baseURL, "a2a_not_a_real_key");
     await expect(bad.chat.completions.create({ model: "echo/echo", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
