@@ -137,8 +137,8 @@ export function createRecords(storage: Storage): Records {
     },
     async putAgent(agent) {
       recentAgents.delete(agent.id);
-      await storage.setItem(`agents:${agent.id}`, agent);
-      await storage.setItem(`account-agents:${agent.account_id}:${agent.id}`, 1);
+      // The document and its index entry are independent: written side by side, one round-trip time.
+      await Promise.all([storage.setItem(`agents:${agent.id}`, agent), storage.setItem(`account-agents:${agent.account_id}:${agent.id}`, 1)]);
     },
     async deleteAgent(agent) {
       recentAgents.delete(agent.id);
@@ -152,8 +152,7 @@ export function createRecords(storage: Storage): Records {
 
     getKeyByDigest: (digest) => get<KeyRecord>(`keys:${digest}`),
     async putKey(key) {
-      await storage.setItem(`keys:${key.digest}`, key);
-      await storage.setItem(`agent-keys:${key.agent_id}:${key.id}`, key.digest);
+      await Promise.all([storage.setItem(`keys:${key.digest}`, key), storage.setItem(`agent-keys:${key.agent_id}:${key.id}`, key.digest)]);
     },
     async deleteKey(key) {
       // The lookup document goes first: from here on the key authenticates nothing.
@@ -171,8 +170,7 @@ export function createRecords(storage: Storage): Records {
 
     getThread: (id) => get<ThreadRecord>(`threads:${id}`),
     async putThread(thread) {
-      await storage.setItem(`threads:${thread.id}`, thread);
-      await storage.setItem(`agent-threads:${thread.agent_id}:${thread.id}`, 1);
+      await Promise.all([storage.setItem(`threads:${thread.id}`, thread), storage.setItem(`agent-threads:${thread.agent_id}:${thread.id}`, 1)]);
     },
     async deleteThread(thread) {
       await storage.removeItem(`agent-threads:${thread.agent_id}:${thread.id}`);
