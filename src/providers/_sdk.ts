@@ -1,5 +1,6 @@
-import type { HTTPError } from "h3";
+import { HTTPError } from "h3";
 import { createAPIError, type APIErrorBody } from "../errors";
+import { upstreamError, type UpstreamFailure } from "./_errors";
 
 /**
  * The SDKs' own clocks are pushed out of the way: the gateway's deadline (`upstream.timeoutMs`)
@@ -28,6 +29,23 @@ export function missingPeer(provider: string, pkg: string, cause?: unknown): HTT
     cause,
     message: `The ${provider} provider needs the \`${pkg}\` package, which is not installed on the server (npm install ${pkg}).`,
   });
+}
+
+/**
+ * Maps whatever an SDK call threw, the same way for every vendor: the gateway's own aborts
+ * (timeout, client gone) and errors pass through for dispatch to name, the vendor's error
+ * class goes through `fromVendor`, anything else (a network failure) is a 502.
+ */
+export function mapSDKError<E extends Error>(
+  provider: string,
+  error: unknown,
+  signal: AbortSignal,
+  VendorError: abstract new (...args: never[]) => E,
+  fromVendor: (error: E) => UpstreamFailure,
+): unknown {
+  if (signal.aborted || HTTPError.isError(error)) return error;
+  if (error instanceof VendorError) return upstreamError(fromVendor(error));
+  return upstreamError({ provider, cause: error });
 }
 
 /** Removes a secret from a vendor message before it can reach a client or a log. */

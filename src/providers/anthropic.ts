@@ -13,14 +13,13 @@ import type {
   ToolChoice,
   ToolResultBlockParam,
 } from "@anthropic-ai/sdk/resources/messages";
-import { HTTPError } from "h3";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
 import { contentText } from "../tokens";
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { parseDataUrl, parseToolArguments, rejectUnhandled, retryAfterSeconds, stopList, unsupportedParameter } from "./_mapping";
-import { lazyClient, redact, SDK_TIMEOUT_MS } from "./_sdk";
+import { lazyClient, mapSDKError, redact, SDK_TIMEOUT_MS } from "./_sdk";
 
 const PROVIDER_NAME = "anthropic";
 
@@ -72,12 +71,8 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
     const client = new sdk.Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch ?? createKeepAliveFetch(), maxRetries: 0, timeout: SDK_TIMEOUT_MS });
     return { client, APIError: sdk.APIError };
   });
-  const toError = (error: unknown, signal: AbortSignal, APIError: typeof AnthropicAPIError): unknown => {
-    // An abort is the gateway's own doing (timeout or client gone): dispatch names it.
-    if (signal.aborted || HTTPError.isError(error)) return error;
-    if (error instanceof APIError) return upstreamError(fromAnthropicError(error, options.apiKey));
-    return upstreamError({ provider: PROVIDER_NAME, cause: error });
-  };
+  const toError = (error: unknown, signal: AbortSignal, APIError: typeof AnthropicAPIError): unknown =>
+    mapSDKError(PROVIDER_NAME, error, signal, APIError, (vendorError) => fromAnthropicError(vendorError, options.apiKey));
 
   return defineProvider({
     id: PROVIDER_NAME,

@@ -11,14 +11,13 @@ import type {
   Part,
   ToolConfig,
 } from "@google/genai";
-import { HTTPError } from "h3";
 import { createAPIError } from "../errors";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, ToolCallDelta, Usage } from "../schema";
 import { contentText } from "../tokens";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { createCallId, parseDataUrl, parseToolArguments, rejectUnhandled, stopList, toolNamesById, unsupportedParameter } from "./_mapping";
-import { lazyClient, redact } from "./_sdk";
+import { lazyClient, mapSDKError, redact } from "./_sdk";
 
 const PROVIDER_NAME = "gemini";
 
@@ -56,12 +55,8 @@ export function gemini(options: GeminiProviderOptions): Provider {
     const client = new sdk.GoogleGenAI({ apiKey: options.apiKey, vertexai: false, ...(options.baseURL && { httpOptions: { baseUrl: options.baseURL } }) });
     return { client, ApiError: sdk.ApiError };
   });
-  const toError = (error: unknown, signal: AbortSignal, ApiError: typeof GeminiApiError): unknown => {
-    // An abort is the gateway's own doing (timeout or client gone): dispatch names it.
-    if (signal.aborted || HTTPError.isError(error)) return error;
-    if (error instanceof ApiError) return upstreamError(fromGeminiError(error, options.apiKey));
-    return upstreamError({ provider: PROVIDER_NAME, cause: error });
-  };
+  const toError = (error: unknown, signal: AbortSignal, ApiError: typeof GeminiApiError): unknown =>
+    mapSDKError(PROVIDER_NAME, error, signal, ApiError, (vendorError) => fromGeminiError(vendorError, options.apiKey));
 
   return defineProvider({
     id: PROVIDER_NAME,

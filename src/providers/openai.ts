@@ -8,13 +8,12 @@ import type {
   ChatCompletion as OpenAICompletion,
 } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
-import { HTTPError } from "h3";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { retryAfterSeconds } from "./_mapping";
-import { lazyClient, redact, SDK_TIMEOUT_MS } from "./_sdk";
+import { lazyClient, mapSDKError, redact, SDK_TIMEOUT_MS } from "./_sdk";
 
 const PROVIDER_NAME = "openai";
 
@@ -56,12 +55,8 @@ export function openai(options: OpenAIProviderOptions): Provider {
     const client = new sdk.OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch ?? createKeepAliveFetch(), maxRetries: 0, timeout: SDK_TIMEOUT_MS });
     return { client, APIError: sdk.APIError };
   });
-  const toError = (error: unknown, signal: AbortSignal, APIError: typeof OpenAIAPIError): unknown => {
-    // An abort is the gateway's own doing (timeout or client gone): dispatch names it.
-    if (signal.aborted || HTTPError.isError(error)) return error;
-    if (error instanceof APIError) return upstreamError(fromOpenAIError(error, options.apiKey));
-    return upstreamError({ provider: PROVIDER_NAME, cause: error });
-  };
+  const toError = (error: unknown, signal: AbortSignal, APIError: typeof OpenAIAPIError): unknown =>
+    mapSDKError(PROVIDER_NAME, error, signal, APIError, (vendorError) => fromOpenAIError(vendorError, options.apiKey));
 
   return defineProvider({
     id: PROVIDER_NAME,

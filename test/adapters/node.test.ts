@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mountGateway, toNodeListener } from "../../adapters/node";
+import { toNodeListener } from "../../adapters/node";
 import { createGateway, echo, type Gateway } from "../../src/index";
 import { ADMIN_SECRET, seedAgent } from "../_setup";
 import { testOpenAIClient, type AdapterTarget } from "./_openai";
