@@ -38,6 +38,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   const credits = new Map<string, { receipt: string; expiresAt: number }>();
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
+  const notStarted = new Map<string, Promise<void>>();
 
   const loadAccount = (accountId: string): Account | Promise<Account> => {
     const cached = accounts.get(accountId);
@@ -61,9 +62,17 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
 
   const persist = (accountId: string, account: Account): Promise<void> => {
     if (!records) return Promise.resolve();
+    // A write that is queued but not started yet will carry this balance too: share it, so
+    // a busy account costs one storage write per write-time, not one per request.
+    const queued = notStarted.get(accountId);
+    if (queued) return queued;
     const previous = writes.get(accountId) ?? Promise.resolve();
     // Reads the balance when the write runs: the newest value always lands last.
-    const next = previous.then(() => records.putStoredBalance(accountId, account.balance));
+    const next = previous.then(() => {
+      notStarted.delete(accountId);
+      return records.putStoredBalance(accountId, account.balance);
+    });
+    notStarted.set(accountId, next);
     writes.set(accountId, next.catch(() => {}));
     return next;
   };
