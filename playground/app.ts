@@ -16,7 +16,9 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
     redis: config.redisUrl,
     admin: { secret: config.adminSecret },
     providers,
-    limits: { requestsPerMinute: 60, tokensPerMinute: 200_000 },
+    // 0 turns a limit off; the defaults (60 requests, 200,000 tokens a minute per agent) show 429s early.
+    limits: { requestsPerMinute: config.requestsPerMinute || undefined, tokensPerMinute: config.tokensPerMinute || undefined },
+    upstream: { timeoutMs: config.upstreamTimeoutMs || undefined },
   });
 }
 

@@ -13,6 +13,10 @@ export interface PlaygroundConfig {
   openai?: { apiKey: string; baseURL?: string };
   anthropic?: { apiKey: string; baseURL?: string };
   gemini?: { apiKey: string; baseURL?: string };
+  /** Per agent; 0 turns a limit off. */
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+  upstreamTimeoutMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PlaygroundConfig {
@@ -31,7 +35,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PlaygroundConf
     openai: vendor(env.OPENAI_API_KEY, env.OPENAI_BASE_URL),
     anthropic: vendor(env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL),
     gemini: vendor(env.GEMINI_API_KEY, env.GEMINI_BASE_URL),
+    requestsPerMinute: wholeNumber(env, "REQUESTS_PER_MINUTE", 60),
+    tokensPerMinute: wholeNumber(env, "TOKENS_PER_MINUTE", 200_000),
+    upstreamTimeoutMs: wholeNumber(env, "UPSTREAM_TIMEOUT_MS", 120_000),
   };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number (got ${raw})`);
+  return value;
 }
 
 /** ADMIN_SECRET when none is given: generated on the first start, then read from DATA_DIR. */
