@@ -89,10 +89,14 @@ export function toErrorBody(error: unknown): { status: number; body: { error: AP
   };
 }
 
-/** Renders any error as an OpenAI-style JSON response (the gateway's h3 `onError`). */
-export function renderError(error: unknown): Response {
+/**
+ * Renders any error as an OpenAI-style JSON response (the gateway's h3 `onError`);
+ * `extraHeaders` (CORS) are added so a browser can read the error too.
+ */
+export function renderError(error: unknown, extraHeaders: Array<[string, string]> = []): Response {
   const { status, body, headers } = toErrorBody(error);
   const out = new Headers(headers);
+  for (const [name, value] of extraHeaders) out.set(name, value);
   out.set("content-type", "application/json; charset=utf-8");
   return new Response(JSON.stringify(body), { status, headers: out });
 }

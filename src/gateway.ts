@@ -1,8 +1,9 @@
-import { H3 } from "h3";
+import { H3, type CorsOptions } from "h3";
 import type { Storage } from "unstorage";
 import { createAdminOperations, type AdminOperations } from "./admin/operations";
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
 import { createCatalog, type Catalog } from "./catalog";
+import { corsHeadersOf, corsMiddleware } from "./cors";
 import { createAPIError, renderError } from "./errors";
 import type { ModelInfo, Provider } from "./providers/_define";
 import { registerAdminRoutes } from "./routes/admin";
@@ -74,6 +75,12 @@ export interface GatewayOptions {
     /** The longest wait between retries; a vendor `retry-after` longer than this is passed to the client instead. @default 10000 */
     maxRetryDelayMs?: number;
   };
+  /**
+   * CORS for browser clients of `${basePath}/v1/...` (`true`: any origin, no credentials,
+   * `x-thread-id` and the rate-limit headers readable). The admin API never gets CORS.
+   * @default off
+   */
+  cors?: CorsOptions | true;
   /** @default console */
   logger?: Logger;
 }
@@ -127,7 +134,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   checkLimits(runtime.keyLimits, "keyLimits");
 
   const admin = createAdminOperations(runtime);
-  const app = new H3({ onError: (error) => renderError(error) });
+  const app = new H3({ onError: (error, event) => renderError(error, corsHeadersOf(event)) });
+  // Browser clients: preflights answered and answers marked, on the API-key routes only.
+  if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));
   registerChatCompletions(app, basePath, runtime);
   registerModels(app, basePath, runtime);
   registerThreads(app, basePath, runtime);
