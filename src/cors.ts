@@ -1,4 +1,4 @@
-import { handleCors, type CorsOptions, type H3Event, type Middleware } from "h3";
+import { handleCors, type CorsOptions, type Middleware } from "h3";
 
 /** Headers a browser client may read: the thread id and the rate-limit state. */
 const EXPOSED_HEADERS = [
@@ -15,7 +15,7 @@ const EXPOSED_HEADERS = [
 
 /**
  * CORS for browser clients of the API-key routes: answers preflights and marks every
- * answer, errors included (see `corsHeadersOf`). Keys travel in headers, never cookies,
+ * answer, errors included (`renderError` keeps the headers). Keys travel in headers, never cookies,
  * so credentials stay off unless you turn them on.
  */
 export function corsMiddleware(options: CorsOptions | true): Middleware {
@@ -31,13 +31,4 @@ export function corsMiddleware(options: CorsOptions | true): Middleware {
     const preflight = handleCors(event, resolved);
     if (preflight !== false) return preflight;
   };
-}
-
-/** The CORS headers already put on this event, for an error response built from scratch. */
-export function corsHeadersOf(event: H3Event | undefined): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  event?.res.headers.forEach((value, name) => {
-    if (name.startsWith("access-control-")) out.push([name, value]);
-  });
-  return out;
 }

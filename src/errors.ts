@@ -1,4 +1,4 @@
-import { HTTPError } from "h3";
+import { HTTPError, type H3Event } from "h3";
 
 /** The four fields of OpenAI's error envelope: `{ error: { message, type, param, code } }`. */
 export interface APIErrorBody {
@@ -90,13 +90,30 @@ export function toErrorBody(error: unknown): { status: number; body: { error: AP
 }
 
 /**
- * Renders any error as an OpenAI-style JSON response (the gateway's h3 `onError`);
- * `extraHeaders` (CORS) are added so a browser can read the error too.
+ * Renders any error as an OpenAI-style JSON response (the gateway's h3 `onError`), keeping
+ * the headers the chain had already set on `event` (see `carriedHeaders`).
  */
-export function renderError(error: unknown, extraHeaders: Array<[string, string]> = []): Response {
+export function renderError(error: unknown, event?: H3Event): Response {
   const { status, body, headers } = toErrorBody(error);
-  const out = new Headers(headers);
-  for (const [name, value] of extraHeaders) out.set(name, value);
+  const out = new Headers(carriedHeaders(event));
+  // The error's own headers (a 429's retry-after and windows) win over what was carried.
+  new Headers(headers).forEach((value, name) => out.set(name, value));
   out.set("content-type", "application/json; charset=utf-8");
   return new Response(JSON.stringify(body), { status, headers: out });
+}
+
+// --- internal ---
+
+/**
+ * Headers the chain already put on this event that an error answer must keep: CORS (so a
+ * browser can read the error), the rate-limit state, and the thread id when the request
+ * named a thread that exists (a new thread whose first request failed was never created).
+ */
+function carriedHeaders(event: H3Event | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const threadExists = event?.context.gateway?.thread?.record != null;
+  event?.res.headers.forEach((value, name) => {
+    if (name.startsWith("access-control-") || name.startsWith("x-ratelimit-") || (name === "x-thread-id" && threadExists)) out.push([name, value]);
+  });
+  return out;
 }

@@ -3,7 +3,7 @@ import type { Storage } from "unstorage";
 import { createAdminOperations, type AdminOperations } from "./admin/operations";
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
 import { createCatalog, type Catalog } from "./catalog";
-import { corsHeadersOf, corsMiddleware } from "./cors";
+import { corsMiddleware } from "./cors";
 import { createAPIError, renderError } from "./errors";
 import type { ModelInfo, Provider } from "./providers/_define";
 import { registerAdminRoutes } from "./routes/admin";
@@ -134,7 +134,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   checkLimits(runtime.keyLimits, "keyLimits");
 
   const admin = createAdminOperations(runtime);
-  const app = new H3({ onError: (error, event) => renderError(error, corsHeadersOf(event)) });
+  const app = new H3({ onError: (error, event) => renderError(error, event) });
   // Browser clients: preflights answered and answers marked, on the API-key routes only.
   if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));
   registerChatCompletions(app, basePath, runtime);

@@ -50,6 +50,15 @@ describe("the rate-limit step", () => {
     expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
   });
 
+  it("keeps the x-ratelimit-* headers on a later error, such as 402", async () => {
+    await start({ limits: { requestsPerMinute: 5 } });
+    const { key } = await seedAgent(t!.gateway, { creditMicros: 0 });
+    const poor = await chat(key);
+    expect(poor.status).toBe(402);
+    expect(poor.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect(poor.headers.get("x-ratelimit-remaining-requests")).toBe("4");
+  });
+
   it("raises the openai SDK's RateLimitError with the headers, and changes nothing", async () => {
     await start({ limits: { requestsPerMinute: 1 } });
     const { key } = await seedAgent(t!.gateway);

@@ -101,6 +101,16 @@ describe("the thread step", () => {
     expect(thread.messages.map((m: { content: string }) => m.content)).toEqual(["keep me", "keep me", "again", "again"]);
   });
 
+  it("keeps x-thread-id on an error about an existing thread, but names no thread a failed first request never created", async () => {
+    const first = await (await chat(a.key, { messages: [{ role: "user", content: "exists" }] })).json();
+    const failedTurn = await fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${a.key}` }, body: JSON.stringify({ model: "broken/model", thread_id: first.thread_id, messages: [{ role: "user", content: "x" }] }) });
+    expect(failedTurn.status).toBe(502);
+    expect(failedTurn.headers.get("x-thread-id")).toBe(first.thread_id);
+    const failedFirst = await fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${a.key}` }, body: JSON.stringify({ model: "broken/model", messages: [{ role: "user", content: "x" }] }) });
+    expect(failedFirst.status).toBe(502);
+    expect(failedFirst.headers.get("x-thread-id")).toBeNull();
+  });
+
   it("treats a thread past its time to live as gone", async () => {
     const short = await startGateway({ threads: { ttlSeconds: 1 } });
     try {
