@@ -79,13 +79,28 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
   };
 
   /** The error event that ends a stream whose upstream failed mid-way. */
-  const fail = async (error: unknown): Promise<string | undefined> => {
-    if (clientLeft()) return undefined;
+  const fail = async (error: unknown): Promise<string> => {
+    // The upstream call failed because the client left (its signal aborted the call): a
+    // leave, whether or not the host ever cancels the stream.
+    if (clientLeft()) {
+      await leave();
+      return "";
+    }
     finished = true;
     deadline.clear();
     // An upstream failure charges nothing and writes no half answer into the thread.
     await options.onEnd({ error });
     return frame({ ...toErrorBody(options.toError(error)).body, thread_id: options.threadId });
+  };
+
+  /** The client left: abort the upstream call, bill and keep what was generated so far. Once. */
+  const leave = async (): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    deadline.abort(new DOMException("The client closed the stream", "AbortError"));
+    deadline.clear();
+    iterator.return?.().catch(() => {});
+    await options.onEnd({ error: "client_disconnected", usage: estimate(), reply: acc.reply() });
   };
 
   /** One provider chunk as an SSE frame ("" for usage-only chunks: ours comes last). */
@@ -152,15 +167,18 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
       }
     } catch (error) {
       closing = await fail(error);
-      if (closing === undefined) return true;
     }
     const out = closing === undefined ? batch : batch + closing;
-    if (out) {
-      controller.enqueue(encoder.encode(out));
-      yieldAfterFirst = !sentFirstFrame;
-      sentFirstFrame = true;
+    try {
+      if (out) {
+        controller.enqueue(encoder.encode(out));
+        yieldAfterFirst = !sentFirstFrame;
+        sentFirstFrame = true;
+      }
+      if (closing !== undefined) controller.close();
+    } catch {
+      // The host cancelled the stream meanwhile: nobody is reading.
     }
-    if (closing !== undefined) controller.close();
     return out !== "" || closing !== undefined;
   };
 
@@ -169,14 +187,6 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
       // A pull that enqueues nothing is not called again, so keep going until something is sent.
       while (!(await sendBatch(controller)));
     },
-    async cancel() {
-      if (finished) return;
-      finished = true;
-      deadline.abort(new DOMException("The client closed the stream", "AbortError"));
-      deadline.clear();
-      iterator.return?.().catch(() => {});
-      // The client left: bill and keep what was generated so far.
-      await options.onEnd({ error: "client_disconnected", usage: estimate(), reply: acc.reply() });
-    },
+    cancel: leave,
   });
 }
