@@ -135,6 +135,12 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     }
     try {
       while (batch.length < MAX_BATCH_CHARS) {
+        // A provider may ignore the abort; the client's own signal still ends the stream.
+        if (options.clientSignal?.aborted) {
+          await leave();
+          closing = "";
+          break;
+        }
         let result: IteratorResult<ChatCompletionChunk>;
         if (pending) {
           result = pending;

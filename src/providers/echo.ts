@@ -31,9 +31,9 @@ export function echo(options: EchoProviderOptions = {}): Provider {
   return defineProvider({
     id: PROVIDER_NAME,
     models: options.models ?? { "echo/echo": { inputPerMTok: 0.1, outputPerMTok: 0.4, contextWindow: 1_000_000, maxOutputTokens: 4096 } },
-    chat(request) {
+    chat(request, { signal }) {
       const answer = echoAnswer(request);
-      return request.stream ? streamAnswer(answer, delayMs, request) : completionOf(answer);
+      return request.stream ? streamAnswer(answer, delayMs, request, signal) : completionOf(answer);
     },
   });
 }
@@ -111,7 +111,7 @@ function completionOf(answer: EchoAnswer): ChatCompletion {
   };
 }
 
-async function* streamAnswer(answer: EchoAnswer, delayMs: number, request: ProviderRequest): AsyncGenerator<ChatCompletionChunk> {
+async function* streamAnswer(answer: EchoAnswer, delayMs: number, request: ProviderRequest, signal?: AbortSignal): AsyncGenerator<ChatCompletionChunk> {
   const chunk = (delta: ChatCompletionChunk["choices"][0]["delta"], finish: FinishReason | null = null): ChatCompletionChunk => ({
     id: "",
     object: "chat.completion.chunk",
@@ -127,6 +127,8 @@ async function* streamAnswer(answer: EchoAnswer, delayMs: number, request: Provi
     yield chunk({ role: "assistant", content: "" });
     for (const word of answer.text.match(/\s*\S+\s*/g) ?? []) {
       if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      // Stops like a vendor stream when the gateway aborts (client gone, timeout).
+      if (signal?.aborted) throw signal.reason;
       yield chunk({ content: word });
     }
   }

@@ -74,6 +74,32 @@ describe("a built Nitro app (nitropack 2) with the README's nitro.config.ts, as 
     expect(readdirSync(join(dir, ".data/agentgate")).length).toBeGreaterThan(1);
   });
 
+  it("aborts a stream the client leaves, keeping and billing only what was generated", async () => {
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
+    const controller = new AbortController();
+    const res = await fetch(`${target.baseURL}/chat/completions`, {
+      method: "POST",
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${target.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "echo/echo", stream: true, messages: [{ role: "user", content: words }] }),
+    });
+    const threadId = res.headers.get("x-thread-id")!;
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes("word2")) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    // echo writes a word every 20 ms: the whole answer would take 800 ms. The thread gets the part sent.
+    const token = await signAdminToken(SECRET, "acct_nitro");
+    const thread = async () => {
+      const read = await fetch(`${origin}/api/admin/threads/${threadId}`, { headers: { authorization: `Bearer ${token}` } });
+      return read.ok ? ((await read.json()) as { messages: Array<{ content: string }> }) : undefined;
+    };
+    await expect.poll(thread, { timeout: 5_000, interval: 50 }).toBeDefined();
+    const reply = (await thread())!.messages[1].content;
+    expect(reply.startsWith("word0 word1 word2")).toBe(true);
+    expect(reply.length).toBeLessThan(words.length);
+  });
+
   it("mounts only /api/v1/** and /api/admin/**; the rest stays Nitro's", async () => {
     const models = await fetch(`${origin}/api/v1/models`, { headers: { authorization: `Bearer ${target.key}` } });
     expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain("echo/echo");
