@@ -72,7 +72,7 @@ const agentgateNitro: NitroModule = {
       .map((id, i) => `import * as p${i} from ${JSON.stringify(`agentgate/providers/${id}`)};\nexport const ${safeName(id)} = p${i}[${JSON.stringify(id)}] ?? p${i}.default;`)
       .join("\n");
 
-    // Our runtime file imports `h3` for `fromWebHandler`: it must be Nitro's own h3 (v1),
+    // Our runtime file imports `h3` for its event helpers: it must be Nitro's own h3 (v1),
     // resolved from Nitro's runtime folder, not the h3 v2 the gateway itself runs on.
     const { runtimeDir: nitroRuntimeDir } = await import("nitropack/runtime/meta");
     nitro.hooks.hook("rollup:before", (_nitro, rollupConfig) => {
