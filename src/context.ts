@@ -29,8 +29,8 @@ export interface GatewayContext {
   auth?: { key: KeyRecord; agent: AgentRecord; accountId: string };
   /** rate: the windows charged, kept to add the real token count later. */
   rate?: { windows: RateWindow[]; estimatedTokens: number };
-  /** thread: the thread (null until first saved), the full prompt, and the lease token. */
-  thread?: { id: string; record: ThreadRecord | null; messages: ChatMessage[]; newMessages: ChatMessage[]; leaseToken: string };
+  /** thread: the thread (null until first saved), the full prompt and its token estimate, and the lease token. */
+  thread?: { id: string; record: ThreadRecord | null; messages: ChatMessage[]; promptTokens: number; newMessages: ChatMessage[]; leaseToken: string };
   /** balance: the reservation made before dispatch. */
   reservation?: { id: string; amountMicros: number };
   /** admin routes: who the admin token says is calling. */

@@ -5,7 +5,6 @@ import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
 import type { ReserveResult, SettleResult } from "../stores/atomics";
-import { estimateMessagesTokens } from "../tokens";
 
 /**
  * Reserves the worst case before dispatch: the whole prompt (history included) plus the
@@ -31,7 +30,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const modelMax = model.info.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
   // The model never writes more than its own maximum, whatever the request asks.
   const maxOutput = requested == null ? modelMax : Math.min(requested, modelMax);
-  const amountMicros = costMicros(model.info, estimateMessagesTokens(thread.messages), maxOutput);
+  const amountMicros = costMicros(model.info, thread.promptTokens, maxOutput);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const reservationId = createId("res_", 16);

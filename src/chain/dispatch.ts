@@ -9,7 +9,6 @@ import { isRetryable, upstreamError, upstreamTimeout } from "../providers/_error
 import { toSSEStream } from "../providers/_stream";
 import type { GatewayRuntime } from "../runtime";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../schema";
-import { estimateMessagesTokens } from "../tokens";
 import { settle } from "./settle";
 
 /**
@@ -40,7 +39,7 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
       } finally {
         deadline.clear();
       }
-      const answer = normalizeCompletion(completion, id, created, model.name, thread.id, estimateMessagesTokens(thread.messages));
+      const answer = normalizeCompletion(completion, id, created, model.name, thread.id, thread.promptTokens);
       await settle(ctx, { usage: answer.usage, reply: answer.choices[0]?.message }, runtime.logger);
       return answer;
     }
@@ -65,7 +64,7 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
       model: model.name,
       threadId: thread.id,
       includeUsage: request.stream_options?.include_usage === true,
-      promptTokens: estimateMessagesTokens(thread.messages),
+      promptTokens: thread.promptTokens,
       deadline,
       clientSignal: event.req.signal,
       toError,

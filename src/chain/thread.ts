@@ -3,6 +3,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
+import { estimateMessagesTokens } from "../tokens";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
 
@@ -57,7 +58,8 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const newMessages = request.messages;
   const history = stored?.messages ?? [];
   const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...history, ...newMessages] : [...history, ...newMessages];
-  ctx.thread = { id: threadId, record: stored, messages, newMessages, leaseToken };
+  // Estimated once here; the balance hold and the dispatch both use it.
+  ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimateMessagesTokens(messages), newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
 
   ctx.settlers.push(({ reply }) => {
