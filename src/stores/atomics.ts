@@ -110,7 +110,7 @@ export interface RateState {
   /** When the debt was last computed (ms). */
   at: number;
   debt: number;
-  /** The limit the debt was counted in: a changed limit rescales it. */
+  /** The limit the debt was counted in (its rate of paying off). */
   limit: number;
 }
 
@@ -130,11 +130,13 @@ export interface GcraStep {
 export function gcra(state: RateState | null | undefined, now: number, window: RateWindow): GcraStep {
   const { limit, periodMs } = window;
   let debt = 0;
-  if (state) {
-    const stored = state.limit === limit ? state.debt : Math.ceil((state.debt * limit) / state.limit);
-    debt = Math.max(0, stored + (state.at - now) * limit);
-  }
   const capacity = periodMs * limit;
+  if (state) {
+    // Paid off at the rate it was counted in. The debt counts hits (periodMs each), not
+    // time, so a raised limit leaves what was used used; a lowered one caps it at full.
+    const drained = Math.max(0, state.debt + (state.at - now) * state.limit);
+    debt = state.limit === limit ? drained : Math.min(drained, capacity);
+  }
   const next = debt + window.cost * periodMs;
   const allowed = next <= capacity;
   return {

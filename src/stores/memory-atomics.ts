@@ -100,7 +100,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const at = Math.floor(now);
       const steps = windows.map((window) => gcra(rates.get(`${scope}\n${window.name}`), at, window));
       const allowed = steps.every((step) => step.allowed);
-      if (allowed) steps.forEach((step, i) => rates.set(`${scope}\n${windows[i].name}`, step.after));
+      // Refused hits store the state without them, so a changed limit is settled at once.
+      steps.forEach((step, i) => rates.set(`${scope}\n${windows[i].name}`, allowed ? step.after : step.before));
       return {
         allowed,
         retryAfterMs: Math.max(0, ...steps.map((step) => step.retryAfterMs)),

@@ -164,14 +164,13 @@ for i = 1, #KEYS do
   local period = tonumber(ARGV[i * 3 + 1])
   local cost = tonumber(ARGV[i * 3 + 2])
   local s = redis.call('HMGET', KEYS[i], 'at', 'debt', 'limit')
+  local capacity = period * limit
   local debt = 0
   if s[1] and s[2] and s[3] then
-    local stored = tonumber(s[2])
     local was = tonumber(s[3])
-    if was ~= limit then stored = math.ceil((stored * limit) / was) end
-    debt = math.max(0, stored + (tonumber(s[1]) - now) * limit)
+    debt = math.max(0, tonumber(s[2]) + (tonumber(s[1]) - now) * was)
+    if was ~= limit then debt = math.min(debt, capacity) end
   end
-  local capacity = period * limit
   local nxt = debt + cost * period
   if nxt > capacity then
     allowed = false
@@ -183,12 +182,11 @@ local out = { allowed and 1 or 0, retry }
 for i = 1, #KEYS do
   local st = steps[i]
   local debt = st[1]
-  if allowed or charge then
-    debt = st[2]
-    redis.call('HSET', KEYS[i], 'at', string.format('%.0f', now), 'debt', string.format('%.0f', debt), 'limit', string.format('%.0f', st[3]))
-    -- Once the debt is paid the window is as good as new: let the key go.
-    redis.call('PEXPIRE', KEYS[i], math.ceil(debt / st[3]) + 1000)
-  end
+  if allowed or charge then debt = st[2] end
+  -- A refused hit stores the state without it, so a changed limit is settled at once.
+  redis.call('HSET', KEYS[i], 'at', string.format('%.0f', now), 'debt', string.format('%.0f', debt), 'limit', string.format('%.0f', st[3]))
+  -- Once the debt is paid the window is as good as new: let the key go.
+  redis.call('PEXPIRE', KEYS[i], math.ceil(debt / st[3]) + 1000)
   out[#out + 1] = math.max(0, math.floor((st[5] - debt) / st[4]))
   out[#out + 1] = math.ceil(debt / st[3])
 end

@@ -50,6 +50,18 @@ describe("the rate-limit step", () => {
     expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
   });
 
+  it("gives a throttled agent the rest of a raised limit on its very next request", async () => {
+    await start({});
+    const { key, accountId, agent } = await seedAgent(t!.gateway, { agent: { name: "Throttled", limits: { requests_per_minute: 3 } } });
+    for (let i = 0; i < 3; i++) expect((await chat(key)).status).toBe(200);
+    expect((await chat(key)).status).toBe(429);
+    await t!.gateway.admin.updateAgent(accountId, agent.id, { limits: { requests_per_minute: 100 } });
+    const raised = await chat(key);
+    expect(raised.status).toBe(200);
+    expect(raised.headers.get("x-ratelimit-limit-requests")).toBe("100");
+    expect(raised.headers.get("x-ratelimit-remaining-requests")).toBe("96");
+  });
+
   it("keeps the x-ratelimit-* headers on a later error, such as 402", async () => {
     await start({ limits: { requestsPerMinute: 5 } });
     const { key } = await seedAgent(t!.gateway, { creditMicros: 0 });

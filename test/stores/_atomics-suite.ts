@@ -105,14 +105,27 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         expect((await a.hitRate("agent1", [tokens(1)], T0 + 30_600)).allowed).toBe(true);
       });
 
-      it("keeps scopes apart and rescales a window whose limit changed", async () => {
+      it("keeps scopes apart, and counts what was used against a raised limit", async () => {
         const { a } = await fresh();
         for (let i = 0; i < 2; i++) expect((await a.hitRate("agentA", [requests(2)], T0)).allowed).toBe(true);
         expect((await a.hitRate("agentA", [requests(2)], T0)).allowed).toBe(false);
         expect((await a.hitRate("agentB", [requests(2)], T0)).allowed).toBe(true);
-        // Raised from 2 to 4 per minute: the window was full, so it is still full.
-        expect((await a.hitRate("agentA", [requests(4)], T0)).allowed).toBe(false);
-        expect((await a.hitRate("agentA", [requests(4)], T0 + 15_000)).allowed).toBe(true);
+        // Raised from 2 to 5 per minute: 2 were used, 3 are left at once.
+        const raised = await a.hitRate("agentA", [requests(5)], T0);
+        expect(raised.allowed).toBe(true);
+        expect(raised.windows[0].remaining).toBe(2);
+        for (let i = 0; i < 2; i++) expect((await a.hitRate("agentA", [requests(5)], T0)).allowed).toBe(true);
+        expect((await a.hitRate("agentA", [requests(5)], T0)).allowed).toBe(false);
+      });
+
+      it("treats a window over a lowered limit as full, not as owing more than a period", async () => {
+        const { a } = await fresh();
+        for (let i = 0; i < 10; i++) expect((await a.hitRate("agentA", [requests(10)], T0)).allowed).toBe(true);
+        // Lowered from 10 to 2 per minute: full, and free again a period later at the latest.
+        const lowered = await a.hitRate("agentA", [requests(2)], T0);
+        expect(lowered.allowed).toBe(false);
+        expect(lowered.retryAfterMs).toBe(30_000);
+        expect((await a.hitRate("agentA", [requests(2)], T0 + 30_000)).allowed).toBe(true);
       });
 
       it("uses its own clock when no time is given", async () => {
