@@ -108,9 +108,22 @@ export interface Records {
 
 const MAX_RECENT_AGENTS = 10_000;
 
+/**
+ * One segment of a storage key for an id that may come from outside (a URL, a body, a
+ * token's `sub`): every character but [A-Za-z0-9_-] is escaped as %XX, so `:` cannot
+ * reach into another account's prefix, `..`, `/` and `?` mean nothing to a driver, and
+ * an id that was never issued simply finds nothing. Our own ids pass through unchanged.
+ */
+export function seg(id: string): string {
+  return SAFE_SEGMENT.test(id) ? id : Array.from(new TextEncoder().encode(id), (byte) => (SAFE_BYTE.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+}
+const SAFE_SEGMENT = /^[A-Za-z0-9_-]+$/;
+const SAFE_BYTE = /^[A-Za-z0-9_-]$/;
+
 /** Builds the records over a storage. Nothing is cached: every instance sees every write. */
 export function createRecords(storage: Storage): Records {
   const get = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
+  // The last segment of each key under `prefix`, as stored (already a `seg`).
   const members = async (prefix: string): Promise<string[]> =>
     (await storage.getKeys(prefix)).map((key) => key.slice(key.lastIndexOf(":") + 1)).sort();
   const many = async <T>(keys: string[]): Promise<T[]> => {
@@ -131,67 +144,67 @@ export function createRecords(storage: Storage): Records {
     async getAgent(id, options) {
       const recent = options?.maxAgeMs ? recentAgents.get(id) : undefined;
       if (recent && Date.now() - recent.at <= options!.maxAgeMs! && recent.agent) return recent.agent;
-      const agent = await get<AgentRecord>(`agents:${id}`);
+      const agent = await get<AgentRecord>(`agents:${seg(id)}`);
       remember(id, agent);
       return agent;
     },
     async putAgent(agent) {
       recentAgents.delete(agent.id);
       // The document and its index entry are independent: written side by side, one round-trip time.
-      await Promise.all([storage.setItem(`agents:${agent.id}`, agent), storage.setItem(`account-agents:${agent.account_id}:${agent.id}`, 1)]);
+      await Promise.all([storage.setItem(`agents:${seg(agent.id)}`, agent), storage.setItem(`account-agents:${seg(agent.account_id)}:${seg(agent.id)}`, 1)]);
     },
     async deleteAgent(agent) {
       recentAgents.delete(agent.id);
-      await storage.removeItem(`account-agents:${agent.account_id}:${agent.id}`);
-      await storage.removeItem(`agents:${agent.id}`);
+      await storage.removeItem(`account-agents:${seg(agent.account_id)}:${seg(agent.id)}`);
+      await storage.removeItem(`agents:${seg(agent.id)}`);
     },
     async listAgents(accountId) {
-      const ids = await members(`account-agents:${accountId}:`);
+      const ids = await members(`account-agents:${seg(accountId)}:`);
       return sortByCreated(await many<AgentRecord>(ids.map((id) => `agents:${id}`)));
     },
 
-    getKeyByDigest: (digest) => get<KeyRecord>(`keys:${digest}`),
+    getKeyByDigest: (digest) => get<KeyRecord>(`keys:${seg(digest)}`),
     async putKey(key) {
-      await Promise.all([storage.setItem(`keys:${key.digest}`, key), storage.setItem(`agent-keys:${key.agent_id}:${key.id}`, key.digest)]);
+      await Promise.all([storage.setItem(`keys:${seg(key.digest)}`, key), storage.setItem(`agent-keys:${seg(key.agent_id)}:${seg(key.id)}`, key.digest)]);
     },
     async deleteKey(key) {
       // The lookup document goes first: from here on the key authenticates nothing.
-      await storage.removeItem(`keys:${key.digest}`);
-      await storage.removeItem(`agent-keys:${key.agent_id}:${key.id}`);
-      await storage.removeItem(`key-used:${key.id}`);
+      await storage.removeItem(`keys:${seg(key.digest)}`);
+      await storage.removeItem(`agent-keys:${seg(key.agent_id)}:${seg(key.id)}`);
+      await storage.removeItem(`key-used:${seg(key.id)}`);
     },
     async listKeys(agentId) {
-      const ids = await members(`agent-keys:${agentId}:`);
-      const digests = await many<string>(ids.map((id) => `agent-keys:${agentId}:${id}`));
-      return sortByCreated(await many<KeyRecord>(digests.map((digest) => `keys:${digest}`)));
+      const ids = await members(`agent-keys:${seg(agentId)}:`);
+      const digests = await many<string>(ids.map((id) => `agent-keys:${seg(agentId)}:${id}`));
+      return sortByCreated(await many<KeyRecord>(digests.map((digest) => `keys:${seg(digest)}`)));
     },
-    getKeyLastUsed: (keyId) => get<string>(`key-used:${keyId}`),
-    setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${keyId}`, at),
+    getKeyLastUsed: (keyId) => get<string>(`key-used:${seg(keyId)}`),
+    setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${seg(keyId)}`, at),
 
-    getThread: (id) => get<ThreadRecord>(`threads:${id}`),
+    getThread: (id) => get<ThreadRecord>(`threads:${seg(id)}`),
     async putThread(thread) {
-      await Promise.all([storage.setItem(`threads:${thread.id}`, thread), storage.setItem(`agent-threads:${thread.agent_id}:${thread.id}`, 1)]);
+      await Promise.all([storage.setItem(`threads:${seg(thread.id)}`, thread), storage.setItem(`agent-threads:${seg(thread.agent_id)}:${seg(thread.id)}`, 1)]);
     },
     async deleteThread(thread) {
-      await storage.removeItem(`agent-threads:${thread.agent_id}:${thread.id}`);
-      await storage.removeItem(`threads:${thread.id}`);
+      await storage.removeItem(`agent-threads:${seg(thread.agent_id)}:${seg(thread.id)}`);
+      await storage.removeItem(`threads:${seg(thread.id)}`);
     },
     async listThreads(agentId) {
-      const ids = await members(`agent-threads:${agentId}:`);
+      const ids = await members(`agent-threads:${seg(agentId)}:`);
       return sortByCreated(await many<ThreadRecord>(ids.map((id) => `threads:${id}`)));
     },
 
-    appendLedger: (entry) => storage.setItem(`ledger:${entry.account_id}:${entry.id}`, entry),
+    appendLedger: (entry) => storage.setItem(`ledger:${seg(entry.account_id)}:${seg(entry.id)}`, entry),
     async listLedger(accountId, query = {}) {
-      let ids = await members(`ledger:${accountId}:`);
+      let ids = await members(`ledger:${seg(accountId)}:`);
       if (query.after) ids = ids.filter((id) => id > query.after!);
-      let entries = await many<LedgerEntry>(ids.map((id) => `ledger:${accountId}:${id}`));
+      let entries = await many<LedgerEntry>(ids.map((id) => `ledger:${seg(accountId)}:${id}`));
       entries = entries.filter((entry) => matchesLedgerQuery(entry, query));
       return query.limit ? entries.slice(0, query.limit) : entries;
     },
 
-    getStoredBalance: (accountId) => get<number>(`balances:${accountId}`),
-    putStoredBalance: (accountId, micros) => storage.setItem(`balances:${accountId}`, micros),
+    getStoredBalance: (accountId) => get<number>(`balances:${seg(accountId)}`),
+    putStoredBalance: (accountId, micros) => storage.setItem(`balances:${seg(accountId)}`, micros),
   };
 }
 

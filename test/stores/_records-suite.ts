@@ -33,6 +33,21 @@ export function testRecords(name: string, makeStorage: () => Promise<Storage> | 
       expect((await records.listAgents("acct_a")).map((a) => a.id)).toEqual(["agt_2"]);
     });
 
+    it("keeps account ids with separators apart and finds nothing for ids a driver would refuse", async () => {
+      const own = agent("agt_1", "org", "2026-01-01T00:00:00.000Z");
+      const nested = agent("agt_2", "org:team", "2026-01-01T00:00:00.000Z");
+      const email = agent("agt_3", "ops@example.com/../x?y", "2026-01-01T00:00:00.000Z");
+      await Promise.all([records.putAgent(own), records.putAgent(nested), records.putAgent(email)]);
+      expect((await records.listAgents("org")).map((a) => a.id)).toEqual(["agt_1"]);
+      expect((await records.listAgents("org:team")).map((a) => a.id)).toEqual(["agt_2"]);
+      expect((await records.listAgents("ops@example.com/../x?y")).map((a) => a.id)).toEqual(["agt_3"]);
+      expect(await records.listAgents("ops@example.com")).toEqual([]);
+      for (const id of ["../../admin-secret", "..", "a/b", "a:b", "x?y", "%41", "é"]) {
+        expect(await records.getThread(id)).toBeNull();
+        expect(await records.getAgent(id)).toBeNull();
+      }
+    });
+
     it("finds keys by digest only, lists them per agent and forgets them on delete", async () => {
       const k1 = key("key_1", "agt_1", "a".repeat(64));
       const k2 = key("key_2", "agt_1", "b".repeat(64));
