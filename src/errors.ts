@@ -111,7 +111,10 @@ export function renderError(error: unknown, event?: H3Event): Response {
  */
 function carriedHeaders(event: H3Event | undefined): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  const threadExists = event?.context.gateway?.thread?.record != null;
+  const gateway = event?.context.gateway;
+  // The thread step sets the header only for a thread it found (or found busy); a new
+  // thread is named only once saved.
+  const threadExists = gateway?.thread?.record != null || gateway?.request?.thread_id != null;
   event?.res.headers.forEach((value, name) => {
     if (name.startsWith("access-control-") || name.startsWith("x-ratelimit-") || (name === "x-thread-id" && threadExists)) out.push([name, value]);
   });

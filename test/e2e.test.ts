@@ -122,10 +122,12 @@ describe("the official openai SDK against a gateway on a real port", () => {
       const busy = c.chat.completions.create({ model: "echo/echo", thread_id: threadId, messages: [{ role: "user", content: "me too" }] } as never);
       await expect(busy).rejects.toBeInstanceOf(OpenAI.ConflictError);
       await expect(busy).rejects.toMatchObject({ code: "thread_busy" });
+      expect(((await busy.catch((e: unknown) => e)) as InstanceType<typeof OpenAI.ConflictError>).headers.get("x-thread-id")).toBe(threadId);
       for await (const _ of long as unknown as AsyncIterable<unknown>) void _;
       // Once the stream is done the thread is free again and nothing was lost.
       await c.chat.completions.create({ model: "echo/echo", thread_id: threadId, messages: [{ role: "user", content: "now" }] } as never);
-      const thread = await c.get<{ messages: Array<{ content: string }> }>(`/threads/${threadId}`);
+      const { data: thread, response } = await c.get<{ messages: Array<{ content: string }> }>(`/threads/${threadId}`).withResponse();
+      expect(response.headers.get("x-thread-id")).toBe(threadId);
       expect(thread.messages.map((m) => m.content)).toEqual(["start", "start", "a b c d e f g h", "a b c d e f g h", "now", "now"]);
     } finally {
       await slow.close();

@@ -49,11 +49,11 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const stored = storedResult.value;
   if (request.thread_id && !stored) {
     // Held by another request but not saved yet: the agent's own new thread, still answering its first request.
-    if (!leased) throw threadBusy(threadId);
+    if (!leased) throw threadBusy(event, threadId);
     await runtime.atomics.releaseLease(leaseName, leaseToken);
     throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${threadId}'.` });
   }
-  if (!leased) throw threadBusy(threadId);
+  if (!leased) throw threadBusy(event, threadId);
 
   const newMessages = request.messages;
   const history = stored?.messages ?? [];
@@ -115,6 +115,8 @@ async function loadThread(runtime: GatewayRuntime, agent: AgentRecord, threadId:
   return ownLiveThread(await runtime.records.getThread(threadId), agent.id, runtime.threads.ttlSeconds);
 }
 
-function threadBusy(threadId: string) {
+function threadBusy(event: H3Event, threadId: string) {
+  // The thread exists (the agent's own, mid-answer): the 409 names it like any answer on it.
+  event.res.headers.set("x-thread-id", threadId);
   return createAPIError({ code: "thread_busy", param: "thread_id", message: `Thread '${threadId}' is answering another request; retry when it is done.` });
 }

@@ -17,6 +17,7 @@ export function registerThreads(app: H3, base: string, runtime: GatewayRuntime):
       if (!thread) {
         throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${id}'.` });
       }
+      event.res.headers.set("x-thread-id", thread.id);
       return threadView(thread);
     },
     { middleware: [apiKeyAuth(runtime)] },
