@@ -74,8 +74,30 @@ const chatRequestObject = z.object({
   user: z.string().optional(),
 });
 
-/** `POST /v1/chat/completions`: OpenAI's request plus our `thread_id`; unknown fields pass through. */
-export const chatRequestSchema = chatRequestObject.loose();
+/**
+ * `POST /v1/chat/completions`: OpenAI's request plus our `thread_id`; unknown fields pass
+ * through. A `null` optional field means "not given", as OpenAI reads it (the Python SDK
+ * sends `None` as `null`), so nulls are dropped before validation and no step sees them.
+ */
+export const chatRequestSchema = z.preprocess(dropNulls, chatRequestObject.loose());
+
+/** Drops null top-level fields and null `name` / `tool_calls` of messages, in place (the body is ours). */
+function dropNulls(body: unknown): unknown {
+  if (!isRecord(body)) return body;
+  for (const field of Object.keys(body)) if (body[field] === null) delete body[field];
+  if (Array.isArray(body.messages)) {
+    for (const message of body.messages) {
+      if (!isRecord(message)) continue;
+      if (message.name === null) delete message.name;
+      if (message.tool_calls === null) delete message.tool_calls;
+    }
+  }
+  return body;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 /** The validated request. Fields we do not model (`seed`, `logit_bias`...) are still there at run time. */

@@ -47,6 +47,32 @@ describe("the parse step", () => {
     });
   }
 
+  it("treats a null optional field as not given, as OpenAI does (the Python SDK sends None as null)", async () => {
+    const res = await post(
+      JSON.stringify({
+        model: "echo/echo",
+        thread_id: null,
+        tools: null,
+        tool_choice: null,
+        response_format: null,
+        user: null,
+        seed: null,
+        messages: [
+          { role: "system", content: "Be brief.", name: null },
+          { role: "user", content: "earlier", name: null },
+          { role: "assistant", content: "ok", tool_calls: null, name: null },
+          { role: "user", content: "hello" },
+        ],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const json = await res.json();
+    expect(json.choices[0].message.content).toBe("hello");
+    expect(json.thread_id).toMatch(/^thread_/);
+    const thread = await t.gateway.records.getThread(json.thread_id);
+    expect(JSON.stringify(thread!.messages)).not.toContain("null");
+  });
+
   it("refuses a chunked body that grows past the limit without a content-length", async () => {
     const big = JSON.stringify({ model: "echo/echo", messages: [{ role: "user", content: "y".repeat(10_000) }] });
     const stream = new ReadableStream({
