@@ -3,7 +3,7 @@ import { agentAllowsModel } from "../catalog";
 import { useGatewayContext, type GatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { nowISO } from "../ids";
-import { digestKey, isWellFormedKey } from "../keys";
+import { digestKey, isWellFormedKey, KEY_PREFIX } from "../keys";
 import type { GatewayRuntime } from "../runtime";
 
 const AGENT_MAX_AGE_MS = 1000;
@@ -47,13 +47,16 @@ export async function requireApiKey(event: H3Event, runtime: GatewayRuntime): Pr
 
 // --- internal ---
 
+/**
+ * The key from `Authorization: Bearer` or `X-API-Key`. When both are sent, the one that
+ * looks like an `a2a_` key wins: a proxy in front may own `Authorization`, and the openai
+ * SDKs always send it (with a placeholder when the key goes in `X-API-Key`).
+ */
 function readPresentedKey(headers: Headers): string | undefined {
-  const authorization = headers.get("authorization");
-  if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1];
-  }
-  return headers.get("x-api-key")?.trim() || undefined;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "")?.[1];
+  const apiKey = headers.get("x-api-key")?.trim() || undefined;
+  if (bearer && apiKey) return bearer.startsWith(KEY_PREFIX) || !apiKey.startsWith(KEY_PREFIX) ? bearer : apiKey;
+  return bearer ?? apiKey;
 }
 
 function invalidKey() {

@@ -27,6 +27,12 @@ describe("the auth step", () => {
     expect((await res.json()).choices[0].message.content).toBe("hello");
   });
 
+  it("takes the a2a_ key from X-API-Key when Authorization carries something else, such as a proxy's token", async () => {
+    expect((await chat({ authorization: "Bearer proxy-token", "x-api-key": seeded.key })).status).toBe(200);
+    expect((await chat({ authorization: `Bearer ${seeded.key}`, "x-api-key": "something-else" })).status).toBe(200);
+    expect((await chat({ authorization: "Bearer proxy-token", "x-api-key": "something-else" })).status).toBe(401);
+  });
+
   it("gives every kind of bad key the same 401 invalid_api_key and changes nothing", async () => {
     const { key: neverStored } = generateKey();
     const wrongChecksum = seeded.key.slice(0, -1) + (seeded.key.endsWith("a") ? "b" : "a");
