@@ -1,3 +1,5 @@
+import { createAPIError } from "../errors";
+
 /**
  * What must be atomic across requests and instances. Two drivers implement it:
  * `createMemoryAtomics` (one process) and `createRedisAtomics` (any number of
@@ -171,6 +173,21 @@ export function normalizeWindows(windows: readonly RateWindow[]): RateWindow[] {
 }
 
 /** Money is whole micro-units, never negative. */
+/**
+ * The largest balance an account may hold: JavaScript numbers are exact up to here, so
+ * the balance always equals the ledger's sum to the micro-unit.
+ */
+export const MAX_BALANCE_MICROS = Number.MAX_SAFE_INTEGER;
+
+/** Thrown by `credit` when the balance would pass `MAX_BALANCE_MICROS`; nothing is credited. */
+export function balanceLimitError(balanceMicros: number) {
+  return createAPIError({
+    code: "invalid_request",
+    param: "amount_micros",
+    message: `This credit would take the balance past ${MAX_BALANCE_MICROS} micro-USD (it holds ${balanceMicros}); nothing was credited.`,
+  });
+}
+
 export function checkMicros(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`[agentgate] \`${name}\` must be a whole number of micro-units, not ${value}`);
 }

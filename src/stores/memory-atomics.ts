@@ -1,5 +1,5 @@
 import type { Records } from "./records";
-import { checkMicros, gcra, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
+import { balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -157,6 +157,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const marker = once && `${accountId}\n${once.id}`;
       const earlier = marker && credits.get(marker);
       if (earlier) return { ...state(account), receipt: earlier.receipt };
+      if (account.balance + amountMicros > MAX_BALANCE_MICROS) throw balanceLimitError(account.balance);
       account.balance += amountMicros;
       if (marker) credits.set(marker, { receipt: once.receipt, expiresAt: now + CREDIT_MEMORY_MS });
       const result = state(account);

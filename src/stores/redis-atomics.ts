@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import { checkMicros, normalizeWindows, type Atomics, type BalanceState, type RateWindow } from "./atomics";
+import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, type Atomics, type BalanceState, type RateWindow } from "./atomics";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
 
 export interface RedisAtomicsOptions {
@@ -83,7 +83,8 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
     async credit(accountId, amountMicros, once) {
       checkMicros(amountMicros, "amountMicros");
       const keys = once ? [...accountKeys(accountId), key(accountId, `credit:${once.id}`)] : accountKeys(accountId);
-      const reply = (await run(CREDIT, keys, [String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS)])) as [number, number, string?];
+      const reply = (await run(CREDIT, keys, [String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS), String(MAX_BALANCE_MICROS)])) as [number, number, string?];
+      if (reply[1] === -1) throw balanceLimitError(reply[0]);
       return once ? { ...balanceState(reply), receipt: reply[2] } : balanceState(reply);
     },
 
@@ -246,14 +247,16 @@ redis.call('SET', KEYS[5], string.format('%.0f', charged), 'PX', ttl)
 return { charged, balance, num(KEYS[2]) }
 `);
 
-// KEYS[5], when the credit is idempotent: its marker. ARGV: amount, receipt, marker ttl.
+// KEYS[5], when the credit is idempotent: its marker. ARGV: amount, receipt, marker ttl, largest balance.
 const CREDIT = script(`${ACCOUNT}
 sweep(now_ms())
 if KEYS[5] then
   local earlier = redis.call('GET', KEYS[5])
   if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier } end
-  redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3])
 end
+-- Over the limit: nothing credited, nothing remembered; reserved -1 tells the caller.
+if num(KEYS[1]) + tonumber(ARGV[1]) > tonumber(ARGV[4]) then return { num(KEYS[1]), -1 } end
+if KEYS[5] then redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3]) end
 local balance = redis.call('INCRBY', KEYS[1], ARGV[1])
 return { balance, num(KEYS[2]), ARGV[2] }
 `);

@@ -213,6 +213,14 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         expect((await a.getBalance("acct")).balance_micros).toBe(507);
       });
 
+      it("refuses a credit past the largest exact balance and credits nothing, not even under its id", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", Number.MAX_SAFE_INTEGER - 10);
+        await expect(a.credit("acct", 11, { id: "pay_big", receipt: "big" })).rejects.toMatchObject({ status: 400, data: { code: "invalid_request", param: "amount_micros" } });
+        expect((await a.getBalance("acct")).balance_micros).toBe(Number.MAX_SAFE_INTEGER - 10);
+        expect(await a.credit("acct", 10, { id: "pay_big", receipt: "fits" })).toMatchObject({ balance_micros: Number.MAX_SAFE_INTEGER, receipt: "fits" });
+      });
+
       it("keeps accounts apart", async () => {
         const { a } = await fresh();
         await a.credit("acct-a", 100);
