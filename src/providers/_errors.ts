@@ -12,6 +12,8 @@ export interface UpstreamFailure {
   retryAfterSeconds?: number;
   /** The vendor reported a bad or missing API key (Gemini says so with a 400). */
   authFailed?: boolean;
+  /** The gateway's vendor account cannot pay (a 402; OpenAI says so with a 429 `insufficient_quota`). */
+  billingFailed?: boolean;
   cause?: unknown;
 }
 
@@ -19,7 +21,7 @@ export interface UpstreamFailure {
  * Maps an upstream failure onto the gateway's contract: 429 stays 429 (with
  * `retry-after`), 400 stays 400 with the vendor's message, a bad vendor key is a 502
  * naming the provider, overloaded (503, 529) is 503, any other 5xx or network error 502
- * (as is a vendor 402: the gateway's own vendor account cannot pay).
+ * (as is a vendor account that cannot pay: a 402, or OpenAI's 429 `insufficient_quota`).
  * 401 is never passed on: it is only ever about the client's own key.
  */
 export function upstreamError(failure: UpstreamFailure): HTTPError<APIErrorBody> {
@@ -27,8 +29,9 @@ export function upstreamError(failure: UpstreamFailure): HTTPError<APIErrorBody>
   if (failure.authFailed || status === 401 || status === 403) {
     return createAPIError({ code: "upstream_auth_failed", cause, message: `The ${provider} provider rejected the gateway's credentials; check its API key configuration.` });
   }
-  if (status === 402) {
-    // The gateway's own vendor account is out of credit: nothing the client can fix.
+  if (status === 402 || failure.billingFailed) {
+    // The gateway's own vendor account is out of credit: nothing the client can fix, and
+    // no retry can help (upstream_auth_failed is never retried).
     return createAPIError({ code: "upstream_auth_failed", cause, message: `The ${provider} provider refused the request for billing reasons; check the gateway's ${provider} account.` });
   }
   if (status === 429) {

@@ -199,13 +199,15 @@ export function fromOpenAIUsage(usage: CompletionUsage): Usage {
 
 /** Pure: an `openai` SDK error → what the gateway knows of an upstream failure. */
 export function fromOpenAIError(error: OpenAIAPIError, apiKey?: string): UpstreamFailure {
-  const body = error.error as { message?: unknown } | undefined;
+  const body = error.error as { message?: unknown; code?: unknown; type?: unknown } | undefined;
   const message = typeof body?.message === "string" ? body.message : undefined;
   return {
     provider: PROVIDER_NAME,
     status: error.status,
     message: message ? redact(message, apiKey) : undefined,
     retryAfterSeconds: retryAfterSeconds(error.headers),
+    // OpenAI says "out of credit" with a 429, but waiting cannot fix it as it fixes a rate limit.
+    billingFailed: body?.code === "insufficient_quota" || body?.type === "insufficient_quota",
     cause: error,
   };
 }

@@ -2,6 +2,7 @@ import { openai } from "../../src/index";
 import { startOpenAIFake } from "../fakes/openai";
 import { describe, expect, it } from "vitest";
 import { openaiClient, seedAgent } from "../_setup";
+import { sample } from "../_wire";
 import { startProviderGateway, testProvider } from "./_suite";
 
 testProvider({
@@ -30,6 +31,28 @@ describe("the request the openai provider sends upstream", () => {
       expect(fake.requests.slice(1).map((r) => r.headers["x-stainless-retry-count"])).toEqual(["0", "0"]);
       // Every call went through the injected fetch.
       expect(fetched).toEqual(Array(3).fill(`${fake.baseURL}/chat/completions`));
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+});
+
+describe("the openai provider when the gateway's OpenAI account cannot pay", () => {
+  it("answers OpenAI's 429 insufficient_quota with a 502 naming the provider, without retrying or charging", async () => {
+    const fake = await startOpenAIFake();
+    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    try {
+      const { key, accountId } = await seedAgent(t.gateway);
+      const before = await t.gateway.admin.getBilling(accountId);
+      fake.script({ error: { status: 429, retryAfter: 0, body: sample("openai", "error.429.insufficient_quota.json") } });
+      const error = await openaiClient(t.baseURL, key)
+        .chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] })
+        .then(() => expect.unreachable("the call should fail"), (e: { status: number; code: string; message: string }) => e);
+      expect(error).toMatchObject({ status: 502, code: "upstream_auth_failed" });
+      expect(error.message).toContain("openai");
+      expect(fake.requests.length).toBe(1);
+      expect(await t.gateway.admin.getBilling(accountId)).toEqual(before);
     } finally {
       await t.close();
       await fake.close();
