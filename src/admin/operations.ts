@@ -16,7 +16,7 @@ import { parseOrThrow } from "../validate";
 import { agentView, keyView, ledgerView, threadView, type AgentView, type CreatedKeyView, type KeyView, type LedgerView, type ThreadView } from "./views";
 
 /** Filters and paging of `GET /admin/usage`, as its query string names them. */
-export interface UsageQuery {
+export interface UsageQuery extends PageQuery {
   agent_id?: string;
   key_id?: string;
   model?: string;
@@ -27,6 +27,10 @@ export interface UsageQuery {
   since?: string;
   /** Entries before this time: ISO 8601 or Unix seconds. */
   until?: string;
+}
+
+/** Paging for lists that can grow without bound. */
+export interface PageQuery {
   /** The last id of the previous page. */
   after?: string;
   /** 1 to 1000. @default 100 */
@@ -70,7 +74,8 @@ export interface AdminOperations {
   /** Ledger entries, oldest first; page with `after` = the last id while `has_more`. */
   listUsage(accountId: string, query?: UsageQuery): Promise<ListOf<LedgerView>>;
 
-  listThreads(accountId: string, agentId: string): Promise<ListOf<ThreadView>>;
+  /** The agent's threads, oldest first; page with `after` = the last id while `has_more`. */
+  listThreads(accountId: string, agentId: string, query?: PageQuery): Promise<ListOf<ThreadView>>;
   getThread(accountId: string, threadId: string): Promise<ThreadView>;
   deleteThread(accountId: string, threadId: string): Promise<void>;
 }
@@ -196,7 +201,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       return { balance_micros, reserved_micros };
     },
     async listUsage(accountId, query = {}) {
-      const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+      const limit = pageLimit(query.limit);
       if (query.type !== undefined && query.type !== "charge" && query.type !== "credit") {
         throw createAPIError({ code: "invalid_request", param: "type", message: "`type` must be `charge` or `credit`." });
       }
@@ -214,9 +219,13 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       return { object: "list", data: entries.slice(0, limit).map(ledgerView), has_more: entries.length > limit };
     },
 
-    async listThreads(accountId, agentId) {
+    async listThreads(accountId, agentId, query = {}) {
+      const limit = pageLimit(query.limit);
       await ownAgent(accountId, agentId);
-      return { object: "list", data: (await records.listThreads(agentId)).map(threadView) };
+      let threads = await records.listThreads(agentId);
+      // As for the ledger, an `after` that names no thread of this agent ends the list.
+      if (query.after) threads = threads.slice(threads.findIndex((thread) => thread.id === query.after) + 1 || threads.length);
+      return { object: "list", data: threads.slice(0, limit).map(threadView), has_more: threads.length > limit };
     },
     async getThread(accountId, threadId) {
       return threadView(await ownThread(accountId, threadId));
@@ -228,6 +237,15 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
 }
 
 // --- internal ---
+
+/** A list's page size: 1 to 1000, 100 when not given. */
+function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return 100;
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) {
+    throw createAPIError({ code: "invalid_request", param: "limit", message: "`limit` must be a whole number from 1 to 1000." });
+  }
+  return limit;
+}
 
 /** ISO 8601 or Unix seconds, to milliseconds. */
 function parseTime(value: string | undefined, param: string): number | undefined {

@@ -1,5 +1,5 @@
 import { getQuery, getRouterParam, noContent, type H3, type H3Event, type Middleware } from "h3";
-import type { AdminOperations } from "../admin/operations";
+import type { AdminOperations, PageQuery } from "../admin/operations";
 import { CREDIT_SCOPE, type AdminIdentity } from "../admin/token";
 import { useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
@@ -37,7 +37,7 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
     },
     opts,
   );
-  app.get(`${base}/agents/:agent/threads`, (event) => admin.listThreads(who(event), param(event, "agent")), opts);
+  app.get(`${base}/agents/:agent/threads`, (event) => admin.listThreads(who(event), param(event, "agent"), pageQuery(event)), opts);
 
   app.get(`${base}/threads/:thread`, (event) => admin.getThread(who(event), param(event, "thread")), opts);
   app.delete(`${base}/threads/:thread`, async (event) => (await admin.deleteThread(who(event), param(event, "thread")), noContent()), opts);
@@ -58,16 +58,17 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
   app.get(
     `${base}/usage`,
     (event) => {
-      const query = getQuery(event) as Record<string, string | undefined>;
-      const limit = query.limit === undefined ? undefined : Number(query.limit);
-      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
-        throw createAPIError({ code: "invalid_request", param: "limit", message: "`limit` must be a positive whole number." });
-      }
-      const { agent_id, key_id, model, thread_id, type, since, until, after } = query;
-      return admin.listUsage(who(event), { agent_id, key_id, model, thread_id, type, since, until, after, limit });
+      const { agent_id, key_id, model, thread_id, type, since, until } = getQuery(event) as Record<string, string | undefined>;
+      return admin.listUsage(who(event), { agent_id, key_id, model, thread_id, type, since, until, ...pageQuery(event) });
     },
     opts,
   );
+}
+
+/** `?after=&limit=`, with `limit` as a number (the operations check its range). */
+function pageQuery(event: H3Event): PageQuery {
+  const { after, limit } = getQuery(event) as Record<string, string | undefined>;
+  return { after: after || undefined, limit: limit === undefined ? undefined : /^\d+$/.test(limit) ? Number(limit) : Number.NaN };
 }
 
 /** Verifies the admin JWT (`Authorization: Bearer <JWT>`); `sub` becomes the account. */

@@ -154,6 +154,34 @@ describe("the admin API", () => {
     expect(usage.json.data).toMatchObject([{ type: "credit", amount_micros: 2500 }]);
   });
 
+  it("lists an agent's threads oldest first, a page at a time", async () => {
+    const agent = (await call("POST", "/agents", { name: "Chatty" })).json;
+    const key = (await call("POST", `/agents/${agent.id}/keys`, { name: "k" })).json;
+    await t.gateway.admin.credit("acct_admin_a", 1_000_000);
+    const threadIds: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key.key}` }, body: JSON.stringify({ model: "echo/echo", messages: [{ role: "user", content: `hi ${i}` }] }) });
+      threadIds.push((await res.json()).thread_id);
+    }
+    const pages: string[] = [];
+    let after = "";
+    for (let page = 0; page < 5; page++) {
+      const res = (await call("GET", `/agents/${agent.id}/threads?limit=2${after ? `&after=${after}` : ""}`)).json;
+      expect(res.object).toBe("list");
+      expect(res.data.length).toBeLessThanOrEqual(2);
+      pages.push(...res.data.map((thread: { id: string }) => thread.id));
+      if (!res.has_more) break;
+      after = res.data.at(-1).id;
+    }
+    const whole = (await call("GET", `/agents/${agent.id}/threads`)).json;
+    expect(whole.has_more).toBe(false);
+    // Oldest first (threads made in the same millisecond fall back to id order).
+    expect(whole.data.map((thread: { created_at: string }) => thread.created_at)).toEqual(whole.data.map((thread: { created_at: string }) => thread.created_at).sort());
+    expect(pages).toEqual(whole.data.map((thread: { id: string }) => thread.id));
+    expect([...pages].sort()).toEqual([...threadIds].sort());
+    expect((await call("GET", `/agents/${agent.id}/threads?limit=0`)).status).toBe(400);
+  });
+
   it("deletes a thread", async () => {
     const agent = (await call("POST", "/agents", { name: "Forgetful" })).json;
     const key = (await call("POST", `/agents/${agent.id}/keys`, { name: "k" })).json;
