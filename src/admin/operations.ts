@@ -155,6 +155,9 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       const body = parseOrThrow(createKeySchema, input);
       const agent = await ownAgent(accountId, agentId);
       const expiresAt = body.expires_at ? new Date(body.expires_at).toISOString() : null;
+      if (expiresAt && Date.parse(expiresAt) <= Date.now()) {
+        throw createAPIError({ code: "invalid_request", param: "expires_at", message: "`expires_at` is in the past: such a key would never work." });
+      }
       return issueKey(agent, body.name, expiresAt);
     },
     async listKeys(accountId, agentId) {

@@ -27,7 +27,8 @@ export function createAdminVerifier(options: AdminAuthOptions | undefined): (tok
     };
   }
   const key = "secret" in options ? toSecret(options.secret) : createRemoteJWKSet(new URL(options.jwks));
-  const verifyOptions = { issuer: options.issuer, audience: options.audience, algorithms: "secret" in options ? ["HS256"] : undefined };
+  // A token must expire: one without `exp` would be a password that never can be revoked.
+  const verifyOptions = { issuer: options.issuer, audience: options.audience, algorithms: "secret" in options ? ["HS256"] : undefined, requiredClaims: ["exp", "sub"] };
   return async (token) => {
     let payload: JWTPayload;
     try {
@@ -50,13 +51,14 @@ export function createAdminVerifier(options: AdminAuthOptions | undefined): (tok
 export async function signAdminToken(
   secret: string | Uint8Array,
   accountId: string,
+  /** `expiresIn`: a jose time span ("30d") or seconds since the epoch. @default "1h" */
   options: { scopes?: string[]; expiresIn?: string | number; issuer?: string; audience?: string } = {},
 ): Promise<string> {
   let jwt = new SignJWT(options.scopes?.length ? { scope: options.scopes.join(" ") } : {})
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(accountId)
     .setIssuedAt();
-  if (options.expiresIn !== undefined) jwt = jwt.setExpirationTime(options.expiresIn);
+  jwt = jwt.setExpirationTime(options.expiresIn ?? "1h");
   if (options.issuer) jwt = jwt.setIssuer(options.issuer);
   if (options.audience) jwt = jwt.setAudience(options.audience);
   return jwt.sign(toSecret(secret));

@@ -36,7 +36,8 @@ describe("the auth step", () => {
   it("gives every kind of bad key the same 401 invalid_api_key and changes nothing", async () => {
     const { key: neverStored } = generateKey();
     const wrongChecksum = seeded.key.slice(0, -1) + (seeded.key.endsWith("a") ? "b" : "a");
-    const expired = await t.gateway.admin.createKey(seeded.accountId, seeded.agent.id, { name: "old", expires_at: new Date(Date.now() - 1000).toISOString() });
+    const expired = await t.gateway.admin.createKey(seeded.accountId, seeded.agent.id, { name: "old", expires_at: new Date(Date.now() + 50).toISOString() });
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const deleted = await t.gateway.admin.createKey(seeded.accountId, seeded.agent.id, { name: "gone" });
     await t.gateway.admin.deleteKey(seeded.accountId, seeded.agent.id, deleted.id);
     const before = await snapshotStorage(t.gateway.records.storage);

@@ -92,17 +92,21 @@ describe("the admin API", () => {
     const agentId = (await t.gateway.admin.createAgent("acct_admin_a", { name: "for keys" })).id;
     const afterAgent = await snapshotStorage(t.gateway.records.storage);
     expect((await call("POST", `/agents/${agentId}/keys`, { name: "k", expires_at: "tomorrow" })).status).toBe(400);
+    const past = await call("POST", `/agents/${agentId}/keys`, { name: "k", expires_at: "2020-01-01T00:00:00Z" });
+    expect(past.status).toBe(400);
+    expect(past.json.error.param).toBe("expires_at");
     expect((await call("POST", `/agents/${agentId}/keys`, {})).status).toBe(400);
     expect(await snapshotStorage(t.gateway.records.storage)).toEqual(afterAgent);
     expect(Object.keys(afterAgent).length).toBeGreaterThan(Object.keys(before).length);
   });
 
-  it("refuses a missing, badly signed or expired token with 401 and changes nothing", async () => {
+  it("refuses a missing, badly signed, expired or never-expiring token with 401 and changes nothing", async () => {
     const before = await snapshotStorage(t.gateway.records.storage);
     const forged = await signAdminToken("some-other-secret-of-enough-length", "acct_admin_a", { expiresIn: "1h" });
     const expired = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("acct_admin_a").setIssuedAt(1_000_000).setExpirationTime(1_000_060).sign(new TextEncoder().encode(ADMIN_SECRET));
     const noSub = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(ADMIN_SECRET));
-    for (const bearer of [null, "garbage", forged, expired, noSub]) {
+    const noExp = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("acct_admin_a").sign(new TextEncoder().encode(ADMIN_SECRET));
+    for (const bearer of [null, "garbage", forged, expired, noSub, noExp]) {
       const res = await call("POST", "/agents", { name: "nope" }, bearer);
       expect(res.status).toBe(401);
       expect(res.json.error.code).toBe("invalid_admin_token");
