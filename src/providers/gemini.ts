@@ -16,6 +16,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, To
 import { contentText } from "../tokens";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
+import { keepRetryAfterHeader, RETRY_AFTER_HEADER_FIELD } from "./_gemini-http";
 import { createCallId, parseDataUrl, parseToolArguments, rejectUnhandled, stopList, toolNamesById, unsupportedParameter } from "./_mapping";
 import { lazyClient, mapSDKError, redact } from "./_sdk";
 
@@ -53,6 +54,7 @@ export function gemini(options: GeminiProviderOptions): Provider {
     const sdk = await import("@google/genai");
     // vertexai: false, explicitly: GOOGLE_GENAI_USE_VERTEXAI in the environment would switch backends.
     const client = new sdk.GoogleGenAI({ apiKey: options.apiKey, vertexai: false, ...(options.baseURL && { httpOptions: { baseUrl: options.baseURL } }) });
+    keepRetryAfterHeader(client);
     return { client, ApiError: sdk.ApiError };
   });
   const toError = (error: unknown, signal: AbortSignal, ApiError: typeof GeminiApiError): unknown =>
@@ -269,21 +271,27 @@ export function fromGeminiStreamChunk(response: GeminiResponse, state: GeminiStr
 /**
  * Pure: a @google/genai `ApiError` → what the gateway knows of an upstream failure. The
  * SDK keeps only the status and the JSON body as its message; the body says the rest:
- * `RetryInfo.retryDelay` for 429s, `API_KEY_INVALID` (a 400) for a bad key.
+ * `RetryInfo.retryDelay` for 429s (and a `retry-after` header, copied in by
+ * `keepRetryAfterHeader`), `API_KEY_INVALID` (a 400) for a bad key.
  */
 export function fromGeminiError(error: Pick<GeminiApiError, "status" | "message">, apiKey?: string): UpstreamFailure {
   const body = parseErrorBody(error.message);
-  let retryAfterSeconds: number | undefined;
+  const delays: number[] = [];
   let authFailed = false;
+  const header = body?.[RETRY_AFTER_HEADER_FIELD];
+  if (typeof header === "number") delays.push(header);
   for (const detail of body?.details ?? []) {
-    if (detail["@type"]?.endsWith("google.rpc.RetryInfo") && typeof detail.retryDelay === "string") retryAfterSeconds = Number.parseFloat(detail.retryDelay);
+    if (detail["@type"]?.endsWith("google.rpc.RetryInfo") && typeof detail.retryDelay === "string") delays.push(Number.parseFloat(detail.retryDelay));
     if (detail.reason === "API_KEY_INVALID" || detail.reason === "API_KEY_EXPIRED") authFailed = true;
   }
+  // Both may come (a proxy's header, Google's RetryInfo): the larger, because retrying
+  // before either one's time is up only meets the same refusal again.
+  const valid = delays.filter(Number.isFinite);
   return {
     provider: PROVIDER_NAME,
     status: error.status || body?.code,
     message: body?.message ? redact(body.message, apiKey) : undefined,
-    retryAfterSeconds: Number.isFinite(retryAfterSeconds) ? retryAfterSeconds : undefined,
+    retryAfterSeconds: valid.length ? Math.max(...valid) : undefined,
     authFailed,
     cause: error,
   };
@@ -356,6 +364,7 @@ interface GoogleErrorBody {
   message?: string;
   status?: string;
   details?: Array<{ "@type"?: string; reason?: string; retryDelay?: string }>;
+  [RETRY_AFTER_HEADER_FIELD]?: unknown;
 }
 
 function parseErrorBody(message: string): GoogleErrorBody | undefined {

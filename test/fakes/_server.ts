@@ -23,7 +23,7 @@ export interface FakeReply {
 /** One scripted answer: a reply, an HTTP error (the vendor's sample body by default), or silence. */
 export type FakeStep =
   | { reply: FakeReply }
-  | { error: { status: number; retryAfter?: number; body?: unknown } }
+  | { error: { status: number; retryAfter?: number; body?: unknown; /** Extra response headers (a proxy's `retry-after` on Gemini). */ headers?: Record<string, string> } }
   | { hang: true };
 
 /** A request the fake received, as the vendor's wire shows it. */
@@ -113,7 +113,7 @@ export async function startFake(wire: VendorWire, apiKey = `fake-${wire.name}-ke
     if ("hang" in step) return; // never answers: the caller's timeout or abort ends it
     if ("error" in step) {
       const { body: sampleBody, headers } = wire.errorFor(step.error.status, step.error.retryAfter);
-      return sendJSON(res, step.error.status, step.error.body ?? sampleBody, headers);
+      return sendJSON(res, step.error.status, step.error.body ?? sampleBody, { ...headers, ...step.error.headers });
     }
     const reply = step.reply;
     const answer = reply.text ?? (reply.toolCalls ? "" : lastUserText(wire.turns(body)));
