@@ -221,19 +221,23 @@ export function fromGeminiResponse(response: GeminiResponse): ChatCompletion {
 }
 
 /**
- * Pure: Gemini usage → OpenAI usage. Thinking tokens are output the model wrote, so
- * completion = candidates + thoughts (OpenAI's completion includes reasoning), and the
- * total is their sum with the prompt, as Gemini's own `totalTokenCount` is.
+ * Pure: Gemini usage → OpenAI usage; undefined when Gemini reported none (no prompt
+ * count), so the gateway estimates instead of billing zero. Thinking tokens are output
+ * the model wrote, so completion = candidates + thoughts (OpenAI's completion includes
+ * reasoning), and the total is their sum with the prompt, as Gemini's `totalTokenCount` is.
  */
-export function fromGeminiUsage(usage: GenerateContentResponseUsageMetadata | undefined): Usage {
-  const prompt = (usage?.promptTokenCount ?? 0) + (usage?.toolUsePromptTokenCount ?? 0);
-  const thoughts = usage?.thoughtsTokenCount ?? 0;
-  const completion = (usage?.candidatesTokenCount ?? 0) + thoughts;
+export function fromGeminiUsage(usage: GenerateContentResponseUsageMetadata | undefined): Usage | undefined {
+  if (typeof usage?.promptTokenCount !== "number") return undefined;
+  const prompt = usage.promptTokenCount + (usage.toolUsePromptTokenCount ?? 0);
+  const thoughts = usage.thoughtsTokenCount ?? 0;
+  // A candidates count Gemini leaves out is what its total has left, not zero.
+  const candidates = usage.candidatesTokenCount ?? Math.max(0, (usage.totalTokenCount ?? 0) - prompt - thoughts);
+  const completion = candidates + thoughts;
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: usage?.cachedContentTokenCount ?? 0 },
+    prompt_tokens_details: { cached_tokens: usage.cachedContentTokenCount ?? 0 },
     completion_tokens_details: { reasoning_tokens: thoughts },
   };
 }
@@ -242,6 +246,8 @@ export function fromGeminiUsage(usage: GenerateContentResponseUsageMetadata | un
 export interface GeminiStreamState {
   toolCalls: number;
   finished: boolean;
+  /** The last usage Gemini reported: each chunk's count supersedes the one before. */
+  usage?: Usage;
 }
 
 /** A fresh state for one stream. */
@@ -251,19 +257,24 @@ export function createGeminiStreamState(): GeminiStreamState {
 
 /**
  * Pure but for `state`: one streamed Gemini response → OpenAI chunks. Function calls
- * arrive whole, so each becomes one tool-call delta with its index. The chunk with the
- * finish reason carries the usage of that last response: Gemini's final count.
+ * arrive whole, so each becomes one tool-call delta with its index. The finish chunk
+ * carries the last usage seen; Gemini may send its final count after the finish reason,
+ * so a later usage becomes a usage-only chunk (`choices: []`), which the gateway bills.
  */
 export function fromGeminiStreamChunk(response: GeminiResponse, state: GeminiStreamState): ChatCompletionChunk[] {
   const base = { id: response.responseId ?? "", object: "chat.completion.chunk" as const, created: 0, model: response.modelVersion ?? "" };
   const { text, toolCalls } = readParts(response.candidates?.[0]?.content?.parts);
   const chunks: ChatCompletionChunk[] = [];
+  const usage = fromGeminiUsage(response.usageMetadata);
+  if (usage) state.usage = usage;
   const deltas: ToolCallDelta[] = toolCalls.map((call) => ({ index: state.toolCalls++, ...call }));
   if (text || deltas.length) chunks.push({ ...base, choices: [{ index: 0, delta: { ...(text && { content: text }), ...(deltas.length && { tool_calls: deltas }) }, finish_reason: null }] });
-  const finish = finishReason(response, state.toolCalls > 0);
+  const finish = state.finished ? undefined : finishReason(response, state.toolCalls > 0);
   if (finish) {
     state.finished = true;
-    chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }], usage: fromGeminiUsage(response.usageMetadata) });
+    chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }], ...(state.usage && { usage: state.usage }) });
+  } else if (state.finished && usage) {
+    chunks.push({ ...base, choices: [], usage });
   }
   return chunks;
 }

@@ -10,6 +10,10 @@ export interface FakeReply {
   finish?: "stop" | "length" | "tool_calls" | "content_filter";
   /** In OpenAI's terms: prompt includes cached tokens. @default { prompt: 10, completion: <pieces of text> } */
   usage?: { prompt: number; completion: number; cached?: number };
+  /** Gemini only: the finish chunk has the prompt count only; the full usage follows in a chunk of its own. */
+  usageAfterFinish?: boolean;
+  /** Gemini only: no usageMetadata anywhere, so the gateway must estimate. */
+  withoutUsage?: boolean;
   /** Milliseconds before the answer starts. */
   delayMs?: number;
   /** Milliseconds between streamed pieces. */

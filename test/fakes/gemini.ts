@@ -59,11 +59,17 @@ const wire: VendorWire = {
   stream(reply) {
     const frame = (json: object) => `data: ${JSON.stringify(json)}\r\n\r\n`;
     const words = pieces(reply.text);
-    const partial = { promptTokenCount: reply.usage.prompt, totalTokenCount: reply.usage.prompt };
+    const partial = reply.withoutUsage ? undefined : { promptTokenCount: reply.usage.prompt, totalTokenCount: reply.usage.prompt };
     const events = words.slice(0, -1).map((word) => frame({ candidates: [{ content: { parts: [{ text: word }], role: "model" } }], usageMetadata: partial, modelVersion: "gemini-2.5-flash", responseId: "fakeResponseId" }));
     const contentEvents = events.length;
-    // The last chunk has the finish reason, any function calls and the full usage.
-    events.push(frame(response(words.at(-1) ?? "", reply, "gemini-2.5-flash", true)));
+    // The last chunk has the finish reason, any function calls and the full usage...
+    const last = response(words.at(-1) ?? "", reply, "gemini-2.5-flash", true);
+    if (!reply.usageAfterFinish) events.push(frame(last));
+    else {
+      // ...or, as Gemini may send it, the full usage in a trailing chunk of its own.
+      events.push(frame({ ...last, usageMetadata: partial }));
+      events.push(frame({ candidates: [{ content: { parts: [] } }], usageMetadata: last.usageMetadata, modelVersion: last.modelVersion, responseId: last.responseId }));
+    }
     const error = JSON.stringify(sample("gemini", ERROR_SAMPLES[503]));
     return { events, contentEvents, error, contentType: "text/event-stream" };
   },
@@ -77,7 +83,7 @@ function response(text: string, reply: Parameters<VendorWire["json"]>[0], model:
   const { prompt, completion, cached } = reply.usage;
   return {
     candidates: [{ content: { parts, role: "model" }, ...(final && { finishReason: FINISH_REASONS[reply.finish] }), index: 0 }],
-    usageMetadata: { promptTokenCount: prompt, candidatesTokenCount: completion, totalTokenCount: prompt + completion, ...(cached && { cachedContentTokenCount: cached }) },
+    usageMetadata: reply.withoutUsage ? undefined : { promptTokenCount: prompt, candidatesTokenCount: completion, totalTokenCount: prompt + completion, ...(cached && { cachedContentTokenCount: cached }) },
     modelVersion: model,
     responseId: "fakeResponseId",
   };

@@ -1,6 +1,7 @@
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { gemini } from "../../src/index";
-import { openaiClient, seedAgent } from "../_setup";
+import { openaiClient, seedAgent, type TestGateway } from "../_setup";
 import { sample } from "../_wire";
 import { startGeminiFake } from "../fakes/gemini";
 import { INSTRUCTIONS, startProviderGateway, testProvider } from "./_suite";
@@ -102,6 +103,54 @@ describe("the gemini provider on a 429", () => {
       fake.script({ error: { status: 429, body: limited(8), headers: { "retry-after": "1" } } });
       expect((await attempt()).headers.get("retry-after")).toBe("8");
       expect(fake.requests.length).toBe(2);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+});
+
+describe("the usage the gemini provider reports", () => {
+  const model = "gemini/gemini-2.5-flash";
+  const charges = async (t: TestGateway, accountId: string) => (await t.gateway.admin.listUsage(accountId)).data.filter((entry) => entry.type === "charge");
+
+  it("bills Gemini's last usageMetadata when the final count arrives after the finish reason", async () => {
+    const fake = await startGeminiFake();
+    const t = await startProviderGateway([gemini({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    try {
+      const { key, accountId } = await seedAgent(t.gateway);
+      fake.script({ reply: { text: "Hi there", usage: { prompt: 30, completion: 99 }, usageAfterFinish: true } });
+      const stream = await openaiClient(t.baseURL, key).chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Hi" }] });
+      const chunks: ChatCompletionChunk[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("Hi there");
+      expect(chunks.at(-1)!.usage).toMatchObject({ prompt_tokens: 30, completion_tokens: 99, total_tokens: 129 });
+      expect(await charges(t, accountId)).toMatchObject([{ prompt_tokens: 30, completion_tokens: 99 }]);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("bills the gateway's estimate, never zero, when Gemini reports no usage, answered whole or streamed", async () => {
+    const fake = await startGeminiFake();
+    const t = await startProviderGateway([gemini({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    try {
+      const { key, accountId } = await seedAgent(t.gateway);
+      const client = openaiClient(t.baseURL, key);
+      const text = "An answer of some length";
+      const estimated = { prompt_tokens: expect.any(Number), completion_tokens: Math.ceil(text.length / 4) };
+      fake.script({ reply: { text, withoutUsage: true } }, { reply: { text, withoutUsage: true } });
+      const whole = await client.chat.completions.create({ model, messages: [{ role: "user", content: "Hi" }] });
+      expect(whole.usage).toMatchObject(estimated);
+      expect(whole.usage!.prompt_tokens).toBeGreaterThan(0);
+      const stream = await client.chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Hi" }] });
+      let usage: ChatCompletionChunk["usage"];
+      for await (const chunk of stream) usage = chunk.usage ?? usage;
+      expect(usage).toMatchObject(estimated);
+      const billed = await charges(t, accountId);
+      expect(billed).toHaveLength(2);
+      for (const charge of billed) expect(charge.cost_micros).toBeGreaterThan(0);
     } finally {
       await t.close();
       await fake.close();
