@@ -24,7 +24,6 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   thread_busy: { status: 409, type: "conflict_error" },
   request_too_large: { status: 413, type: "invalid_request_error" },
-  unsupported_media_type: { status: 415, type: "invalid_request_error" },
   rate_limit_exceeded: { status: 429, type: "rate_limit_error" },
   server_error: { status: 500, type: "server_error" },
   upstream_error: { status: 502, type: "upstream_error" },
@@ -60,6 +59,11 @@ export function createAPIError(init: APIErrorInit): HTTPError<APIErrorBody> {
     cause: init.cause,
     data: { message: init.message, type: entry.type, param: init.param ?? null, code: init.code },
   });
+}
+
+/** A value quoted in an error message, cut when long: an error never echoes a megabyte back. */
+export function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** The OpenAI envelope of any thrown value; unknown errors become a generic 500. */

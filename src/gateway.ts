@@ -4,12 +4,13 @@ import { createAdminOperations, type AdminOperations } from "./admin/operations"
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
 import { createCatalog, type Catalog } from "./catalog";
 import { corsMiddleware } from "./cors";
-import { createAPIError, renderError } from "./errors";
+import { renderError } from "./errors";
 import type { ModelInfo, Provider } from "./providers/_define";
 import { registerAdminRoutes } from "./routes/admin";
 import { registerChatCompletions } from "./routes/chat-completions";
 import { registerModels } from "./routes/models";
 import { registerThreads } from "./routes/threads";
+import { registerUnknownRoutes, trackRoutes } from "./routes/unknown";
 import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 import type { Atomics } from "./stores/atomics";
 import { createStores } from "./stores/create-stores";
@@ -135,15 +136,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const admin = createAdminOperations(runtime);
   const app = new H3({ onError: (error, event) => renderError(error, event) });
+  const routes = trackRoutes(app);
   // Browser clients: preflights answered and answers marked, on the API-key routes only.
   if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));
   registerChatCompletions(app, basePath, runtime);
   registerModels(app, basePath, runtime);
   registerThreads(app, basePath, runtime);
   registerAdminRoutes(app, `${basePath}/admin`, admin, createAdminVerifier(options.admin), runtime.maxBodyBytes);
-  app.all(`${basePath}/**`, (event) => {
-    throw createAPIError({ code: "not_found", message: `Unknown route: ${event.req.method} ${event.url.pathname}` });
-  });
+  registerUnknownRoutes(app, basePath, routes.done());
 
   return {
     app,

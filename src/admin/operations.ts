@@ -1,4 +1,4 @@
-import { createAPIError } from "../errors";
+import { clip, createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import { generateKey } from "../keys";
 import type { GatewayRuntime } from "../runtime";
@@ -259,5 +259,5 @@ function parseTime(value: string | undefined, param: string): number | undefined
 }
 
 function notFound(kind: string, id: string) {
-  return createAPIError({ code: "not_found", message: `No ${kind} found with id '${id}'.` });
+  return createAPIError({ code: "not_found", message: `No ${kind} found with id '${clip(id)}'.` });
 }

@@ -1,7 +1,7 @@
 import type { H3Event, Middleware } from "h3";
 import { agentAllowsModel } from "../catalog";
 import { useGatewayContext, type GatewayContext } from "../context";
-import { createAPIError } from "../errors";
+import { clip, createAPIError } from "../errors";
 import { nowISO } from "../ids";
 import { digestKey, isWellFormedKey, KEY_PREFIX } from "../keys";
 import type { GatewayRuntime } from "../runtime";
@@ -38,7 +38,7 @@ export async function requireApiKey(event: H3Event, runtime: GatewayRuntime): Pr
   if (!agent) throw invalidKey();
 
   if (ctx.model && !agentAllowsModel(agent.models, ctx.model.name)) {
-    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${ctx.model.name}\` does not exist or you do not have access to it.` });
+    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(ctx.model.name)}\` does not exist or you do not have access to it.` });
   }
   ctx.auth = { key, agent, accountId: key.account_id };
   recordLastUsed(runtime, key.id);

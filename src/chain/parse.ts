@@ -1,6 +1,6 @@
 import type { H3Event, Middleware } from "h3";
 import { useGatewayContext } from "../context";
-import { createAPIError } from "../errors";
+import { clip, createAPIError } from "../errors";
 import type { GatewayRuntime } from "../runtime";
 import { chatRequestSchema, type ChatRequest } from "../schema";
 import { parseOrThrow } from "../validate";
@@ -16,7 +16,7 @@ export function requestParser(runtime: GatewayRuntime): Middleware {
     const request = await requireChatRequest(event, runtime.maxBodyBytes);
     const entry = runtime.catalog.get(request.model);
     if (!entry) {
-      throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${request.model}\` does not exist or you do not have access to it.` });
+      throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(request.model)}\` does not exist or you do not have access to it.` });
     }
     if (!entry.provider) {
       throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
