@@ -92,7 +92,34 @@ export function retryAfterSeconds(headers: { get(name: string): string | null } 
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
+/**
+ * Gemini 3's thought signature travels inside the tool call id (`call_…~<signature>`; `~`
+ * is not base64), so it comes back with the thread.
+ */
+export const GEMINI_SIGNATURE_SEPARATOR = "~";
+
+/**
+ * A tool call id any vendor takes, for a call and its result alike: without a Gemini
+ * thought signature, only `[A-Za-z0-9_-]` (Anthropic's pattern), at most 40 characters
+ * (OpenAI's limit). An id that needs more than the cut is rewritten with a hash of it, so
+ * the same id always maps the same way and different ids stay apart.
+ */
+export function portableCallId(id: string): string {
+  const bare = id.split(GEMINI_SIGNATURE_SEPARATOR)[0];
+  if (/^[\w-]{1,40}$/.test(bare)) return bare;
+  return `${bare.replace(/[^\w-]/g, "_").slice(0, 31)}_${fnv1a(bare)}`;
+}
+
 /** A fresh OpenAI-style tool call id, for vendors whose calls carry none. */
 export function createCallId(): string {
   return createId("call_", 24);
+}
+
+// --- internal ---
+
+/** FNV-1a, 32 bits, as 8 hex digits: short, stable, and plenty to keep a thread's ids apart. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }

@@ -18,7 +18,7 @@ import { contentText } from "../tokens";
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
-import { parseDataUrl, parseToolArguments, rejectUnhandled, retryAfterSeconds, stopList, unsupportedParameter } from "./_mapping";
+import { parseDataUrl, parseToolArguments, portableCallId, rejectUnhandled, retryAfterSeconds, stopList, unsupportedParameter } from "./_mapping";
 import { lazyClient, mapSDKError, redact, SDK_TIMEOUT_MS } from "./_sdk";
 
 const PROVIDER_NAME = "anthropic";
@@ -148,7 +148,8 @@ export function toAnthropicParams(request: ProviderRequest, options: { defaultMa
 /**
  * Pure: OpenAI messages → Anthropic's top-level `system` and `messages`. Leading
  * system/developer messages (the agent's instructions first) become `system`; later ones
- * stay in place as `system` turns. Consecutive `tool` results share one user turn.
+ * stay in place as `system` turns. Consecutive `tool` results share one user turn. Call
+ * ids go out portable (another vendor's, a Gemini signature, would be refused).
  */
 export function toAnthropicMessages(input: readonly ChatMessage[]): { system?: string; messages: MessageParam[] } {
   const system: string[] = [];
@@ -172,13 +173,13 @@ export function toAnthropicMessages(input: readonly ChatMessage[]): { system?: s
         const text = contentText(message.content);
         if (text) blocks.push({ type: "text", text });
         for (const call of message.tool_calls ?? []) {
-          blocks.push({ type: "tool_use", id: call.id, name: call.function.name, input: parseToolArguments(call.function.arguments, index) });
+          blocks.push({ type: "tool_use", id: portableCallId(call.id), name: call.function.name, input: parseToolArguments(call.function.arguments, index) });
         }
         if (blocks.length) messages.push({ role: "assistant", content: blocks });
         return;
       }
       case "tool": {
-        const result: ToolResultBlockParam = { type: "tool_result", tool_use_id: message.tool_call_id, content: contentText(message.content) };
+        const result: ToolResultBlockParam = { type: "tool_result", tool_use_id: portableCallId(message.tool_call_id), content: contentText(message.content) };
         const last = messages[messages.length - 1];
         const previous = last?.role === "user" && Array.isArray(last.content) ? last.content : undefined;
         if (previous?.every((block) => block.type === "tool_result")) previous.push(result);

@@ -17,7 +17,7 @@ import { contentText } from "../tokens";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { keepRetryAfterHeader, RETRY_AFTER_HEADER_FIELD } from "./_gemini-http";
-import { createCallId, parseDataUrl, parseToolArguments, rejectUnhandled, stopList, toolNamesById, unsupportedParameter } from "./_mapping";
+import { createCallId, GEMINI_SIGNATURE_SEPARATOR, parseDataUrl, parseToolArguments, rejectUnhandled, stopList, toolNamesById, unsupportedParameter } from "./_mapping";
 import { lazyClient, mapSDKError, redact } from "./_sdk";
 
 const PROVIDER_NAME = "gemini";
@@ -102,13 +102,10 @@ export const GEMINI_FINISH_REASONS: Record<`${GeminiFinishReason}`, FinishReason
   NO_IMAGE: "stop",
 };
 
-/**
- * Gemini 3 rejects replayed function calls without their thought signature. Ours travel
- * inside the tool call id (`call_…~<signature>`, `~` is not base64), so they come back
- * with the thread; a call that never had one (another vendor's history) gets Google's
- * documented placeholder.
- */
-export const GEMINI_SIGNATURE_SEPARATOR = "~";
+// Gemini 3 rejects replayed function calls without their thought signature: it travels in
+// the tool call id (see GEMINI_SIGNATURE_SEPARATOR), and a call that never had one
+// (another vendor's history) gets Google's documented placeholder.
+export { GEMINI_SIGNATURE_SEPARATOR };
 const PLACEHOLDER_SIGNATURE = "skip_thought_signature_validator";
 
 /** Request fields the mapping below translates (the rest must be absent or at OpenAI's default). */

@@ -12,7 +12,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, To
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
-import { retryAfterSeconds } from "./_mapping";
+import { portableCallId, retryAfterSeconds } from "./_mapping";
 import { lazyClient, mapSDKError, redact, SDK_TIMEOUT_MS } from "./_sdk";
 
 const PROVIDER_NAME = "openai";
@@ -107,7 +107,10 @@ export function toOpenAIParams(request: ProviderRequest): ChatCompletionCreatePa
   };
 }
 
-/** Pure: a stored OpenAI-shaped message → the SDK's message type. */
+/**
+ * Pure: a stored OpenAI-shaped message → the SDK's message type. Call ids go out portable:
+ * a thread begun on Gemini carries its thought signatures in them, past OpenAI's 40 characters.
+ */
 export function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
   switch (message.role) {
     case "system":
@@ -121,11 +124,11 @@ export function toOpenAIMessage(message: ChatMessage): ChatCompletionMessagePara
         role: "assistant",
         content: message.content === undefined || message.content === null ? null : textContent(message.content),
         ...(message.tool_calls?.length && {
-          tool_calls: message.tool_calls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.function.name, arguments: call.function.arguments } })),
+          tool_calls: message.tool_calls.map((call) => ({ id: portableCallId(call.id), type: "function" as const, function: { name: call.function.name, arguments: call.function.arguments } })),
         }),
       };
     case "tool":
-      return { role: "tool", tool_call_id: message.tool_call_id, content: textContent(message.content) };
+      return { role: "tool", tool_call_id: portableCallId(message.tool_call_id), content: textContent(message.content) };
   }
 }
 

@@ -92,6 +92,24 @@ describe("the Anthropic request mapping", () => {
     ]);
   });
 
+  it("rewrites call ids outside Anthropic's pattern the same way on the tool_use and its tool_result, keeping distinct ids apart", () => {
+    const ids = ["call.1:a", "call.1/a", "x".repeat(60)];
+    const params = toAnthropicParams(
+      request({
+        messages: [
+          { role: "user", content: "Weather?" },
+          { role: "assistant", content: null, tool_calls: ids.map((id) => ({ id, type: "function" as const, function: { name: "f", arguments: "{}" } })) },
+          ...ids.map((id) => ({ role: "tool" as const, tool_call_id: id, content: "ok" })),
+        ],
+      }),
+    );
+    const uses = (params.messages[1].content as Array<{ id: string }>).map((block) => block.id);
+    const results = (params.messages[2].content as Array<{ tool_use_id: string }>).map((block) => block.tool_use_id);
+    for (const id of uses) expect(id).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
+    expect(results).toEqual(uses);
+    expect(new Set(uses).size).toBe(ids.length);
+  });
+
   it("sends image parts as base64 or URL sources and refuses an image type Anthropic cannot read", () => {
     const params = toAnthropicParams(
       request({

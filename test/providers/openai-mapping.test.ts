@@ -38,6 +38,23 @@ describe("the OpenAI request mapping", () => {
   });
 });
 
+describe("the OpenAI request mapping of another vendor's call ids", () => {
+  it("drops a Gemini thought signature and keeps ids within 40 characters, the same on the call and its tool message", () => {
+    const ids = ["call_abc~c2lnbmF0dXJl+/==", "y".repeat(64)];
+    const { messages } = toOpenAIParams({
+      model: "gpt-4.1-mini",
+      messages: [
+        { role: "assistant", content: null, tool_calls: ids.map((id) => ({ id, type: "function" as const, function: { name: "f", arguments: "{}" } })) },
+        ...ids.map((id) => ({ role: "tool" as const, tool_call_id: id, content: "ok" })),
+      ],
+    });
+    const calls = (messages[0] as { tool_calls: Array<{ id: string }> }).tool_calls.map((call) => call.id);
+    expect(calls[0]).toBe("call_abc");
+    expect(calls[1].length).toBeLessThanOrEqual(40);
+    expect(messages.slice(1).map((m) => (m as { tool_call_id: string }).tool_call_id)).toEqual(calls);
+  });
+});
+
 describe("the OpenAI response mapping", () => {
   it("keeps a completion's text, finish and usage with its cached and reasoning counts", () => {
     const completion = fromOpenAICompletion(sample<OpenAICompletion>("openai", "response.chat.json"));
