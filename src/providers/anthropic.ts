@@ -13,8 +13,10 @@ import type {
   ToolChoice,
   ToolResultBlockParam,
 } from "@anthropic-ai/sdk/resources/messages";
+import type { Stream as AnthropicStream } from "@anthropic-ai/sdk/core/streaming";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
 import { contentText } from "../tokens";
+import { keepAliveBody } from "./_deadline";
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
@@ -67,9 +69,9 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
   if (!options?.apiKey) throw new Error("[agentgate] [anthropic] Missing required option `apiKey`");
   const defaultMaxTokens = options.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS;
   const getSDK = lazyClient(PROVIDER_NAME, "@anthropic-ai/sdk", async () => {
-    const sdk = await import("@anthropic-ai/sdk");
+    const [sdk, streaming] = await Promise.all([import("@anthropic-ai/sdk"), import("@anthropic-ai/sdk/core/streaming")]);
     const client = new sdk.Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL, fetch: options.fetch ?? createKeepAliveFetch(), maxRetries: 0, timeout: SDK_TIMEOUT_MS });
-    return { client, APIError: sdk.APIError };
+    return { client, APIError: sdk.APIError, Stream: streaming.Stream };
   });
   const toError = (error: unknown, signal: AbortSignal, APIError: typeof AnthropicAPIError): unknown =>
     mapSDKError(PROVIDER_NAME, error, signal, APIError, (vendorError) => fromAnthropicError(vendorError, options.apiKey));
@@ -79,7 +81,7 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
     models: options.models,
     async chat(request, { signal }) {
       const params = toAnthropicParams(request, { defaultMaxTokens });
-      const { client, APIError } = await getSDK();
+      const { client, APIError, Stream } = await getSDK();
       if (!request.stream) {
         try {
           return fromAnthropicMessage(await client.messages.create(params, { signal }));
@@ -87,7 +89,7 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
           throw toError(error, signal, APIError);
         }
       }
-      return streamMessages(client, params, signal, (error) => toError(error, signal, APIError));
+      return streamMessages(client, Stream, params, signal, (error) => toError(error, signal, APIError));
     },
   });
 }
@@ -364,10 +366,18 @@ function toAnthropicToolChoice(request: ProviderRequest): ToolChoice | undefined
   return undefined;
 }
 
-async function* streamMessages(client: Anthropic, params: MessageCreateParamsNonStreaming, signal: AbortSignal, toError: (error: unknown) => unknown): AsyncGenerator<ChatCompletionChunk> {
+async function* streamMessages(
+  client: Anthropic,
+  Stream: typeof AnthropicStream,
+  params: MessageCreateParamsNonStreaming,
+  signal: AbortSignal,
+  toError: (error: unknown) => unknown,
+): AsyncGenerator<ChatCompletionChunk> {
   const state = createAnthropicStreamState();
   try {
-    const stream = await client.messages.create({ ...params, stream: true }, { signal });
+    // The SDK parses the events but drops `ping`s; the bytes, read first, restart the silence clock.
+    const response = await client.messages.create({ ...params, stream: true }, { signal }).asResponse();
+    const stream = Stream.fromSSEResponse<RawMessageStreamEvent>(keepAliveBody(response, signal), new AbortController(), client);
     for await (const event of stream) {
       const chunk = fromAnthropicStreamEvent(event, state);
       if (chunk) yield chunk;

@@ -14,6 +14,7 @@ import type {
 import { createAPIError } from "../errors";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, ToolCallDelta, Usage } from "../schema";
 import { contentText } from "../tokens";
+import { keepAlive } from "./_deadline";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { keepRetryAfterHeader, RETRY_AFTER_HEADER_FIELD } from "./_gemini-http";
@@ -391,7 +392,11 @@ async function* streamContent(client: GoogleGenAI, params: GenerateContentParame
   const state = createGeminiStreamState();
   try {
     const stream = await client.models.generateContentStream(params);
-    for await (const response of stream) yield* fromGeminiStreamChunk(response, state);
+    for await (const response of stream) {
+      // A chunk of thoughts only maps to nothing, yet proves Gemini alive.
+      keepAlive(signal);
+      yield* fromGeminiStreamChunk(response, state);
+    }
   } catch (error) {
     throw toError(error);
   }

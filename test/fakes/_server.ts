@@ -14,6 +14,8 @@ export interface FakeReply {
   usageAfterFinish?: boolean;
   /** Gemini only: no usageMetadata anywhere, so the gateway must estimate. */
   withoutUsage?: boolean;
+  /** Anthropic only: after `after` events, `count` ping events `everyMs` apart. */
+  pings?: { after: number; count: number; everyMs: number };
   /** Milliseconds before the answer starts. */
   delayMs?: number;
   /** Milliseconds between streamed pieces. */
@@ -64,6 +66,8 @@ export interface VendorWire {
   /** The vendor's sample error body for a status; extra headers (`retry-after`) and body tweaks. */
   errorFor(status: number, retryAfter?: number): { body: unknown; headers: Record<string, string> };
   turns(body: Record<string, unknown>): Turn[];
+  /** The vendor's keep-alive event, if it has one (Anthropic's `ping`). */
+  ping?: string;
   json(reply: Required<Pick<FakeReply, "text" | "finish" | "usage">> & FakeReply, body: Record<string, unknown>): unknown;
   /** SSE events, already framed, one per piece; `error` is the mid-stream failure. */
   stream(reply: Required<Pick<FakeReply, "text" | "finish" | "usage">> & FakeReply, body: Record<string, unknown>): { events: string[]; contentEvents: number; error: string; contentType: string };
@@ -148,6 +152,12 @@ export async function startFake(wire: VendorWire, apiKey = `fake-${wire.name}-ke
       res.write(event);
       sent++;
       if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
+      if (wire.ping && reply.pings?.after === sent) {
+        for (let i = 0; i < reply.pings.count && !res.destroyed; i++) {
+          await sleep(reply.pings.everyMs);
+          res.write(wire.ping);
+        }
+      }
     }
     res.end();
   }

@@ -21,8 +21,11 @@ const STOP_REASONS = { stop: "end_turn", length: "max_tokens", tool_calls: "tool
 type Block = { type: string; text?: string; content?: unknown };
 type Message = { role: string; content: string | Block[] };
 
+const PING = `event: ping\ndata: {"type": "ping"}\n\n`;
+
 const wire: VendorWire = {
   name: "anthropic",
+  ping: PING,
   basePath: "",
   overloadedStatus: 529,
   route: (method, url, body) => (method === "POST" && url.pathname === "/v1/messages" ? { stream: body.stream === true } : undefined),
@@ -70,7 +73,7 @@ const wire: VendorWire = {
     const events = [event("message_start", { message: { id: "msg_fake", type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...startUsage, output_tokens: 1 } } })];
     let index = 0;
     if (reply.text) {
-      events.push(event("content_block_start", { index, content_block: { type: "text", text: "" } }), `event: ping\ndata: {"type": "ping"}\n\n`);
+      events.push(event("content_block_start", { index, content_block: { type: "text", text: "" } }), PING);
       for (const piece of pieces(reply.text)) events.push(event("content_block_delta", { index, delta: { type: "text_delta", text: piece } }));
       events.push(event("content_block_stop", { index }));
       index++;

@@ -41,3 +41,24 @@ describe("the request the anthropic provider sends upstream", () => {
     }
   });
 });
+
+describe("the anthropic provider when Anthropic only sends pings for a while", () => {
+  it("keeps the stream going past the upstream timeout, before the first text and mid-way, since each ping proves Anthropic alive", async () => {
+    const fake = await startAnthropicFake();
+    const t = await startProviderGateway([anthropic({ apiKey: fake.apiKey, baseURL: fake.baseURL })], { timeoutMs: 1_000, retries: 0 });
+    try {
+      const client = openaiClient(t.baseURL, (await seedAgent(t.gateway)).key);
+      // After message_start; then after the first words. 5 pings 300 ms apart: 1.5 s without a chunk.
+      for (const after of [1, 4]) {
+        fake.script({ reply: { text: "still here after all", pings: { after, count: 5, everyMs: 300 } } });
+        const stream = await client.chat.completions.create({ model: "anthropic/claude-sonnet-4-6", stream: true, messages: [{ role: "user", content: "Hi" }] });
+        let text = "";
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+        expect(text).toBe("still here after all");
+      }
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+});
