@@ -111,7 +111,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     const choices = chunk.choices.map((choice) => {
       const delta = sentRole ? choice.delta : { role: "assistant" as const, ...choice.delta };
       if (choice.finish_reason) sentFinish = true;
-      return { index: choice.index, delta, logprobs: null, finish_reason: choice.finish_reason ?? null };
+      return { index: choice.index, delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finish_reason ?? null };
     });
     sentRole = true;
     return frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId });

@@ -150,7 +150,7 @@ export function fromOpenAICompletion(completion: OpenAICompletion): ChatCompleti
         index: 0,
         message: { role: "assistant", content: message?.content ?? (toolCalls.length ? null : ""), refusal: message?.refusal ?? null, ...(toolCalls.length && { tool_calls: toolCalls }) },
         finish_reason: OPENAI_FINISH_REASONS[choice?.finish_reason ?? "stop"] ?? "stop",
-        logprobs: null,
+        logprobs: passLogprobs(choice?.logprobs),
       },
     ],
     usage: completion.usage ? fromOpenAIUsage(completion.usage) : undefined,
@@ -181,6 +181,7 @@ export function fromOpenAIChunk(chunk: OpenAIChunk): ChatCompletionChunk {
           }),
         },
         finish_reason: choice.finish_reason ? (OPENAI_FINISH_REASONS[choice.finish_reason] ?? "stop") : null,
+        ...(choice.logprobs && { logprobs: passLogprobs(choice.logprobs) }),
       };
     }),
     ...(chunk.usage && { usage: fromOpenAIUsage(chunk.usage) }),
@@ -216,6 +217,14 @@ export function fromOpenAIError(error: OpenAIAPIError, apiKey?: string): Upstrea
 }
 
 // --- internal ---
+
+/**
+ * OpenAI's logprobs (asked for with `logprobs`/`top_logprobs`), passed through untouched.
+ * The gateway's schema types choice logprobs as `null`, which no other vendor can fill.
+ */
+function passLogprobs(logprobs: OpenAICompletion.Choice["logprobs"] | undefined): null {
+  return (logprobs ?? null) as unknown as null;
+}
 
 function textContent(content: ChatMessage["content"]): string | Array<{ type: "text"; text: string }> {
   if (typeof content === "string") return content;

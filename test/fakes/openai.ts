@@ -46,7 +46,7 @@ const wire: VendorWire = {
         {
           index: 0,
           message: { role: "assistant", content: toolCalls.length ? null : reply.text, refusal: null, ...(toolCalls.length && { tool_calls: toolCalls }), annotations: [] },
-          logprobs: null,
+          logprobs: body.logprobs === true ? { content: pieces(reply.text).map((piece) => logprobOf(piece, body)), refusal: null } : null,
           finish_reason: reply.finish,
         },
       ],
@@ -59,8 +59,8 @@ const wire: VendorWire = {
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1694268190, model: `${body.model}-2024-07-18`, service_tier: "default", system_fingerprint: "fp_fake" };
     const frame = (choices: unknown[], usage: unknown = null) => `data: ${JSON.stringify({ ...base, choices, ...(includeUsage && { usage }) })}\n\n`;
-    const delta = (d: object, finish: string | null = null) => frame([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
-    const content = pieces(reply.text).map((piece) => delta({ content: piece }));
+    const delta = (d: object, finish: string | null = null, logprobs: object | null = null) => frame([{ index: 0, delta: d, logprobs, finish_reason: finish }]);
+    const content = pieces(reply.text).map((piece) => delta({ content: piece }, null, body.logprobs === true ? { content: [logprobOf(piece, body)], refusal: null } : null));
     const tools = (reply.toolCalls ?? []).flatMap((call, index) => {
       const args = JSON.stringify(call.arguments);
       const half = Math.ceil(args.length / 2);
@@ -77,6 +77,13 @@ const wire: VendorWire = {
     return { events, contentEvents: 1 + content.length + tools.length, error, contentType: "text/event-stream; charset=utf-8" };
   },
 };
+
+/** One token's logprob entry, with as many alternatives as `top_logprobs` asks. */
+function logprobOf(token: string, body: Record<string, unknown>) {
+  const entry = (text: string, logprob: number) => ({ token: text, logprob, bytes: [...Buffer.from(text)] });
+  const alternatives = Array.from({ length: Number(body.top_logprobs ?? 0) }, (_, k) => entry(k ? `${token.trim()}${k}` : token, -0.1 - k));
+  return { ...entry(token, -0.1), top_logprobs: alternatives };
+}
 
 function usageOf(usage: { prompt: number; completion: number; cached?: number }) {
   return {

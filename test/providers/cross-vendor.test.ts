@@ -15,7 +15,7 @@ const TOOLS = [{ type: "function" as const, function: { name: "get_weather", par
 type Block = { type: string; id?: string; tool_use_id?: string };
 type Message = { role: string; content?: unknown; tool_calls?: Array<{ id: string }>; tool_call_id?: string };
 
-describe("a thread begun on Gemini 3 that continues on another vendor", () => {
+describe("one gateway in front of all three vendors", () => {
   let fakes: Record<"gemini" | "anthropic" | "openai", FakeUpstream>;
   let t: TestGateway;
 
@@ -46,7 +46,7 @@ describe("a thread begun on Gemini 3 that continues on another vendor", () => {
     return { next };
   };
 
-  it("sends Anthropic a tool_use id without the signature, matching its pattern, and the same id on the tool_result", async () => {
+  it("continues a Gemini 3 tool call on Anthropic with a tool_use id stripped of its signature, matching Anthropic's pattern, and the same id on the tool_result", async () => {
     const { next } = await geminiToolThread();
     await next("anthropic/claude-sonnet-4-6");
     const messages = fakes.anthropic.requests.at(-1)!.body.messages as Array<{ role: string; content: Block[] }>;
@@ -56,7 +56,22 @@ describe("a thread begun on Gemini 3 that continues on another vendor", () => {
     expect(result.tool_use_id).toBe(use.id);
   });
 
-  it("sends OpenAI a tool call id of at most 40 characters, the same on the assistant call and the tool message", async () => {
+  it("refuses logprobs on Anthropic and Gemini, which have none, with a 400 naming the field, before calling either", async () => {
+    const client = openaiClient(t.baseURL, (await seedAgent(t.gateway)).key);
+    for (const model of ["anthropic/claude-sonnet-4-6", "gemini/gemini-2.5-flash"]) {
+      for (const stream of [false, true]) {
+        const before = fakes.anthropic.requests.length + fakes.gemini.requests.length;
+        const error = await client.chat.completions.create({ model, stream, logprobs: true, top_logprobs: 2, messages: [{ role: "user", content: "Hi" }] }).then(
+          () => expect.unreachable("the call should fail"),
+          (e: { status: number; type: string; param: string }) => e,
+        );
+        expect(error).toMatchObject({ status: 400, type: "invalid_request_error", param: "logprobs" });
+        expect(fakes.anthropic.requests.length + fakes.gemini.requests.length).toBe(before);
+      }
+    }
+  });
+
+  it("continues a Gemini 3 tool call on OpenAI with an id of at most 40 characters, the same on the assistant call and the tool message", async () => {
     const { next } = await geminiToolThread();
     await next("openai/gpt-4o-mini");
     const messages = fakes.openai.requests.at(-1)!.body.messages as Message[];

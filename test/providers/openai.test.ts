@@ -1,4 +1,5 @@
 import { openai } from "../../src/index";
+import type { ChatCompletion } from "../../src/schema";
 import { startOpenAIFake } from "../fakes/openai";
 import { describe, expect, it } from "vitest";
 import { openaiClient, seedAgent } from "../_setup";
@@ -55,6 +56,43 @@ describe("the openai provider when the gateway's OpenAI account cannot pay", () 
       expect(await t.gateway.admin.getBilling(accountId)).toEqual(before);
     } finally {
       await t.close();
+      await fake.close();
+    }
+  });
+});
+
+describe("the openai provider's logprobs", () => {
+  type Logprobs = { content: Array<{ token: string; top_logprobs: unknown[] }> } | null | undefined;
+  const text = "one two three";
+
+  it("passes OpenAI's logprobs through on streamed chunks, having asked with logprobs and top_logprobs", async () => {
+    const fake = await startOpenAIFake();
+    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    try {
+      const { key } = await seedAgent(t.gateway);
+      fake.script({ reply: { text } });
+      const stream = await openaiClient(t.baseURL, key).chat.completions.create({ model: "openai/gpt-4o-mini", stream: true, logprobs: true, top_logprobs: 2, messages: [{ role: "user", content: "Hi" }] });
+      const entries: Array<{ token: string; top_logprobs: unknown[] }> = [];
+      for await (const chunk of stream) entries.push(...((chunk.choices[0]?.logprobs as Logprobs)?.content ?? []));
+      expect(fake.requests[0].body).toMatchObject({ logprobs: true, top_logprobs: 2 });
+      expect(entries.map((entry) => entry.token).join("")).toBe(text);
+      for (const entry of entries) expect(entry.top_logprobs).toHaveLength(2);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("passes OpenAI's logprobs through on a whole answer", async () => {
+    const fake = await startOpenAIFake();
+    try {
+      fake.script({ reply: { text } });
+      const provider = openai({ apiKey: fake.apiKey, baseURL: fake.baseURL });
+      const answer = await provider.chat({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], ...{ logprobs: true, top_logprobs: 2 } }, { signal: new AbortController().signal, model: "openai/gpt-4o-mini" });
+      const logprobs = (answer as ChatCompletion).choices[0].logprobs as Logprobs;
+      expect(logprobs?.content.map((entry) => entry.token).join("")).toBe(text);
+      expect(logprobs?.content[0].top_logprobs).toHaveLength(2);
+    } finally {
       await fake.close();
     }
   });
