@@ -124,13 +124,19 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[];
 }
 
+/** OpenAI's per-token log probabilities, passed through as the vendor sent them. */
+export interface ChoiceLogprobs {
+  content: unknown[] | null;
+  refusal?: unknown[] | null;
+}
+
 /** `chat.completion`, as providers return it (the gateway sets `id`, `created`, `model`). */
 export interface ChatCompletion {
   id: string;
   object: "chat.completion";
   created: number;
   model: string;
-  choices: Array<{ index: number; message: AssistantMessage; finish_reason: FinishReason; logprobs: null }>;
+  choices: Array<{ index: number; message: AssistantMessage; finish_reason: FinishReason; logprobs: ChoiceLogprobs | null }>;
   usage?: Usage;
 }
 
@@ -152,7 +158,7 @@ export interface ChatCompletionChunk {
     index: number;
     delta: { role?: "assistant"; content?: string | null; refusal?: string | null; tool_calls?: ToolCallDelta[] };
     finish_reason: FinishReason | null;
-    logprobs?: null;
+    logprobs?: ChoiceLogprobs | null;
   }>;
   usage?: Usage | null;
 }

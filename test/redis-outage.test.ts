@@ -56,7 +56,8 @@ describe("Redis stopped under load, then started again", () => {
     };
     const workers = Array.from({ length: 16 }, worker);
 
-    await sleep(400);
+    // Under way first (a busy machine may take a while to answer the first requests).
+    await expect.poll(() => results.filter((r) => r.status === 200).length, { timeout: 15_000, interval: 50 }).toBeGreaterThanOrEqual(16);
     const stoppedAt = performance.now();
     await redis.stop();
     await sleep(1500);

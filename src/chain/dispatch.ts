@@ -9,6 +9,7 @@ import { isRetryable, upstreamError, upstreamTimeout } from "../providers/_error
 import { toSSEStream } from "../providers/_stream";
 import type { GatewayRuntime } from "../runtime";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../schema";
+import { estimateTokens, messageText } from "../tokens";
 import { settle } from "./settle";
 
 /**
@@ -98,12 +99,13 @@ function normalizeCompletion(completion: ChatCompletion, id: string, created: nu
   const choices = completion.choices.map((choice, index) => ({
     index: choice.index ?? index,
     message: { ...choice.message, role: "assistant" as const, content: choice.message.content ?? null, refusal: choice.message.refusal ?? null },
-    logprobs: null,
+    logprobs: choice.logprobs ?? null,
     finish_reason: choice.finish_reason ?? "stop",
   }));
   let usage = completion.usage;
   if (!usage) {
-    const completionTokens = Math.ceil((choices[0]?.message.content?.length ?? 0) / 4);
+    // The whole reply counts, tool calls included, as the stream's estimate counts them.
+    const completionTokens = choices[0] ? estimateTokens(messageText(choices[0].message)) : 0;
     usage = { prompt_tokens: promptEstimate, completion_tokens: completionTokens, total_tokens: promptEstimate + completionTokens };
   }
   return { id, object: "chat.completion" as const, created, model, choices, usage, thread_id: threadId };

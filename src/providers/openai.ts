@@ -8,7 +8,7 @@ import type {
   ChatCompletion as OpenAICompletion,
 } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
-import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
+import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ChoiceLogprobs, FinishReason, ToolCall, Usage } from "../schema";
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
@@ -222,8 +222,8 @@ export function fromOpenAIError(error: OpenAIAPIError, apiKey?: string): Upstrea
  * OpenAI's logprobs (asked for with `logprobs`/`top_logprobs`), passed through untouched.
  * The gateway's schema types choice logprobs as `null`, which no other vendor can fill.
  */
-function passLogprobs(logprobs: OpenAICompletion.Choice["logprobs"] | undefined): null {
-  return (logprobs ?? null) as unknown as null;
+function passLogprobs(logprobs: OpenAICompletion.Choice["logprobs"] | undefined): ChoiceLogprobs | null {
+  return logprobs ?? null;
 }
 
 function textContent(content: ChatMessage["content"]): string | Array<{ type: "text"; text: string }> {

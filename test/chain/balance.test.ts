@@ -15,10 +15,22 @@ describe("the balance step", () => {
     models: { "broken/model": PRICE },
     chat: () => Promise.reject(upstreamError({ provider: "broken", status: 500 })),
   });
+  // Answers with one tool call and reports no usage, as some vendors and custom providers do.
+  const silent = defineProvider({
+    id: "silent",
+    models: { "silent/tools": PRICE },
+    chat: () => ({
+      id: "x",
+      object: "chat.completion",
+      created: 0,
+      model: "tools",
+      choices: [{ index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"query":"weather in Paris"}' } }] }, finish_reason: "tool_calls", logprobs: null }],
+    }),
+  });
 
   beforeAll(async () => {
     t = await startGateway({
-      providers: [echo({ delayMs: 20 }), broken],
+      providers: [echo({ delayMs: 20 }), broken, silent],
       models: { "echo/echo": PRICE },
       upstream: { retries: 0 },
     });
@@ -58,6 +70,15 @@ describe("the balance step", () => {
       completion_tokens: 2,
     });
     expect(await ledgerSum(t.gateway, seeded.accountId)).toBe(994);
+  });
+
+  it("estimates a reply of tool calls alone when the provider reports no usage, never charging it as empty", async () => {
+    const seeded = await seedAgent(t.gateway, { creditMicros: 1000 });
+    const res = await chat(seeded.key, { model: "silent/tools", messages: [{ role: "user", content: "12345678" }] });
+    expect(res.status).toBe(200);
+    // The call's name and arguments: ceil((6 + 27) / 4) = 9 completion tokens, next to a 6-token prompt.
+    expect((await res.json()).usage).toEqual({ prompt_tokens: 6, completion_tokens: 9, total_tokens: 15 });
+    expect(await billing(seeded.accountId)).toEqual({ balance_micros: 1000 - (6 + 9 * 2), reserved_micros: 0 });
   });
 
   it("refuses with 402 when the worst case does not fit, even if the real cost would", async () => {

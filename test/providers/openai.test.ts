@@ -1,5 +1,4 @@
 import { openai } from "../../src/index";
-import type { ChatCompletion } from "../../src/schema";
 import { startOpenAIFake } from "../fakes/openai";
 import { describe, expect, it } from "vitest";
 import { openaiClient, seedAgent } from "../_setup";
@@ -85,14 +84,16 @@ describe("the openai provider's logprobs", () => {
 
   it("passes OpenAI's logprobs through on a whole answer", async () => {
     const fake = await startOpenAIFake();
+    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
     try {
+      const { key } = await seedAgent(t.gateway);
       fake.script({ reply: { text } });
-      const provider = openai({ apiKey: fake.apiKey, baseURL: fake.baseURL });
-      const answer = await provider.chat({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], ...{ logprobs: true, top_logprobs: 2 } }, { signal: new AbortController().signal, model: "openai/gpt-4o-mini" });
-      const logprobs = (answer as ChatCompletion).choices[0].logprobs as Logprobs;
+      const answer = await openaiClient(t.baseURL, key).chat.completions.create({ model: "openai/gpt-4o-mini", logprobs: true, top_logprobs: 2, messages: [{ role: "user", content: "Hi" }] });
+      const logprobs = answer.choices[0].logprobs as Logprobs;
       expect(logprobs?.content.map((entry) => entry.token).join("")).toBe(text);
       expect(logprobs?.content[0].top_logprobs).toHaveLength(2);
     } finally {
+      await t.close();
       await fake.close();
     }
   });
