@@ -49,7 +49,7 @@ describe("the playground page in real Chromium", () => {
     await page.getByLabel(/^Instructions/).fill("You answer support tickets.");
     await page.getByRole("button", { name: "Create agent" }).press("Enter");
     await expect.poll(() => page.locator("#keys-agent").textContent()).toBe("Support bot");
-    expect(await page.locator("#agents tr[aria-current=true]").textContent()).toContain("Support bot");
+    await expect.poll(() => page.locator("#agents tr[aria-current=true]").textContent()).toContain("Support bot");
 
     // A key, created in the dialog: shown once, with a copy button and the warning.
     // Keyboard only: the dialog takes the focus to its name field, Enter creates.
@@ -63,11 +63,11 @@ describe("the playground page in real Chromium", () => {
     const key = await keyField.inputValue();
     expect(await dialog.getByRole("alert").textContent()).toContain("cannot be shown again");
     await dialog.getByRole("button", { name: "Copy" }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: join(resultsDir, "playground-new-key.png") });
     await page.keyboard.press("Escape");
-    expect(await dialog.isVisible()).toBe(false);
+    await expect.poll(() => dialog.isVisible()).toBe(false);
 
     // The list shows only `start`; after a reload the plaintext is nowhere on the page.
     const start = key.slice(0, 8);
@@ -83,8 +83,9 @@ describe("the playground page in real Chromium", () => {
     // Saved for this browser: localStorage, and every example is filled in with it.
     await page.getByLabel("Your API key (for this browser)").fill(key);
     await page.getByRole("button", { name: "Save in this browser" }).click();
-    expect(await page.evaluate(() => localStorage.getItem("agentgate.apiKey"))).toBe(key);
+    await expect.poll(() => page.evaluate(() => localStorage.getItem("agentgate.apiKey"))).toBe(key);
     for (const example of ["#example-curl", "#example-python", "#example-typescript"]) {
+      await expect.poll(() => page.locator(example).textContent()).toContain(key);
       const text = (await page.locator(example).textContent())!;
       expect(text, example).toContain(key);
       expect(text, example).toContain("thread_id");
@@ -92,7 +93,7 @@ describe("the playground page in real Chromium", () => {
     }
     await page.reload();
     await expect.poll(() => page.getByLabel("Your API key (for this browser)").inputValue()).toBe(key);
-    expect(await page.locator("#example-python").textContent()).toContain(`api_key="${key}"`);
+    await expect.poll(() => page.locator("#example-python").textContent()).toContain(`api_key="${key}"`);
 
     // The chat calls the API with the stored key; the echo reply comes with a thread_id, kept for the next message.
     await page.getByLabel("Message", { exact: true }).fill("Hello from Chromium");
@@ -100,7 +101,7 @@ describe("the playground page in real Chromium", () => {
     await expect.poll(() => page.locator("#chat-log").textContent()).toContain("Agent:Hello from Chromium");
     const threadId = (await page.locator("#thread-id").textContent())!;
     expect(threadId).toMatch(/^thread_/);
-    expect(await page.locator("#example-curl").textContent()).toContain(threadId);
+    await expect.poll(() => page.locator("#example-curl").textContent()).toContain(threadId);
     await page.getByLabel("Message", { exact: true }).fill("Second message");
     await page.getByRole("button", { name: "Send" }).click();
     await expect.poll(() => page.locator("#chat-log").textContent()).toContain("Agent:Second message");
@@ -108,7 +109,7 @@ describe("the playground page in real Chromium", () => {
     const thread = (await (await fetch(`${playground.origin}/api/v1/threads/${threadId}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { messages: { role: string }[] };
     expect(thread.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
     await expect.poll(() => page.locator("#keys").textContent()).not.toContain("never");
-    expect(await page.locator("#balance").textContent()).not.toBe("$5.000000");
+    await expect.poll(() => page.locator("#balance").textContent()).not.toBe("$5.000000");
 
     // The demo top-up credits $5.
     const before = Number((await page.locator("#balance").textContent())!.slice(1));
@@ -123,7 +124,7 @@ describe("the playground page in real Chromium", () => {
     await page.getByLabel("Message", { exact: true }).fill("Are you there?");
     await page.getByRole("button", { name: "Send" }).click();
     await expect.poll(() => page.locator("#chat-error").textContent()).toContain("401");
-    expect(await page.locator("#chat-error").textContent()).toContain("Incorrect API key");
+    await expect.poll(() => page.locator("#chat-error").textContent()).toContain("Incorrect API key");
     expect(await page.locator("#chat-log").textContent()).not.toContain("Are you there?");
 
     expect(pageErrors).toEqual([]);
