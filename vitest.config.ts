@@ -17,6 +17,8 @@ export default defineConfig({
     globalSetup: ["test/_global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for something that will happen; a busy CI machine may take longer than 1 s.
+    expect: { poll: { timeout: 10_000 } },
     // Two cores: files run in parallel in two forks; heavier suites start their own servers.
     pool: "forks",
     maxWorkers: 2,
