@@ -18,6 +18,8 @@ export type { GatewayContext, Outcome, Settler } from "./context";
 export { defineProvider, isChunkStream } from "./providers/_define";
 export type { ModelInfo, Provider, ProviderContext, ProviderRequest, ProviderResult } from "./providers/_define";
 export { upstreamError, upstreamTimeout } from "./providers/_errors";
+export { createKeepAliveFetch } from "./providers/_fetch";
+export type { KeepAliveFetchOptions } from "./providers/_fetch";
 export type { UpstreamFailure } from "./providers/_errors";
 export { echo } from "./providers/echo";
 export type { EchoProviderOptions } from "./providers/echo";

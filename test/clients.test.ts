@@ -59,4 +59,26 @@ describe("other OpenAI clients against the gateway", () => {
     const thread = await t.gateway.admin.getThread(accountId, threadId);
     expect(thread.messages.map((m) => m.content)).toEqual(["remember me", "remember me", "and this", "and this"]);
   });
+
+  it("LangChain reads the thread id from the raw response and continues the thread through modelKwargs", async () => {
+    const chat = new ChatOpenAI({ model: "echo/echo", apiKey: key, configuration: { baseURL: t.baseURL }, maxRetries: 0, __includeRawResponse: true });
+    const reply = await chat.invoke("first turn");
+    const threadId = (reply.additional_kwargs.__raw_response as { thread_id: string }).thread_id;
+    expect(threadId).toMatch(/^thread_/);
+    await new ChatOpenAI({ model: "echo/echo", apiKey: key, configuration: { baseURL: t.baseURL }, modelKwargs: { thread_id: threadId } }).invoke("second turn");
+    const thread = await t.gateway.admin.getThread(accountId, threadId);
+    expect(thread.messages.map((m) => m.content)).toEqual(["first turn", "first turn", "second turn", "second turn"]);
+  });
+
+  it("the Vercel AI SDK reads the thread id from the x-thread-id response header and continues the thread with the same request header", async () => {
+    const model = createOpenAI({ baseURL: t.baseURL, apiKey: key }).chat("echo/echo");
+    const first = await generateText({ model, prompt: "first turn" });
+    const threadId = first.response.headers?.["x-thread-id"];
+    expect(threadId).toMatch(/^thread_/);
+    const streamed = streamText({ model, prompt: "second turn", headers: { "x-thread-id": threadId! } });
+    for await (const _ of streamed.textStream) void _;
+    expect((await streamed.response).headers?.["x-thread-id"]).toBe(threadId);
+    const thread = await t.gateway.admin.getThread(accountId, threadId!);
+    expect(thread.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["first turn", "second turn"]);
+  });
 });

@@ -21,9 +21,21 @@ export function requestParser(runtime: GatewayRuntime): Middleware {
     if (!entry.provider) {
       throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
     }
+    request.thread_id ??= threadIdHeader(event);
     ctx.request = request;
     ctx.model = { ...entry, provider: entry.provider };
   };
+}
+
+/**
+ * `X-Thread-Id` on the request continues a thread like the body's `thread_id` (which wins
+ * when both are sent), for clients that can add a header but not a body field.
+ */
+function threadIdHeader(event: H3Event): string | undefined {
+  const value = event.req.headers.get("x-thread-id")?.trim();
+  if (!value) return undefined;
+  if (value.length > 200) throw createAPIError({ code: "invalid_request", param: "x-thread-id", message: "The `X-Thread-Id` header must be at most 200 characters." });
+  return value;
 }
 
 /** Reads and validates a chat-completions body; the guard the parser step uses. */

@@ -36,6 +36,25 @@ describe("the thread step", () => {
     expect(res.headers.get("x-thread-id")).toBe(json.thread_id);
   });
 
+  it("continues a thread named in the X-Thread-Id request header, the body's thread_id winning over it", async () => {
+    const first = await (await chat(a.key, { messages: [{ role: "user", content: "one" }] })).json();
+    const other = await (await chat(a.key, { messages: [{ role: "user", content: "other" }] })).json();
+    const viaHeader = await fetch(`${t.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.key}`, "x-thread-id": first.thread_id },
+      body: JSON.stringify({ model: "echo/echo", messages: [{ role: "user", content: "two" }] }),
+    });
+    expect((await viaHeader.json()).thread_id).toBe(first.thread_id);
+    const bothSent = await fetch(`${t.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.key}`, "x-thread-id": first.thread_id },
+      body: JSON.stringify({ model: "echo/echo", thread_id: other.thread_id, messages: [{ role: "user", content: "three" }] }),
+    });
+    expect((await bothSent.json()).thread_id).toBe(other.thread_id);
+    const thread = await t.gateway.admin.getThread(a.accountId, first.thread_id);
+    expect(thread.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual(["one", "two"]);
+  });
+
   it("hides another agent's thread exactly like a missing one, for chat and for reads", async () => {
     const own = await (await chat(a.key, { messages: [{ role: "user", content: "secret" }] })).json();
     // B's key has been used once already, so its last-used time (written at most once a minute) is not what changes.
