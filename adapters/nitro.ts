@@ -17,8 +17,11 @@ export interface AgentgateNitroOptions extends Pick<GatewayOptions, "basePath" |
   storage?: string;
   /**
    * Built-in providers to enable, by id, with their options (`agentgate/providers/<id>`).
+   * `openai`, `anthropic` and `gemini` get an empty `apiKey` unless given, so
+   * `NITRO_AGENTGATE_PROVIDERS_<ID>_API_KEY` can set it at run time; a provider whose
+   * `apiKey` is still empty then is left out (its models answer 503 `provider_not_configured`).
    * @default {}
-   * @example { echo: {}, openai: { apiKey: "" } }
+   * @example { echo: {}, openai: {} }
    */
   providers?: Record<string, Record<string, unknown>>;
   /** How admin tokens are checked: an HS256 `secret` or a `jwks` URL. Without either, the admin API answers 401. */
@@ -29,7 +32,12 @@ export interface AgentgateNitroOptions extends Pick<GatewayOptions, "basePath" |
 export type AgentgateRuntimeConfig = Omit<AgentgateNitroOptions, "storage" | "providers" | "admin"> &
   Required<Pick<AgentgateNitroOptions, "basePath" | "storage" | "providers" | "admin">>;
 
+// `defineNitroConfig` takes NitroConfig, Nitro's modules read NitroOptions: both know the key.
+// Importing this module in nitro.config.ts (to list it in `modules`) brings these types in.
 declare module "nitropack/types" {
+  interface NitroConfig {
+    agentgate?: AgentgateNitroOptions;
+  }
   interface NitroOptions {
     agentgate?: AgentgateNitroOptions;
   }
@@ -42,22 +50,23 @@ declare module "nitropack/types" {
  *
  * @example
  * // nitro.config.ts
+ * import agentgate from "agentgate/nitro";
  * export default defineNitroConfig({
- *   modules: ["agentgate/nitro"],
+ *   modules: [agentgate],
  *   agentgate: { storage: "data", providers: { echo: {} } },
  *   storage: { data: { driver: "fs", base: ".data" } },
  * });
  */
 const agentgateNitro: NitroModule = {
   name: "agentgate",
-  async setup(nitro: Nitro) {
+  setup(nitro: Nitro) {
     const options = nitro.options.agentgate ?? {};
     const basePath = `/${(options.basePath ?? "/api").replace(/^\/+|\/+$/g, "")}`.replace(/^\/$/, "");
     const config: AgentgateRuntimeConfig = {
       ...options,
       basePath,
       storage: options.storage ?? "agentgate",
-      providers: options.providers ?? {},
+      providers: withKeyPlaceholders(options.providers ?? {}),
       // Empty strings make the keys exist, so NITRO_AGENTGATE_ADMIN_* can fill them at run time.
       admin: { secret: "", jwks: "", issuer: "", audience: "", ...options.admin },
     };
@@ -66,6 +75,9 @@ const agentgateNitro: NitroModule = {
     const runtimeDir = fileURLToPath(new URL("./nitro/runtime/", import.meta.url));
     const handler = `${runtimeDir}handler`;
     nitro.options.handlers.push({ route: `${basePath}/v1/**`, handler }, { route: `${basePath}/admin/**`, handler });
+    // Creates the gateway when the server starts, so a config problem is logged before any request.
+    nitro.options.virtual["#agentgate/plugin"] = `export { startGateway as default } from ${JSON.stringify(handler)};`;
+    nitro.options.plugins.push("#agentgate/plugin");
 
     // The providers named in the config, imported by package subpath, nothing else.
     nitro.options.virtual["#agentgate/providers"] = Object.keys(config.providers)
@@ -73,14 +85,17 @@ const agentgateNitro: NitroModule = {
       .join("\n");
 
     // Our runtime file imports `h3` for its event helpers: it must be Nitro's own h3 (v1),
-    // resolved from Nitro's runtime folder, not the h3 v2 the gateway itself runs on.
-    const { runtimeDir: nitroRuntimeDir } = await import("nitropack/runtime/meta");
+    // resolved from Nitro's runtime folder, not the h3 v2 the gateway itself runs on. Rollup
+    // finds that folder: a `nitropack/...` import here would break when nitro.config.ts imports
+    // this module (c12 loads the config with `nitropack` aliased to `nitropack/config`).
     nitro.hooks.hook("rollup:before", (_nitro, rollupConfig) => {
       const nitroH3: Plugin = {
         name: "agentgate:nitro-h3",
-        resolveId(id, importer) {
+        async resolveId(id, importer) {
           if (id !== "h3" || !importer?.startsWith(runtimeDir)) return null;
-          return this.resolve("h3", `${nitroRuntimeDir}/index.mjs`, { skipSelf: true });
+          const nitroRuntime = await this.resolve("nitropack/runtime", importer, { skipSelf: true });
+          if (!nitroRuntime) throw new Error("[agentgate] [nitro] Cannot find Nitro's runtime, whose h3 the handler needs");
+          return this.resolve("h3", nitroRuntime.id, { skipSelf: true });
         },
       };
       rollupConfig.plugins = [nitroH3, rollupConfig.plugins]; // first, so it sees `h3` before Nitro's resolvers
@@ -91,6 +106,14 @@ const agentgateNitro: NitroModule = {
 export default agentgateNitro;
 
 // --- internal ---
+
+/** The built-in providers that need a vendor key. */
+const KEYED_PROVIDERS = ["openai", "anthropic", "gemini"];
+
+/** An empty `apiKey` makes the key exist in the runtime config, so its NITRO_ variable applies. */
+function withKeyPlaceholders(providers: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(providers).map(([id, options]) => [id, KEYED_PROVIDERS.includes(id) ? { apiKey: "", ...options } : options]));
+}
 
 function safeName(id: string): string {
   if (!/^[A-Za-z_$][\w$]*$/.test(id)) throw new Error(`[agentgate] [nitro] \`${id}\` is not a provider id`);

@@ -1,53 +1,24 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build, copyPublicAssets, createNitro, prepare } from "nitropack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/index";
 import { testOpenAIClient, type AdapterTarget } from "./_openai";
-import { freePort } from "../_net";
+import { buildNitro, nitroProject, removeProject, startNitro, type NitroServer } from "./_nitro";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "nitro-test-admin-secret-long-enough";
 
 describe("a built Nitro app (nitropack 2) with the README's nitro.config.ts, as written", () => {
   let dir: string;
-  let server: ChildProcess | undefined;
+  let server: NitroServer | undefined;
   let origin: string;
   let target: AdapterTarget;
   let agentId: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "agentgate-nitro-"));
-    cpSync(join(root, "examples/nitro"), dir, { recursive: true });
-    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
-    // The only addition: where the `agentgate` package is (its sources, as it is not installed from npm here).
-    const nitro = await createNitro({
-      rootDir: dir,
-      dev: false,
-      preset: "node-server",
-      logLevel: 1,
-      alias: {
-        "agentgate/nitro": join(root, "adapters/nitro.ts"),
-        "agentgate/providers": join(root, "src/providers"),
-        agentgate: join(root, "src/index.ts"),
-      },
-    });
-    await prepare(nitro);
-    await copyPublicAssets(nitro);
-    await build(nitro);
-    await nitro.close();
-
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [join(dir, ".output/server/index.mjs")], {
-      cwd: dir,
-      env: { ...process.env, PORT: String(port), NITRO_PORT: String(port), NITRO_HOST: "127.0.0.1", NITRO_AGENTGATE_ADMIN_SECRET: SECRET },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    await waitForListening(server);
+    dir = nitroProject({ "nitro.config.ts": readFileSync(new URL("../../examples/nitro/nitro.config.ts", import.meta.url), "utf8") });
+    await buildNitro(dir);
+    server = await startNitro(dir, { NITRO_AGENTGATE_ADMIN_SECRET: SECRET });
+    origin = server.origin;
 
     // Seed over the admin API, as the host's back office would.
     const token = await signAdminToken(SECRET, "acct_nitro", { scopes: ["billing:credit"] });
@@ -60,11 +31,8 @@ describe("a built Nitro app (nitropack 2) with the README's nitro.config.ts, as 
   }, 90_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null) {
-      server.kill("SIGTERM");
-      await new Promise((resolve) => server!.once("exit", resolve));
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
+    removeProject(dir);
   });
 
   testOpenAIClient(() => target);
@@ -108,19 +76,3 @@ describe("a built Nitro app (nitropack 2) with the README's nitro.config.ts, as 
     expect(JSON.stringify(await other.json())).not.toContain("invalid_request_error");
   });
 });
-
-// --- internal ---
-
-
-function waitForListening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const onData = (data: Buffer) => {
-      output += data;
-      if (output.includes("Listening on")) resolve();
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the Nitro server exited with ${code}:\n${output}`)));
-  });
-}

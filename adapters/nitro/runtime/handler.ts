@@ -1,17 +1,28 @@
 import { eventHandler, getRequestURL, getRequestWebStream } from "h3";
 import { useNitroApp, useRuntimeConfig, useStorage } from "nitropack/runtime";
+import type { NitroApp } from "nitropack/types";
 import * as builtins from "#agentgate/providers";
 import type { AdminAuthOptions } from "../../../src/admin/token";
+import { createAPIError, toErrorBody } from "../../../src/errors";
 import { createGateway, type Gateway } from "../../../src/index";
 import type { Provider } from "../../../src/providers/_define";
 import type { AgentgateRuntimeConfig } from "../../nitro";
 
 // Nitro runtime file: web APIs only. `h3` here is Nitro's own (the module sees to it);
 // the helpers used exist in h3 v1 and v2 alike.
-let gateway: Gateway | undefined;
+
+/** Created once: the gateway, or the error that kept it from being created. */
+let created: { gateway: Gateway } | { error: unknown } | undefined;
+
+/** Nitro plugin (the module registers it): creates the gateway as the server starts. */
+export function startGateway(nitroApp: NitroApp): void {
+  useGateway(nitroApp);
+}
 
 export default eventHandler((event) => {
-  gateway ??= createNitroGateway();
+  const gateway = useGateway();
+  // Nitro's own error page would hide the cause behind "Server Error": answer as the API does.
+  if (!gateway) return unavailable();
   // h3 v1's web bridge passes no disconnect on: on Node presets, watch the response
   // ourselves, so a client that leaves aborts the upstream call and is billed for what it got.
   const left = new AbortController();
@@ -29,17 +40,47 @@ export default eventHandler((event) => {
   return gateway.fetch(request);
 });
 
+// --- internal ---
+
+function useGateway(nitroApp: NitroApp = useNitroApp()): Gateway | undefined {
+  if (!created) {
+    try {
+      const gateway = createNitroGateway();
+      nitroApp.hooks.hook("close", () => gateway.close());
+      created = { gateway };
+    } catch (error) {
+      // A config error does not heal by retrying: log it once, clearly, and refuse every request.
+      console.error("[agentgate] [nitro] Could not create the gateway from the `agentgate` config; its routes answer 503 until the server restarts with a fixed config:", error);
+      created = { error };
+    }
+  }
+  return "gateway" in created ? created.gateway : undefined;
+}
+
 function createNitroGateway(): Gateway {
   const { storage, providers, admin, ...options } = useRuntimeConfig().agentgate as AgentgateRuntimeConfig;
   const factories = builtins as Record<string, (options: object) => Provider>;
-  const created = createGateway({
+  return createGateway({
     ...options,
     storage: useStorage(storage),
     admin: adminOptions(admin),
-    providers: Object.entries(providers).map(([id, providerOptions]) => factories[id]({ ...providerOptions })),
+    providers: Object.entries(providers)
+      .filter(([id, providerOptions]) => hasKey(id, providerOptions))
+      .map(([id, providerOptions]) => factories[id]({ ...providerOptions })),
   });
-  useNitroApp().hooks.hook("close", () => created.close());
-  return created;
+}
+
+/** A provider whose `apiKey` is empty (its variable unset) is left out, not a crash: its models answer 503. */
+function hasKey(id: string, options: Record<string, unknown>): boolean {
+  if (!("apiKey" in options) || options.apiKey) return true;
+  const variable = `NITRO_AGENTGATE_PROVIDERS_${id.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_API_KEY`;
+  console.warn(`[agentgate] [nitro] The \`${id}\` provider has no apiKey (set ${variable}), so it is not configured: its models answer 503 provider_not_configured.`);
+  return false;
+}
+
+function unavailable(): Response {
+  const { status, body } = toErrorBody(createAPIError({ code: "service_unavailable", message: "The gateway could not start; the server log says why." }));
+  return Response.json(body, { status });
 }
 
 function adminOptions({ secret, jwks, issuer, audience }: AgentgateRuntimeConfig["admin"]): AdminAuthOptions | undefined {
