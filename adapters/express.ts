@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createAPIError, renderError } from "../src/errors";
 import type { Gateway } from "../src/gateway";
 import { isGatewayPath, toNodeListener } from "./node";
 
@@ -15,17 +16,23 @@ export interface ExpressRequest extends IncomingMessage {
 /** An Express middleware: `app.use(agentgate(gateway))` or `app.use("/path", agentgate(gateway))`. */
 export type ExpressMiddleware = (req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+/** An Express error middleware (four parameters): `app.use(agentgateErrors(gateway))`. */
+export type ExpressErrorMiddleware = (error: unknown, req: ExpressRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
+
 /**
  * Express middleware (Express 4 and 5) serving the gateway's routes, `${basePath}/v1/...`
  * and `${basePath}/admin/...`, and passing every other path to `next()`. Mount it at
  * the root or under any path: the gateway sees the full original URL, so its
- * `basePath` is where its routes live. Works whether or not `express.json()` ran
- * before it, and streams SSE as it is produced.
+ * `basePath` is where its routes live. Streams SSE as it is produced.
+ *
+ * Mount it before `express.json()`: the gateway then reads the body itself, with its own
+ * `maxBodyBytes` and OpenAI's errors. After a parser it still works, from `req.body`, but
+ * the parser's limit (100 kB) and error pages apply: add `agentgateErrors(gateway)`.
  *
  * @example
  * const app = express();
- * app.use(express.json());
  * app.use(agentgate(gateway)); // POST /api/v1/chat/completions, /api/admin/...
+ * app.use(express.json()); // for your own routes
  */
 export function agentgate(gateway: Pick<Gateway, "app" | "basePath">): ExpressMiddleware {
   const listener = toNodeListener(gateway);
@@ -38,9 +45,43 @@ export function agentgate(gateway: Pick<Gateway, "app" | "basePath">): ExpressMi
   };
 }
 
+/**
+ * For apps whose body parser runs before `agentgate()`: answers the parser's errors on the
+ * gateway's paths in OpenAI's envelope (malformed JSON: 400 `invalid_json`, over the
+ * parser's `limit`: 413 `request_too_large`) instead of Express's HTML page. Errors on
+ * other paths, and any other error, go on to `next(error)`. Add it after your middleware.
+ *
+ * @example
+ * app.use(express.json());
+ * app.use(agentgate(gateway));
+ * app.use(agentgateErrors(gateway));
+ */
+export function agentgateErrors(gateway: Pick<Gateway, "basePath">): ExpressErrorMiddleware {
+  return function agentgateErrors(error, req, res, next) {
+    const url = req.originalUrl ?? req.url ?? "/";
+    const answer = bodyParserError(error);
+    if (!answer || res.headersSent || !isGatewayPath(url, gateway.basePath)) return next(error);
+    void sendResponse(renderError(answer), res);
+  };
+}
+
 export default agentgate;
 
 // --- internal ---
+
+/** The gateway's own error for what body-parser (express.json() and its siblings) reports. */
+function bodyParserError(error: unknown) {
+  const { type, limit } = (error ?? {}) as { type?: unknown; limit?: unknown };
+  if (type === "entity.parse.failed") return createAPIError({ code: "invalid_json", message: "The request body is not valid JSON." });
+  if (type === "entity.too.large") return createAPIError({ code: "request_too_large", message: `The request body is larger than the limit of ${limit} bytes.` });
+  return undefined;
+}
+
+async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => res.setHeader(name, value));
+  res.end(await response.text());
+}
 
 /** A body parser ran before us: the stream is spent, only `req.body` is left. */
 function bodyWasRead(req: ExpressRequest): boolean {

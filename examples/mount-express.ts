@@ -10,8 +10,8 @@ const gateway = createGateway({
 });
 
 const app = express();
-app.use(express.json()); // optional: agentgate works with or without it
-app.use("/llm", agentgate(gateway));
+app.use("/llm", agentgate(gateway)); // first: the gateway reads its own bodies (1 MiB, OpenAI's errors)
+app.use(express.json()); // for your own routes, after the gateway
 app.get("/llm/status", (_req, res) => res.json({ ok: true })); // not the gateway's: reached through next()
 
 const server = app.listen(Number(process.env.PORT ?? 3000));
