@@ -30,8 +30,10 @@ export interface Stores {
 /**
  * Picks storage and atomics: given ones win; with `redis`, atomics go to Redis and
  * (unless `storage` is given) documents to unstorage's redis driver on the same server,
- * under `<prefix>data:`; otherwise memory storage and in-process atomics written through
- * to it. Both are wrapped to fail closed (503) when their backend is unreachable.
+ * under `<prefix>data:`; otherwise memory storage and in-process atomics. Either driver
+ * writes balances through to storage (`balances:<account>`) and takes over from the
+ * other's copy, so switching drivers over one storage keeps every balance. Both are
+ * wrapped to fail closed (503) when their backend is unreachable.
  */
 export function createStores(options: StoresOptions): Stores {
   const { redis, logger } = options;
@@ -41,7 +43,8 @@ export function createStores(options: StoresOptions): Stores {
   const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError) : createStorage());
   const rawRecords = createRecords(storage);
   const rawAtomics =
-    options.atomics ?? (redis !== undefined ? createRedisAtomics({ redis, prefix, onConnectionError: onError }) : createMemoryAtomics({ records: rawRecords }));
+    options.atomics ??
+    (redis !== undefined ? createRedisAtomics({ redis, prefix, onConnectionError: onError, records: rawRecords, logger }) : createMemoryAtomics({ records: rawRecords }));
   const retries = createRetryQueue({ logger, maxAgeMs: options.holdTtlMs });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
   return {

@@ -1,10 +1,13 @@
+import { createId } from "../ids";
 import type { Records } from "./records";
 import { balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
 export interface MemoryAtomicsOptions {
   /**
-   * Where balances are written through, so a restart loses no money. Without it,
-   * balances live in memory only (tests, throwaway gateways).
+   * Where balances are written through, so a restart loses no money. Each account is
+   * loaded from its copy on first use, whichever driver wrote it last (a Redis driver
+   * given the same records writes its balances back there too). Without it, balances
+   * live in memory only (tests, throwaway gateways).
    */
   records?: Records;
 }
@@ -39,6 +42,9 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
   const notStarted = new Map<string, Promise<void>>();
+  // Signs this driver's copies, so a Redis driver started later over the same storage
+  // knows they are newer than any balance it held before (see createRedisAtomics).
+  const writer = createId("memory:", 16);
 
   const loadAccount = (accountId: string): Account | Promise<Account> => {
     const cached = accounts.get(accountId);
@@ -70,7 +76,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     // Reads the balance when the write runs: the newest value always lands last.
     const next = previous.then(() => {
       notStarted.delete(accountId);
-      return records.putStoredBalance(accountId, account.balance);
+      return records.putStoredBalance(accountId, account.balance, writer);
     });
     notStarted.set(accountId, next);
     writes.set(accountId, next.catch(() => {}));

@@ -1,4 +1,5 @@
 import type { Storage } from "unstorage";
+import { createId } from "../ids";
 import type { ChatMessage } from "../schema";
 
 /** An AI employee: a name, instructions and the models it may use. */
@@ -101,9 +102,23 @@ export interface Records {
   appendLedger(entry: LedgerEntry): Promise<void>;
   listLedger(accountId: string, query?: LedgerQuery): Promise<LedgerEntry[]>;
 
-  /** The write-through copy of a balance, for the in-process atomics driver. */
+  /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
   getStoredBalance(accountId: string): Promise<number | null>;
-  putStoredBalance(accountId: string, micros: number): Promise<void>;
+  /** The same copy with the name of the driver instance that wrote it last. */
+  getStoredBalanceCopy(accountId: string): Promise<StoredBalance | null>;
+  /**
+   * Writes the copy. `writer` names who holds the live balance (`memory:<id>` for one
+   * in-process driver, `redis:<epoch>` for a Redis that seeded the account); without it
+   * the copy is signed by a name never used before, which any Redis driver later takes as
+   * newer than what it holds.
+   */
+  putStoredBalance(accountId: string, micros: number, writer?: string): Promise<void>;
+}
+
+/** A stored balance copy: its value, and who wrote it (`legacy` for a bare number written before writers were named). */
+export interface StoredBalance {
+  micros: number;
+  writer: string;
 }
 
 const MAX_RECENT_AGENTS = 10_000;
@@ -203,12 +218,25 @@ export function createRecords(storage: Storage): Records {
       return query.limit ? entries.slice(0, query.limit) : entries;
     },
 
-    getStoredBalance: (accountId) => get<number>(`balances:${seg(accountId)}`),
-    putStoredBalance: (accountId, micros) => storage.setItem(`balances:${seg(accountId)}`, micros),
+    getStoredBalance: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`))?.micros ?? null,
+    getStoredBalanceCopy: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`)),
+    putStoredBalance: (accountId, micros, writer) =>
+      storage.setItem(`balances:${seg(accountId)}`, { micros, writer: writer ?? createId("unnamed:", 16) } satisfies StoredBalance),
   };
 }
 
 // --- internal ---
+
+/** Reads either shape: `{micros, writer}`, or a bare number (copies written before writers were named). */
+function storedBalance(value: unknown): StoredBalance | null {
+  if (typeof value === "number") return { micros: value, writer: "legacy" };
+  if (typeof value === "string" && /^\d+$/.test(value)) return { micros: Number(value), writer: "legacy" };
+  if (value && typeof value === "object" && typeof (value as StoredBalance).micros === "number") {
+    const { micros, writer } = value as StoredBalance;
+    return { micros, writer: typeof writer === "string" && writer ? writer : "legacy" };
+  }
+  return null;
+}
 
 function matchesLedgerQuery(entry: LedgerEntry, query: LedgerQuery): boolean {
   if (query.agentId && entry.agent_id !== query.agentId) return false;

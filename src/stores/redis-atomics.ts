@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
+import { createId } from "../ids";
+import type { Logger } from "../runtime";
 import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, type Atomics, type BalanceState, type RateWindow } from "./atomics";
+import type { Records } from "./records";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
 
 export interface RedisAtomicsOptions {
@@ -18,12 +21,28 @@ export interface RedisAtomicsOptions {
   prefix?: string;
   /** Where connection errors of a client created from a URL are reported. @default console.warn, once per 30 s */
   onConnectionError?: (error: Error) => void;
+  /**
+   * The storage that keeps each balance's copy (`balances:<account>`), as the in-process
+   * driver does, so either driver can take over from the other over the same storage.
+   * With it, Redis seeds an account it does not hold yet from that copy (once, atomically,
+   * whatever the number of instances), and writes every change of a balance back to it
+   * in the background. `createGateway` passes its records.
+   */
+  records?: Records;
+  /** Where seeding and write-through problems are reported. @default console */
+  logger?: Logger;
 }
 
 /** How long a settle result is kept for an unknown reservation, so a retry charges once. */
 const SETTLED_MEMORY_MS = 10 * 60_000;
 /** How long an idempotent credit is remembered. */
 const CREDIT_MEMORY_MS = 24 * 3_600_000;
+/** Accounts checked against storage, remembered per process; past this many the list starts over (a re-check is harmless). */
+const MAX_CHECKED_ACCOUNTS = 100_000;
+/** A busy account's copy is rewritten at most this often per instance. */
+const WRITE_SPACING_MS = 50;
+/** After a failed write-through, the next try waits this long, doubling up to 30 s. */
+const WRITE_RETRY_MS = 1_000;
 
 /**
  * The Redis atomics driver: every operation is one Lua script (or one `SET NX`), one
@@ -31,6 +50,12 @@ const CREDIT_MEMORY_MS = 24 * 3_600_000;
  * the Redis server (`TIME`, `PX`), one clock for every instance; only `hitRate` and
  * `chargeRate` accept a `now` (tests). Balances live in Redis itself: give it
  * persistence (AOF) if money matters.
+ *
+ * With `records`, Redis and the in-process driver can take turns over one storage: the
+ * first time a process touches an account, it reads the stored copy once and Redis
+ * adopts it unless Redis already holds a newer balance (see SEED below); from then on
+ * every request costs Redis one call to reserve and one to settle, as without it, and
+ * each change of a balance is written back to the copy off the request's path.
  *
  * @example
  * createGateway({ atomics: createRedisAtomics({ redis: process.env.REDIS_URL! }) })
@@ -42,7 +67,13 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const client: Redis | Cluster = isRedisClient(options.redis) ? options.redis : createRedisClient(options.redis, options.onConnectionError);
   const run = scriptRunner(client);
   const key = (scope: string, what: string) => `${prefix}{${escapeTag(scope)}}:${what}`;
-  const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry"].map((what) => key(accountId, what));
+  const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta"].map((what) => key(accountId, what));
+  const { records } = options;
+  const logger = options.logger ?? console;
+  // '1': the money scripts refuse an account Redis has not seeded, and count each change.
+  const tracked = records ? "1" : "0";
+  const seeding = createSeeding(run, key, records, logger);
+  const copies = createWriteThrough(run, key, records, logger);
   const rateArgs = (scope: string, windows: RateWindow[], now: number | undefined, mode: "hit" | "charge") => {
     const keys = windows.map((window) => key(scope, `rate:${window.name}`));
     const args = [now === undefined ? "" : String(Math.floor(now)), mode];
@@ -69,27 +100,31 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async reserve(accountId, reservationId, amountMicros, ttlMs) {
       checkMicros(amountMicros, "amountMicros");
-      const [ok, balance, reserved] = (await run(RESERVE, accountKeys(accountId), [reservationId, String(amountMicros), String(Math.ceil(ttlMs))])) as number[];
+      const [ok, balance, reserved] = (await seeding.call(accountId, () => run(RESERVE, accountKeys(accountId), [tracked, reservationId, String(amountMicros), String(Math.ceil(ttlMs))]))) as number[];
       return { ok: ok === 1, balance_micros: balance, reserved_micros: reserved };
     },
 
     async settle(accountId, reservationId, chargeMicros) {
       checkMicros(chargeMicros, "chargeMicros");
       const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`)];
-      const [charged, balance, reserved] = (await run(SETTLE, keys, [reservationId, String(chargeMicros), String(SETTLED_MEMORY_MS)])) as number[];
+      const [charged, balance, reserved] = (await seeding.call(accountId, () => run(SETTLE, keys, [tracked, reservationId, String(chargeMicros), String(SETTLED_MEMORY_MS)]))) as number[];
+      // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
+      if (charged > 0) copies.changed(accountId);
       return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved };
     },
 
     async credit(accountId, amountMicros, once) {
       checkMicros(amountMicros, "amountMicros");
       const keys = once ? [...accountKeys(accountId), key(accountId, `credit:${once.id}`)] : accountKeys(accountId);
-      const reply = (await run(CREDIT, keys, [String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS), String(MAX_BALANCE_MICROS)])) as [number, number, string?];
+      const args = [tracked, String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS), String(MAX_BALANCE_MICROS)];
+      const reply = (await seeding.call(accountId, () => run(CREDIT, keys, args))) as [number, number, string?];
       if (reply[1] === -1) throw balanceLimitError(reply[0]);
+      copies.changed(accountId);
       return once ? { ...balanceState(reply), receipt: reply[2] } : balanceState(reply);
     },
 
     async getBalance(accountId) {
-      return balanceState(await run(BALANCE, accountKeys(accountId), []));
+      return balanceState(await seeding.call(accountId, () => run(BALANCE, accountKeys(accountId), [tracked])));
     },
 
     async acquireLease(threadId, token, ttlMs) {
@@ -105,8 +140,179 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
     },
 
     async close() {
+      // The copies first: they need the client.
+      await copies.flush();
       if (!owned) return;
       await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+// --- seeding and write-through (with `records`) ---
+
+type Run = ReturnType<typeof scriptRunner>;
+type KeyOf = (scope: string, what: string) => string;
+
+/**
+ * Makes sure Redis holds the newest balance of an account before a money script runs.
+ * Each process checks each account against the stored copy once (one storage read and
+ * one SEED call, on the account's first request in this process), because only storage
+ * can tell that an in-process driver spent or credited since Redis last held the
+ * account. After that nothing is read from storage: a money script that finds the
+ * account unseeded (Redis lost its data, or was emptied) answers `unseeded`, and the
+ * account is checked again before the call is repeated.
+ */
+function createSeeding(run: Run, key: KeyOf, records: Records | undefined, logger: Logger) {
+  const checked = new Set<string>();
+  const pending = new Map<string, Promise<void>>();
+
+  const ledgerSum = async (accountId: string) => {
+    const sum = (await records!.listLedger(accountId)).reduce((total, entry) => total + entry.amount_micros, 0);
+    return Math.min(Math.max(0, sum), MAX_BALANCE_MICROS);
+  };
+
+  const seed = async (accountId: string) => {
+    const copy = await records!.getStoredBalanceCopy(accountId);
+    if (copy) checkMicros(copy.micros, `stored balance of ${accountId}`);
+    const keys = [key(accountId, "balance"), key(accountId, "balance-meta")];
+    const args = [copy ? "1" : "0", String(copy?.micros ?? 0), copy?.writer ?? "", createId("", 16)];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [outcome, held] = (await run(SEED, keys, [...args, "check", "", ""])) as [string, string];
+      if (outcome === "seeded" && copy?.writer.startsWith("redis:")) {
+        logger.warn(
+          `[agentgate] Redis held no balance for account ${accountId}, though storage has the copy Redis wrote through (${copy.micros} micro-USD): Redis lost its data? Seeded it from that copy, which misses at most the last changes not yet written back.`,
+        );
+      }
+      if (outcome !== "conflict") return;
+      // A Redis balance from before write-through, and a copy that disagrees: both may miss
+      // money, so the ledger decides (once per account; compared-and-set, in case an
+      // older instance still changes the balance meanwhile).
+      const sum = await ledgerSum(accountId);
+      const [reconciled] = (await run(SEED, keys, [...args, "ledger", held, String(sum)])) as [string];
+      if (reconciled === "reconciled") {
+        logger.warn(`[agentgate] Redis (${held} micro-USD) and the stored copy (${copy?.micros} micro-USD) disagreed on the balance of account ${accountId}, which Redis held from before balances were written through: set it to the sum of its ledger, ${sum} micro-USD.`);
+        return;
+      }
+    }
+    throw new Error(`[agentgate] could not seed the Redis balance of account ${accountId}: it kept changing`);
+  };
+
+  const check = (accountId: string): Promise<void> | undefined => {
+    if (!records || checked.has(accountId)) return undefined;
+    let running = pending.get(accountId);
+    if (!running) {
+      running = seed(accountId)
+        .then(() => {
+          if (checked.size >= MAX_CHECKED_ACCOUNTS) checked.clear();
+          checked.add(accountId);
+        })
+        .finally(() => pending.delete(accountId));
+      pending.set(accountId, running);
+    }
+    return running;
+  };
+
+  return {
+    /** Runs one money script, checking the account first on its first use in this process. */
+    async call(accountId: string, script: () => Promise<unknown>): Promise<unknown> {
+      const first = check(accountId);
+      if (first) await first;
+      for (let attempt = 0; ; attempt++) {
+        const reply = await script();
+        if (!(Array.isArray(reply) && reply[0] === "unseeded")) return reply;
+        if (attempt === 3) throw new Error(`[agentgate] the Redis balance of account ${accountId} keeps vanishing (is something deleting keys?)`);
+        checked.delete(accountId);
+        await check(accountId);
+      }
+    },
+  };
+}
+
+/**
+ * Writes balances back to their stored copies, off the request's path: at most one
+ * writer per account per process, which reads the balance from Redis, writes it, and
+ * reads again: if the balance changed meanwhile (here or on another instance) it writes
+ * again, so the last write to land is always the newest balance, even when two
+ * instances' writes cross. A busy account costs one write per `WRITE_SPACING_MS` at
+ * most; a failed write is retried with backoff; `flush` (on close) writes what is left.
+ */
+function createWriteThrough(run: Run, key: KeyOf, records: Records | undefined, logger: Logger) {
+  interface Copy {
+    running?: Promise<void>;
+    retry?: ReturnType<typeof setTimeout>;
+    dirty: boolean;
+    failures: number;
+  }
+  const copies = new Map<string, Copy>();
+  let closing = false;
+  let lastReported = 0;
+
+  const snapshot = async (accountId: string) => {
+    const [balance, epoch, rev] = (await run(SNAPSHOT, [key(accountId, "balance"), key(accountId, "balance-meta")], [])) as [string, string, string];
+    return { micros: Number(balance), epoch, rev };
+  };
+
+  const write = async (accountId: string, copy: Copy) => {
+    try {
+      let now = await snapshot(accountId);
+      for (let extra = 0; ; ) {
+        copy.dirty = false;
+        // Not seeded (Redis lost its data): the copy is the best there is; leave it.
+        if (!now.epoch) break;
+        await records!.putStoredBalance(accountId, now.micros, `redis:${now.epoch}`);
+        const next = await snapshot(accountId);
+        if (next.rev === now.rev && next.epoch === now.epoch && !copy.dirty) break;
+        if (closing) {
+          // A few more rounds at most: instances still running write their own changes back.
+          if (++extra > 5) break;
+          now = next;
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, WRITE_SPACING_MS).unref?.());
+          now = await snapshot(accountId);
+        }
+      }
+      copy.failures = 0;
+      copy.running = undefined;
+      copies.delete(accountId);
+    } catch (error) {
+      copy.running = undefined;
+      copy.failures++;
+      const now = Date.now();
+      if (now - lastReported > 10_000) {
+        lastReported = now;
+        logger.error(`[agentgate] could not write the balance of account ${accountId} back to storage; retrying (Redis keeps the balance meanwhile)`, error instanceof Error ? error.message : String(error));
+      }
+      if (closing) return;
+      copy.dirty = true;
+      copy.retry = setTimeout(() => {
+        copy.retry = undefined;
+        copy.running = write(accountId, copy);
+      }, Math.min(WRITE_RETRY_MS * 2 ** (copy.failures - 1), 30_000));
+      copy.retry.unref?.();
+    }
+  };
+
+  return {
+    /** A balance changed: write it back soon (never awaited by the request). */
+    changed(accountId: string) {
+      if (!records || closing) return;
+      let copy = copies.get(accountId);
+      if (!copy) copies.set(accountId, (copy = { dirty: false, failures: 0 }));
+      copy.dirty = true;
+      if (!copy.running && !copy.retry) copy.running = write(accountId, copy);
+    },
+    /** Waits for every write, and makes a last try at those waiting to retry. */
+    async flush() {
+      closing = true;
+      const all = [...copies.entries()].map(([accountId, copy]) => {
+        if (copy.retry) {
+          clearTimeout(copy.retry);
+          copy.retry = undefined;
+          copy.running = write(accountId, copy);
+        }
+        return copy.running;
+      });
+      await Promise.all(all);
     },
   };
 }
@@ -195,8 +401,15 @@ return out
 `);
 
 // Shared by the money scripts. KEYS: balance, reserved (the sum of live holds), holds
-// (hash id -> "amount:ttl"), hold-expiry (sorted set id -> expires at).
+// (hash id -> "amount:ttl"), hold-expiry (sorted set id -> expires at), balance-meta
+// (hash: epoch, from, rev; see SEED). ARGV[1]: '1' when balances are written through to
+// storage: then an account without balance-meta was never seeded (or Redis lost it) and
+// the script answers 'unseeded' instead of counting from zero, and every change of the
+// balance counts one more rev (what the write-through compares).
 const ACCOUNT = `${NOW}
+local tracked = ARGV[1] == '1'
+local function unseeded() return tracked and redis.call('EXISTS', KEYS[5]) == 0 end
+local function changed() if tracked then redis.call('HINCRBY', KEYS[5], 'rev', 1) end end
 local function num(k) return tonumber(redis.call('GET', k) or '0') end
 local function sweep(now)
   local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
@@ -211,59 +424,112 @@ local function sweep(now)
 end
 `;
 
-// ARGV: reservation id, amount, ttl ms.
+// ARGV: tracked, reservation id, amount, ttl ms.
 const RESERVE = script(`${ACCOUNT}
+if unseeded() then return { 'unseeded' } end
 local now = now_ms()
 sweep(now)
 local balance = num(KEYS[1])
 local reserved = num(KEYS[2])
-if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return { 1, balance, reserved } end
-local amount = tonumber(ARGV[2])
+if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return { 1, balance, reserved } end
+local amount = tonumber(ARGV[3])
 if balance - reserved < amount then return { 0, balance, reserved } end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
-redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. ':' .. ARGV[4])
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[2])
 redis.call('INCRBY', KEYS[2], amount)
 return { 1, balance, reserved + amount }
 `);
 
-// KEYS[5]: the settled marker of this reservation. ARGV: reservation id, charge, marker ttl.
+// KEYS[6]: the settled marker of this reservation. ARGV: tracked, reservation id, charge, marker ttl.
 const SETTLE = script(`${ACCOUNT}
+if unseeded() then return { 'unseeded' } end
 sweep(now_ms())
-local earlier = redis.call('GET', KEYS[5])
+local earlier = redis.call('GET', KEYS[6])
 if earlier then return { tonumber(earlier), num(KEYS[1]), num(KEYS[2]) } end
-local ttl = tonumber(ARGV[3])
-local hold = redis.call('HGET', KEYS[3], ARGV[1])
+local ttl = tonumber(ARGV[4])
+local hold = redis.call('HGET', KEYS[3], ARGV[2])
 if hold then
   local amount, held_ttl = string.match(hold, '^(%d+):(%d+)$')
   redis.call('DECRBY', KEYS[2], tonumber(amount))
-  redis.call('HDEL', KEYS[3], ARGV[1])
-  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[2])
+  redis.call('ZREM', KEYS[4], ARGV[2])
   ttl = math.max(ttl, tonumber(held_ttl))
 end
 local balance = num(KEYS[1])
-local charged = math.min(tonumber(ARGV[2]), balance)
-if charged > 0 then balance = redis.call('DECRBY', KEYS[1], charged) end
-redis.call('SET', KEYS[5], string.format('%.0f', charged), 'PX', ttl)
+local charged = math.min(tonumber(ARGV[3]), balance)
+if charged > 0 then
+  balance = redis.call('DECRBY', KEYS[1], charged)
+  changed()
+end
+redis.call('SET', KEYS[6], string.format('%.0f', charged), 'PX', ttl)
 return { charged, balance, num(KEYS[2]) }
 `);
 
-// KEYS[5], when the credit is idempotent: its marker. ARGV: amount, receipt, marker ttl, largest balance.
+// KEYS[6], when the credit is idempotent: its marker. ARGV: tracked, amount, receipt, marker ttl, largest balance.
 const CREDIT = script(`${ACCOUNT}
+if unseeded() then return { 'unseeded' } end
 sweep(now_ms())
-if KEYS[5] then
-  local earlier = redis.call('GET', KEYS[5])
+if KEYS[6] then
+  local earlier = redis.call('GET', KEYS[6])
   if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier } end
 end
 -- Over the limit: nothing credited, nothing remembered; reserved -1 tells the caller.
-if num(KEYS[1]) + tonumber(ARGV[1]) > tonumber(ARGV[4]) then return { num(KEYS[1]), -1 } end
-if KEYS[5] then redis.call('SET', KEYS[5], ARGV[2], 'PX', ARGV[3]) end
-local balance = redis.call('INCRBY', KEYS[1], ARGV[1])
-return { balance, num(KEYS[2]), ARGV[2] }
+if num(KEYS[1]) + tonumber(ARGV[2]) > tonumber(ARGV[5]) then return { num(KEYS[1]), -1 } end
+if KEYS[6] then redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4]) end
+local balance = redis.call('INCRBY', KEYS[1], ARGV[2])
+changed()
+return { balance, num(KEYS[2]), ARGV[3] }
 `);
 
 const BALANCE = script(`${ACCOUNT}
+if unseeded() then return { 'unseeded' } end
 sweep(now_ms())
 return { num(KEYS[1]), num(KEYS[2]) }
+`);
+
+// Decides, atomically, which balance Redis keeps for an account, so any number of
+// instances checking at once seed it exactly once. KEYS: balance, balance-meta.
+// ARGV: '1' if storage has a copy, its micros, its writer, a new epoch, the mode
+// ('check', or 'ledger' to set the ledger's sum), the legacy balance seen, the ledger's sum.
+// balance-meta holds the epoch (the copies Redis writes are signed 'redis:<epoch>'), the
+// writer of the copy Redis was seeded from ('from'), and rev (bumped by every change).
+// A copy signed by neither was written by someone else after Redis took the account
+// (an in-process driver, since Redis was last used): it is newer, and Redis adopts it.
+const SEED = script(`
+local has_copy = ARGV[1] == '1'
+local micros, writer, epoch = ARGV[2], ARGV[3], ARGV[4]
+local held = redis.call('GET', KEYS[1])
+local meta = redis.call('HMGET', KEYS[2], 'epoch', 'from')
+local function seed(value, from)
+  redis.call('SET', KEYS[1], value)
+  redis.call('HSET', KEYS[2], 'epoch', epoch, 'from', from)
+  redis.call('HINCRBY', KEYS[2], 'rev', 1)
+end
+if meta[1] then
+  if not has_copy or writer == 'redis:' .. meta[1] or writer == meta[2] then return { 'kept', held or '0' } end
+  seed(micros, writer)
+  return { 'reseeded', held or '0' }
+end
+if ARGV[5] == 'ledger' then
+  if (held or '') ~= ARGV[6] then return { 'moved', held or '' } end
+  seed(ARGV[7], has_copy and writer or 'none')
+  return { 'reconciled', ARGV[7] }
+end
+if held then
+  -- A balance from before write-through: kept if the copy agrees (or there is none).
+  if has_copy and held ~= micros then return { 'conflict', held } end
+  redis.call('HSET', KEYS[2], 'epoch', epoch, 'from', has_copy and writer or 'none')
+  redis.call('HINCRBY', KEYS[2], 'rev', 1)
+  return { 'adopted', held }
+end
+seed(has_copy and micros or '0', has_copy and writer or 'none')
+return { 'seeded', has_copy and micros or '0' }
+`);
+
+// What the write-through copies. KEYS: balance, balance-meta.
+const SNAPSHOT = script(`
+local meta = redis.call('HMGET', KEYS[2], 'epoch', 'rev')
+return { redis.call('GET', KEYS[1]) or '0', meta[1] or '', meta[2] or '0' }
 `);
 
 const RELEASE = script(`

@@ -96,10 +96,28 @@ export function testRecords(name: string, makeStorage: () => Promise<Storage> | 
       expect((await records.listLedger("acct_b")).length).toBe(1);
     });
 
-    it("keeps a written-through balance", async () => {
+    it("keeps a written-through balance with the name of its writer", async () => {
       expect(await records.getStoredBalance("acct_a")).toBeNull();
-      await records.putStoredBalance("acct_a", 1234);
+      expect(await records.getStoredBalanceCopy("acct_a")).toBeNull();
+      await records.putStoredBalance("acct_a", 1234, "memory:one");
       expect(await records.getStoredBalance("acct_a")).toBe(1234);
+      expect(await records.getStoredBalanceCopy("acct_a")).toEqual({ micros: 1234, writer: "memory:one" });
+    });
+
+    it("signs a balance written without a writer with a name never used before", async () => {
+      await records.putStoredBalance("acct_a", 5);
+      const first = await records.getStoredBalanceCopy("acct_a");
+      await records.putStoredBalance("acct_a", 5);
+      const second = await records.getStoredBalanceCopy("acct_a");
+      expect(first?.micros).toBe(5);
+      expect(first?.writer).toMatch(/^unnamed:/);
+      expect(second?.writer).not.toBe(first?.writer);
+    });
+
+    it("reads a bare-number balance written before writers were named as a legacy copy", async () => {
+      await records.storage.setItem("balances:acct_a", 777);
+      expect(await records.getStoredBalanceCopy("acct_a")).toEqual({ micros: 777, writer: "legacy" });
+      expect(await records.getStoredBalance("acct_a")).toBe(777);
     });
   });
 }

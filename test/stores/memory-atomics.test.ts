@@ -12,6 +12,11 @@ testAtomics("memory", (namespace) => {
   if (!atomics) instances.set(namespace, (atomics = createMemoryAtomics()));
   return atomics;
 });
+testAtomics("memory, balances written through to storage", (namespace) => {
+  let atomics = instances.get(`wt-${namespace}`);
+  if (!atomics) instances.set(`wt-${namespace}`, (atomics = createMemoryAtomics({ records: createRecords(createStorage()) })));
+  return atomics;
+});
 
 describe("the memory atomics driver", () => {
   it("writes balances through to storage, so a new driver over it starts where the last stopped", async () => {
@@ -51,5 +56,22 @@ describe("the memory atomics driver", () => {
     // The retry finds the charge already taken: it writes it through and charges nothing more.
     expect(await atomics.settle("acct", "r1", 200)).toEqual({ charged_micros: 200, balance_micros: 800, reserved_micros: 0 });
     expect(await records.getStoredBalance("acct")).toBe(800);
+  });
+
+  it("signs its copies with one name of its own, and starts from a copy whoever wrote it", async () => {
+    const records = createRecords(createStorage());
+    await records.putStoredBalance("acct", 300, "redis:someepoch");
+    const first = createMemoryAtomics({ records });
+    expect((await first.getBalance("acct")).balance_micros).toBe(300);
+    await first.credit("acct", 1);
+    await first.credit("other", 1);
+    await first.close();
+    const [a, b] = await Promise.all([records.getStoredBalanceCopy("acct"), records.getStoredBalanceCopy("other")]);
+    expect(a).toEqual({ micros: 301, writer: expect.stringMatching(/^memory:/) });
+    expect(b?.writer).toBe(a?.writer);
+    const second = createMemoryAtomics({ records });
+    await second.credit("acct", 1);
+    await second.close();
+    expect((await records.getStoredBalanceCopy("acct"))?.writer).not.toBe(a?.writer);
   });
 });

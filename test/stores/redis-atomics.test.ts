@@ -1,5 +1,7 @@
 import { Redis } from "ioredis";
+import { createStorage } from "unstorage";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { createRecords, type Records } from "../../src/stores/records";
 import { createRedisAtomics } from "../../src/stores/redis-atomics";
 import { testAtomics } from "./_atomics-suite";
 
@@ -7,6 +9,13 @@ import { testAtomics } from "./_atomics-suite";
 // namespace are two clients (two connections), so the concurrency tests race for real.
 const prefix = (namespace: string) => `atomics-test:${namespace}:`;
 testAtomics("redis", (namespace) => createRedisAtomics({ redis: inject("redisUrl"), prefix: prefix(namespace) }));
+// The same with balances seeded from and written back to storage (one storage per namespace, shared by its handles).
+const storages = new Map<string, Records>();
+testAtomics("redis, balances written through to storage", (namespace) => {
+  let records = storages.get(namespace);
+  if (!records) storages.set(namespace, (records = createRecords(createStorage())));
+  return createRedisAtomics({ redis: inject("redisUrl"), prefix: prefix(`wt-${namespace}`), records });
+});
 
 describe("the redis atomics driver", () => {
   const client = new Redis(inject("redisUrl"));
