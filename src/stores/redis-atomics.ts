@@ -233,8 +233,11 @@ function createSeeding(run: Run, key: KeyOf, records: Records | undefined, logge
  * writer per account per process, which reads the balance from Redis, writes it, and
  * reads again: if the balance changed meanwhile (here or on another instance) it writes
  * again, so the last write to land is always the newest balance, even when two
- * instances' writes cross. A busy account costs one write per `WRITE_SPACING_MS` at
- * most; a failed write is retried with backoff; `flush` (on close) writes what is left.
+ * instances' writes cross. The first change of a quiet account is written at once; the
+ * changes that follow within `WRITE_SPACING_MS` share the next write, so a busy account
+ * costs each instance at most one storage write (and two small Redis reads) per
+ * `WRITE_SPACING_MS`. A failed write is retried with backoff; `flush` (on close) writes
+ * what is left.
  */
 function createWriteThrough(run: Run, key: KeyOf, records: Records | undefined, logger: Logger) {
   interface Copy {
@@ -252,24 +255,39 @@ function createWriteThrough(run: Run, key: KeyOf, records: Records | undefined, 
     return { micros: Number(balance), epoch, rev };
   };
 
+  // A pause after each write gathers the changes that follow into the next one; close() cuts it short.
+  const sleepers = new Set<() => void>();
+  const pause = () =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, WRITE_SPACING_MS);
+      timer.unref?.();
+      sleepers.add(wake);
+    });
+
   const write = async (accountId: string, copy: Copy) => {
     try {
-      let now = await snapshot(accountId);
       for (let extra = 0; ; ) {
         copy.dirty = false;
+        const now = await snapshot(accountId);
         // Not seeded (Redis lost its data): the copy is the best there is; leave it.
         if (!now.epoch) break;
         await records!.putStoredBalance(accountId, now.micros, `redis:${now.epoch}`);
+        // Read again after the write landed: if the balance moved meanwhile, on any
+        // instance, this write may have overwritten a newer one: write again.
         const next = await snapshot(accountId);
-        if (next.rev === now.rev && next.epoch === now.epoch && !copy.dirty) break;
+        const moved = next.rev !== now.rev || next.epoch !== now.epoch;
         if (closing) {
           // A few more rounds at most: instances still running write their own changes back.
-          if (++extra > 5) break;
-          now = next;
-        } else {
-          await new Promise((resolve) => setTimeout(resolve, WRITE_SPACING_MS).unref?.());
-          now = await snapshot(accountId);
+          if ((!moved && !copy.dirty) || ++extra > 5) break;
+          continue;
         }
+        await pause();
+        if (!moved && !copy.dirty) break;
       }
       copy.failures = 0;
       copy.running = undefined;
@@ -304,6 +322,7 @@ function createWriteThrough(run: Run, key: KeyOf, records: Records | undefined, 
     /** Waits for every write, and makes a last try at those waiting to retry. */
     async flush() {
       closing = true;
+      for (const wake of [...sleepers]) wake();
       const all = [...copies.entries()].map(([accountId, copy]) => {
         if (copy.retry) {
           clearTimeout(copy.retry);
