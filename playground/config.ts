@@ -41,6 +41,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PlaygroundConf
   };
 }
 
+/**
+ * The URL to print for people to open: a wildcard bind address (HOST=0.0.0.0 or ::) is not
+ * one a browser can visit, localhost is; an IPv6 address needs brackets.
+ */
+export function browserURL(host: string, port: number): string {
+  const name = ["0.0.0.0", "::", "[::]", ""].includes(host) ? "localhost" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;

@@ -21,7 +21,7 @@ const FILES: Record<string, [file: string, type: string]> = {
   "/style.css": ["style.css", "text/css; charset=utf-8"],
 };
 const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store",

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import { mountGateway } from "../adapters/node";
 import { signAdminToken } from "../src/index";
 import { createPlaygroundGateway } from "./app";
-import { readConfig } from "./config";
+import { browserURL, readConfig } from "./config";
 import { createPlaygroundRoutes } from "./routes";
 import { seedPlayground } from "./seed";
 
@@ -17,7 +17,7 @@ const api = mountGateway(gateway);
 const page = createPlaygroundRoutes({ gateway, accountId: seeded.accountId, adminToken, host: config.host });
 const server = createServer((req, res) => api(req, res, () => page(req, res)));
 server.listen(config.port, config.host, () => {
-  const url = `http://${config.host}:${config.port}`;
+  const url = browserURL(config.host, config.port);
   const lines = [
     "",
     `agentgate playground: ${url}`,

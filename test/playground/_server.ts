@@ -14,11 +14,12 @@ export interface RunningPlayground {
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-export async function startPlayground(dataDir: string): Promise<RunningPlayground> {
+export async function startPlayground(dataDir: string, extraEnv: Record<string, string> = {}): Promise<RunningPlayground> {
   const port = await freePort();
   // A fresh shell: offline, fs storage, nothing inherited that would change the defaults.
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
   for (const name of ["HOST", "STORAGE", "REDIS_URL", "ADMIN_SECRET", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"]) delete env[name];
+  Object.assign(env, extraEnv);
   // Its own process group, so stopping it stops npm, tsx and node together.
   const child = spawn("npm", ["start", "--silent"], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

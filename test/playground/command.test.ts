@@ -30,4 +30,14 @@ describe("the README's playground command, npm start", () => {
     const again = await client().chat.completions.create({ model: "echo/echo", messages: [{ role: "user", content: "Still here?" }] });
     expect(again.choices[0].message.content).toBe("Still here?");
   });
+
+  it("prints a localhost URL, which opens the page, when HOST=0.0.0.0", async () => {
+    await playground?.stop();
+    playground = await startPlayground(dataDir, { HOST: "0.0.0.0" });
+    expect(playground.origin).toMatch(/^http:\/\/localhost:\d+$/);
+    expect(playground.output()).not.toContain("0.0.0.0");
+    const page = await fetch(playground.origin);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("agentgate playground");
+  });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPlaygroundGateway } from "../../playground/app";
-import { readConfig } from "../../playground/config";
+import { browserURL, readConfig } from "../../playground/config";
 import { seedPlayground } from "../../playground/seed";
 
 describe("the playground's environment", () => {
@@ -12,6 +12,14 @@ describe("the playground's environment", () => {
 
   it("defaults to 60 requests and 200,000 tokens a minute and a 120 s upstream timeout", () => {
     expect(readConfig({ DATA_DIR: dataDir })).toMatchObject({ requestsPerMinute: 60, tokensPerMinute: 200_000, upstreamTimeoutMs: 120_000, storage: "fs", port: 3000, host: "127.0.0.1" });
+  });
+
+  it("prints a URL a browser can open: localhost for a wildcard HOST, brackets around IPv6", () => {
+    expect(browserURL("127.0.0.1", 3000)).toBe("http://127.0.0.1:3000");
+    expect(browserURL("0.0.0.0", 3998)).toBe("http://localhost:3998");
+    expect(browserURL("::", 3998)).toBe("http://localhost:3998");
+    expect(browserURL("::1", 3000)).toBe("http://[::1]:3000");
+    expect(browserURL("my-box.lan", 80)).toBe("http://my-box.lan:80");
   });
 
   it("refuses a limit that is not a whole number, naming the variable", () => {

@@ -129,4 +129,22 @@ describe("the playground page in real Chromium", () => {
 
     expect(pageErrors).toEqual([]);
   });
+
+  it("declares an icon that loads, so the browser never asks for /favicon.ico (a 404)", async () => {
+    const fresh = await context.newPage();
+    const failed: string[] = [];
+    fresh.on("response", (response) => void (response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`)));
+    await fresh.goto(playground.origin, { waitUntil: "networkidle" });
+    // Headless Chromium fetches no favicon itself: load the one a desktop browser would, as an image (CSP img-src).
+    const icon = await fresh.evaluate(async () => {
+      const href = document.querySelector<HTMLLinkElement>("link[rel~=icon]")?.href;
+      if (!href) return undefined;
+      const image = new Image();
+      image.src = href;
+      return { href, ok: await image.decode().then(() => true, () => false) };
+    });
+    expect(icon).toMatchObject({ href: expect.stringMatching(/^data:image\/svg\+xml,/), ok: true });
+    expect(failed).toEqual([]);
+    await fresh.close();
+  });
 });
