@@ -7,6 +7,7 @@ import type { Atomics } from "../../src/stores/atomics";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords, type Records } from "../../src/stores/records";
 import { createRedisAtomics } from "../../src/stores/redis-atomics";
+import { flakyStorage } from "../_flaky-storage";
 
 // The in-process and the Redis atomics drivers taking turns over one storage, as a
 // gateway does when it is restarted with or without REDIS_URL: a real redis-server (the
@@ -181,30 +182,19 @@ describe("switching between the in-process and the Redis atomics over one storag
   });
 
   it("keeps serving when storage refuses the write-back, says so, and writes the balance once storage is back", async () => {
-    const inner = createStorage();
-    let failing = false;
-    const flaky = defineDriver(() => ({
-      name: "flaky",
-      hasItem: (key) => inner.hasItem(key),
-      getItem: (key) => inner.getItem(key),
-      getKeys: (base) => inner.getKeys(base),
-      async setItem(key, value) {
-        if (failing) throw new Error("disk unavailable");
-        await inner.setItem(key, value);
-      },
-    }));
-    const records = createRecords(createStorage({ driver: flaky({}) }));
+    const flaky = flakyStorage();
+    const records = createRecords(flaky.storage);
     const logger = recordingLogger();
     const atomics = redisInstance(freshPrefix(), records, logger);
     try {
       await atomics.credit("acct", 1000);
       await expect.poll(() => records.getStoredBalance("acct")).toBe(1000);
-      failing = true;
+      flaky.fail(true);
       expect(await atomics.credit("acct", 500)).toEqual({ balance_micros: 1500, reserved_micros: 0 });
       expect(await atomics.settle("acct", "r1", 100)).toMatchObject({ charged_micros: 100, balance_micros: 1400 });
       await expect.poll(() => logger.errors.some((error) => error.includes("could not write the balance of account acct"))).toBe(true);
       expect(await records.getStoredBalance("acct")).toBe(1000);
-      failing = false;
+      flaky.fail(false);
       await expect.poll(() => records.getStoredBalance("acct")).toBe(1400);
     } finally {
       await atomics.close();

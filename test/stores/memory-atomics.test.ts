@@ -1,8 +1,9 @@
-import { createStorage, defineDriver } from "unstorage";
+import { createStorage } from "unstorage";
 import { describe, expect, it } from "vitest";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords } from "../../src/stores/records";
 import type { Atomics } from "../../src/stores/atomics";
+import { flakyStorage } from "../_flaky-storage";
 import { testAtomics } from "./_atomics-suite";
 
 // One process, one state: handles on the same namespace are the same driver.
@@ -31,28 +32,16 @@ describe("the memory atomics driver", () => {
   });
 
   it("does not apply a credit storage refused, and writes a failed charge through on its retry, once", async () => {
-    let failing = false;
-    const inner = createStorage();
-    // A storage whose disk goes away on demand (a real driver object, not a mock of ours).
-    const flaky = defineDriver(() => ({
-      name: "flaky",
-      hasItem: (key) => inner.hasItem(key),
-      getItem: (key) => inner.getItem(key),
-      getKeys: (base) => inner.getKeys(base),
-      async setItem(key, value) {
-        if (failing) throw new Error("disk unavailable");
-        await inner.setItem(key, value);
-      },
-    }));
-    const records = createRecords(createStorage({ driver: flaky({}) }));
+    const flaky = flakyStorage();
+    const records = createRecords(flaky.storage);
     const atomics = createMemoryAtomics({ records });
     await atomics.credit("acct", 1000);
     await atomics.reserve("acct", "r1", 300, 60_000);
-    failing = true;
+    flaky.fail(true);
     await expect(atomics.credit("acct", 500)).rejects.toThrow(/disk unavailable/);
     expect((await atomics.getBalance("acct")).balance_micros).toBe(1000);
     await expect(atomics.settle("acct", "r1", 200)).rejects.toThrow(/disk unavailable/);
-    failing = false;
+    flaky.fail(false);
     // The retry finds the charge already taken: it writes it through and charges nothing more.
     expect(await atomics.settle("acct", "r1", 200)).toEqual({ charged_micros: 200, balance_micros: 800, reserved_micros: 0 });
     expect(await records.getStoredBalance("acct")).toBe(800);
