@@ -47,6 +47,9 @@ export async function requireChatRequest(event: H3Event, maxBytes: number): Prom
 export async function readJSONBody(event: H3Event, maxBytes: number): Promise<unknown> {
   const text = await readLimitedText(event.req, maxBytes);
   if (!text.trim()) throw createAPIError({ code: "invalid_json", message: "The request body is empty; send a JSON object." });
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw createAPIError({ code: "invalid_json", message: `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.` });
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -55,6 +58,29 @@ export async function readJSONBody(event: H3Event, maxBytes: number): Promise<un
 }
 
 // --- internal ---
+
+/**
+ * How deep a body's arrays and objects may nest: far beyond any real request, and far
+ * short of the depth where saving it (JSON.stringify recurses) overflows the stack.
+ */
+const MAX_JSON_DEPTH = 128;
+
+/** True when the JSON text's brackets (outside strings) nest deeper than `limit`; one pass, no recursion. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
 
 async function readLimitedText(req: Request, maxBytes: number): Promise<string> {
   const tooLarge = () => createAPIError({ code: "request_too_large", message: `The request body is larger than the limit of ${maxBytes} bytes.` });

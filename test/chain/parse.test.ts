@@ -28,6 +28,7 @@ describe("the parse step", () => {
     ["a missing model", JSON.stringify({ messages: [{ role: "user", content: "x" }] }), 400, "invalid_request", "model"],
     ["an unknown model", JSON.stringify({ model: "echo/unknown", messages: [{ role: "user", content: "x" }] }), 404, "model_not_found", "model"],
     ["a model of a provider that is not configured", JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "x" }] }), 503, "provider_not_configured", null],
+    ["a body nested 1,000 levels deep", `{"model":"echo/echo","messages":[{"role":"user","content":"hi","x":${"[".repeat(1000)}${"]".repeat(1000)}}]}`, 400, "invalid_json", null],
     ["a body over the configured limit", JSON.stringify({ model: "echo/echo", messages: [{ role: "user", content: "x".repeat(5000) }] }), 413, "request_too_large", null],
   ];
 
@@ -46,6 +47,19 @@ describe("the parse step", () => {
       expect(await snapshotStorage(t.gateway.records.storage)).toEqual(before);
     });
   }
+
+  it("counts only real nesting: brackets inside strings and a 30-level tool schema pass", async () => {
+    let schema: Record<string, unknown> = { type: "string" };
+    for (let i = 0; i < 30; i++) schema = { type: "object", properties: { inner: schema } };
+    const res = await post(
+      JSON.stringify({
+        model: "echo/echo",
+        tools: [{ type: "function", function: { name: "deep", parameters: schema } }],
+        messages: [{ role: "user", content: `${"[{".repeat(200)} \\" ${"}]".repeat(200)}` }],
+      }),
+    );
+    expect(res.status).toBe(200);
+  });
 
   it("treats a null optional field as not given, as OpenAI does (the Python SDK sends None as null)", async () => {
     const res = await post(
