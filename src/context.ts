@@ -32,7 +32,12 @@ export interface GatewayContext {
   /** thread: the thread (null until first saved), the full prompt and its token estimate, and the lease token. */
   thread?: { id: string; record: ThreadRecord | null; messages: ChatMessage[]; promptTokens: number; newMessages: ChatMessage[]; leaseToken: string };
   /** balance: the reservation made before dispatch. */
-  reservation?: { id: string; amountMicros: number };
+  reservation?: {
+    id: string;
+    amountMicros: number;
+    /** The output limit the hold covers, to send when neither the request nor the model sets one. */
+    outputCap?: number;
+  };
   /** admin routes: who the admin token says is calling. */
   admin?: AdminIdentity;
   /** Registered by steps that acquired something; run once, last first. */

@@ -27,9 +27,11 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const thread = requireContext(event, "thread", "threadResolver");
 
   const requested = request.max_completion_tokens ?? request.max_tokens;
-  const modelMax = model.info.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
-  // The model never writes more than its own maximum, whatever the request asks.
-  const maxOutput = requested == null ? modelMax : Math.min(requested, modelMax);
+  const modelMax = model.info.maxOutputTokens;
+  // The model never writes more than its own maximum, whatever the request asks. With
+  // neither limit known, the hold covers the default, and dispatch sends it as the limit.
+  const outputCap = requested == null && modelMax == null ? DEFAULT_MAX_OUTPUT_TOKENS : undefined;
+  const maxOutput = outputCap ?? (requested == null ? modelMax! : modelMax == null ? requested : Math.min(requested, modelMax));
   const amountMicros = costMicros(model.info, thread.promptTokens, maxOutput);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
@@ -48,7 +50,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       message: `Insufficient balance: this request may cost up to ${amountMicros} micro-USD and ${Math.max(0, result.balance_micros - result.reserved_micros)} are available. Top up the account and retry.`,
     });
   }
-  ctx.reservation = { id: reservationId, amountMicros };
+  ctx.reservation = { id: reservationId, amountMicros, ...(outputCap && { outputCap }) };
 
   ctx.settlers.push(({ usage }) => {
     const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens) : 0;

@@ -24,6 +24,8 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
     const model = requireContext(event, "model", "requestParser");
     const thread = requireContext(event, "thread", "threadResolver");
     const providerRequest = toProviderRequest(request, thread.messages, model.name);
+    // The hold covers this many output tokens; a vendor must not write more.
+    if (ctx.reservation?.outputCap) providerRequest.max_tokens = ctx.reservation.outputCap;
     const providerId = model.providerId;
     const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
     const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);

@@ -3,7 +3,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import type { GatewayRuntime, RateLimits } from "../runtime";
 import type { RateDecision, RateWindow, RateWindowState } from "../stores/atomics";
-import { estimateMessagesTokens } from "../tokens";
+import { estimatePromptTokens } from "../tokens";
 
 const MINUTE = 60_000;
 
@@ -24,7 +24,7 @@ export async function requireRateAdmission(event: H3Event, runtime: GatewayRunti
   const ctx = useGatewayContext(event);
   const { agent, key } = requireContext(event, "auth", "apiKeyAuth");
   const request = requireContext(event, "request", "requestParser");
-  const estimatedTokens = estimateMessagesTokens(request.messages);
+  const estimatedTokens = estimatePromptTokens(request.messages, request.tools);
 
   const agentLimits: RateLimits = {
     requestsPerMinute: agent.limits?.requests_per_minute ?? runtime.limits.requestsPerMinute,

@@ -3,7 +3,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
-import { estimateMessagesTokens } from "../tokens";
+import { estimatePromptTokens } from "../tokens";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
 
@@ -59,7 +59,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const history = stored?.messages ?? [];
   const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...history, ...newMessages] : [...history, ...newMessages];
   // Estimated once here; the balance hold and the dispatch both use it.
-  ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimateMessagesTokens(messages), newMessages, leaseToken };
+  ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
 
   ctx.settlers.push(({ reply }) => {

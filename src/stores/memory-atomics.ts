@@ -147,7 +147,10 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       }
       const hold = account.reservations.get(reservationId);
       account.reservations.delete(reservationId);
-      const charged = Math.min(chargeMicros, account.balance);
+      // Its own hold released, a request pays from what no other request holds: a hold is
+      // a promise to its request, so an overrun never eats into another's.
+      const free = state(account);
+      const charged = Math.min(chargeMicros, Math.max(0, free.balance_micros - free.reserved_micros));
       account.balance -= charged;
       const result = { ...state(account), charged_micros: charged };
       settled.set(marker, { result, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLED_MEMORY_MS) });

@@ -252,7 +252,8 @@ if hold then
   ttl = math.max(ttl, tonumber(held_ttl))
 end
 local balance = num(KEYS[1])
-local charged = math.min(tonumber(ARGV[3]), balance)
+-- Its own hold released, a request pays from what no other request holds.
+local charged = math.min(tonumber(ARGV[3]), math.max(0, balance - num(KEYS[2])))
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()

@@ -169,6 +169,16 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         expect(await a.settle("acct", "r-unknown", 10)).toEqual({ charged_micros: 0, balance_micros: 0, reserved_micros: 0 });
       });
 
+      it("charges an overrun only from what no other reservation holds", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 1000);
+        await a.reserve("acct", "small", 100, MINUTE);
+        await a.reserve("acct", "other", 700, MINUTE);
+        // "small" cost 500, more than it held: it takes its 100 and the 200 nobody holds.
+        expect(await a.settle("acct", "small", 500)).toEqual({ charged_micros: 300, balance_micros: 700, reserved_micros: 700 });
+        expect(await a.settle("acct", "other", 700)).toEqual({ charged_micros: 700, balance_micros: 0, reserved_micros: 0 });
+      });
+
       it("still charges a reservation it does not know (expired or never made)", async () => {
         const { a } = await fresh();
         await a.credit("acct", 100);
