@@ -3,23 +3,36 @@
 // this browser. Text from the server is only ever set as textContent.
 
 const KEY_STORE = "agentgate.apiKey";
+const AGENT_STORE = "agentgate.agentId";
 const API = `${location.origin}/api/v1`;
 const $ = (id) => document.getElementById(id);
 
-const AGENT_STORE = "agentgate.agentId";
-const state = { token: "", agents: [], agentId: localStorage.getItem(AGENT_STORE) ?? "", threadId: "", sending: false };
+const state = {
+  token: "",
+  agents: [],
+  agentId: localStorage.getItem(AGENT_STORE) ?? "",
+  keys: [],
+  /** Bumped by every keys request: an answer to an older one is dropped (quick clicks on "Keys"). */
+  keysRequest: 0,
+  threadId: "",
+  /** Bumped by "New thread" and by a new key: a reply still streaming then keeps out of the new thread. */
+  threadEpoch: 0,
+  sending: false,
+};
 
 init().catch((error) => say(`Could not load the playground: ${error.message}`));
 
 async function init() {
   $("base-url").textContent = API;
-  const session = await (await fetch("/playground/session")).json();
+  const response = await request("/playground/session");
+  const session = await response.json();
+  if (!response.ok) throw new Error(session.error ?? response.statusText);
   state.token = session.admin_token;
   for (const model of session.models) $("chat-model").append(new Option(model, model));
   $("browser-key-value").value = savedKey();
   renderExamples();
   bindEvents();
-  await Promise.all([loadBalance(), loadAgents()]);
+  await Promise.all([loadBalance(), loadAgents(state.agentId)]);
 }
 
 function bindEvents() {
@@ -46,19 +59,29 @@ function bindEvents() {
   $("chat-input").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) (event.preventDefault(), $("chat").requestSubmit());
   });
-  $("new-thread").addEventListener("click", () => {
-    state.threadId = "";
-    $("thread-id").textContent = "new";
-    $("chat-log").replaceChildren();
-    renderExamples();
-  });
+  $("new-thread").addEventListener("click", newThread);
+}
+
+// --- the network ---
+
+/** `fetch`, with a server that cannot be reached said in words ("Failed to fetch" says nothing). */
+async function request(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw unreachable();
+  }
+}
+
+function unreachable(when = "") {
+  return new Error(`Cannot reach the agentgate server at ${location.origin}${when}. Is it still running (npm start)?`);
 }
 
 // --- admin API ---
 
 async function admin(path, init = {}) {
   const headers = { authorization: `Bearer ${state.token}`, ...(init.body && { "content-type": "application/json" }) };
-  const response = await fetch(`/api/admin${path}`, { ...init, headers });
+  const response = await request(`/api/admin${path}`, { ...init, headers });
   if (response.status === 204) return null;
   const body = await response.json();
   if (!response.ok) throw new Error(body.error?.message ?? response.statusText);
@@ -72,30 +95,78 @@ async function loadBalance() {
 }
 
 async function topUp() {
-  const response = await fetch("/playground/top-up", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount_micros: 5_000_000 }) });
+  const response = await request("/playground/top-up", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ amount_micros: 5_000_000 }) });
   if (!response.ok) throw new Error("The top-up failed.");
   await loadBalance();
   say("Added $5.00 of demo credit.");
 }
 
-async function loadAgents() {
-  state.agents = (await admin("/agents")).data;
-  if (!state.agents.some((agent) => agent.id === state.agentId)) state.agentId = state.agents[0]?.id ?? "";
-  localStorage.setItem(AGENT_STORE, state.agentId); // the selection survives a reload
-  $("agents").replaceChildren(
-    ...state.agents.map((agent) => {
-      const select = button(`Keys`, () => selectAgent(agent.id), `Show the keys of ${agent.name}`, "secondary");
+/**
+ * The agents, and the keys of the one to show (`preferred` if it still exists, else the
+ * first). Nothing on the page changes until both have loaded, so a failed load never
+ * leaves one agent selected and another one's keys shown.
+ */
+async function loadAgents(preferred) {
+  const ticket = ++state.keysRequest;
+  const agents = (await admin("/agents")).data;
+  const agentId = agents.some((agent) => agent.id === preferred) ? preferred : (agents[0]?.id ?? "");
+  const keys = agentId ? (await admin(`/agents/${agentId}/keys`)).data : [];
+  state.agents = agents;
+  redraw(
+    $("agents"),
+    agents.map((agent) => {
+      const select = button("Keys", () => selectAgent(agent.id), `Show the keys of ${agent.name}`, "secondary", `keys:${agent.id}`);
       const row = tr(cell(agent.name), cell(agent.id, "code"), cell(agent.models?.join(", ") ?? "all"), cell(time(agent.created_at)), cell(select));
-      if (agent.id === state.agentId) row.setAttribute("aria-current", "true");
+      row.dataset.agentId = agent.id;
       return row;
     }),
   );
-  await loadKeys();
+  // A click on "Keys" since this load began wins: keep its agent (already shown) selected.
+  if (ticket === state.keysRequest) showKeys(agentId, keys);
+  else showKeys(state.agentId, state.keys);
 }
 
+/** Selects an agent once its keys have loaded; the table stays, so the focus stays on its button. */
 async function selectAgent(id) {
-  state.agentId = id;
-  await loadAgents();
+  const ticket = ++state.keysRequest;
+  const keys = (await admin(`/agents/${id}/keys`)).data;
+  if (ticket === state.keysRequest) showKeys(id, keys);
+}
+
+/** Reloads the keys of the selected agent. */
+async function loadKeys() {
+  const agentId = state.agentId;
+  if (!agentId) return;
+  const ticket = ++state.keysRequest;
+  const keys = (await admin(`/agents/${agentId}/keys`)).data;
+  if (ticket === state.keysRequest) showKeys(agentId, keys);
+}
+
+function showKeys(agentId, keys) {
+  state.agentId = agentId;
+  state.keys = keys;
+  localStorage.setItem(AGENT_STORE, agentId); // the selection survives a reload
+  for (const row of $("agents").rows) {
+    const selected = row.dataset.agentId === agentId;
+    if (selected) row.setAttribute("aria-current", "true");
+    else row.removeAttribute("aria-current");
+    row.querySelector("button")?.setAttribute("aria-pressed", String(selected));
+  }
+  const agent = state.agents.find((a) => a.id === agentId);
+  $("keys-agent").textContent = agent?.name ?? "no agent selected";
+  $("open-key-dialog").disabled = !agent;
+  redraw(
+    $("keys"),
+    keys.map((key) =>
+      tr(
+        cell(key.name),
+        cell(`${key.start}…`, "code"),
+        cell(time(key.created_at)),
+        cell(key.last_used_at ? time(key.last_used_at) : "never"),
+        cell(button("Delete", () => deleteKey(agentId, key), `Delete the key ${key.name}`, "secondary", `delete:${key.id}`)),
+      ),
+    ),
+  );
 }
 
 async function createAgent() {
@@ -103,40 +174,41 @@ async function createAgent() {
   const instructions = $("agent-instructions").value.trim();
   const agent = await admin("/agents", { method: "POST", body: JSON.stringify({ name, ...(instructions && { instructions }) }) });
   $("create-agent").reset();
-  state.agentId = agent.id;
-  await loadAgents();
   say(`Created the agent ${agent.name}.`);
-}
-
-async function loadKeys() {
-  const agent = state.agents.find((a) => a.id === state.agentId);
-  $("keys-agent").textContent = agent?.name ?? "no agent selected";
-  $("open-key-dialog").disabled = !agent;
-  if (!agent) return $("keys").replaceChildren();
-  const keys = (await admin(`/agents/${agent.id}/keys`)).data;
-  $("keys").replaceChildren(
-    ...keys.map((key) =>
-      tr(cell(key.name), cell(`${key.start}…`, "code"), cell(time(key.created_at)), cell(key.last_used_at ? time(key.last_used_at) : "never"), cell(button("Delete", () => deleteKey(agent.id, key), `Delete the key ${key.name}`, "secondary"))),
-    ),
-  );
+  await loadAgents(agent.id);
 }
 
 async function deleteKey(agentId, key) {
   if (!confirm(`Delete the key "${key.name}" (${key.start}…)? Calls with it fail from the next request on.`)) return;
+  const index = state.keys.findIndex((k) => k.id === key.id);
   await admin(`/agents/${agentId}/keys/${key.id}`, { method: "DELETE" });
+  // Was it this browser's key? Only its start is known here: ask the API whether the saved key still works.
+  const saved = savedKey();
+  const wasSaved = saved.startsWith(key.start) && !(await keyWorks(saved));
+  if (wasSaved) saveKey("", `Deleted the key ${key.name}. It was the key saved in this browser, so this browser forgot it: save another key to chat.`);
+  else say(`Deleted the key ${key.name}.`);
   await loadKeys();
-  say(`Deleted the key ${key.name}.`);
+  // The focus was on the removed row: move it to the next row's Delete (or the last one's), or to the list.
+  const next = state.keys[Math.min(index, state.keys.length - 1)];
+  (next ? $("keys").querySelector(`[data-focus-id="delete:${CSS.escape(next.id)}"]`) : $("keys-title"))?.focus();
+}
+
+async function keyWorks(key) {
+  const response = await request(`${API}/models`, { headers: { authorization: `Bearer ${key}` } });
+  return response.status !== 401;
 }
 
 function openKeyDialog() {
   $("create-key").reset();
   $("create-key").hidden = false;
   $("new-key").hidden = true;
+  $("key-dialog-error").textContent = "";
   $("key-dialog").showModal();
   $("key-name").focus();
 }
 
 async function createKey() {
+  $("key-dialog-error").textContent = "";
   const created = await admin(`/agents/${state.agentId}/keys`, { method: "POST", body: JSON.stringify({ name: $("key-name").value.trim() }) });
   $("create-key").hidden = true;
   $("new-key").hidden = false;
@@ -151,13 +223,26 @@ function savedKey() {
   return localStorage.getItem(KEY_STORE) ?? "";
 }
 
-function saveKey(key) {
+/** Saves (or with "" forgets) this browser's key. A thread belongs to one agent: another key starts a new thread. */
+function saveKey(key, message) {
+  const changed = key !== savedKey();
   if (key) localStorage.setItem(KEY_STORE, key);
   else localStorage.removeItem(KEY_STORE);
   $("browser-key-value").value = key;
   renderExamples();
-  say(key ? "Saved your API key in this browser." : "Forgot the API key of this browser.");
+  const hadThread = Boolean(state.threadId || $("chat-log").childElementCount);
+  if (changed) newThread();
+  const thread = changed && hadThread ? " The chat starts a new thread." : "";
+  say((message ?? (key ? "Saved your API key in this browser." : "Forgot the API key of this browser.")) + thread);
   if ($("key-dialog").open) $("key-dialog").close();
+}
+
+function newThread() {
+  state.threadId = "";
+  state.threadEpoch++;
+  $("thread-id").textContent = "new";
+  $("chat-log").replaceChildren();
+  $("chat-error").textContent = "";
 }
 
 function renderExamples() {
@@ -165,18 +250,21 @@ function renderExamples() {
   $("browser-key-status").textContent = key ? `Saved in this browser's localStorage (${key.slice(0, 8)}…). The examples below use it.` : "No key saved: the examples show a placeholder.";
   const apiKey = key || "a2a_your_key";
   const model = $("chat-model").value || "echo/echo";
-  const thread = state.threadId || "thread_from_the_first_reply";
-  $("example-curl").textContent = `curl ${API}/chat/completions \\
+  // Each example is whole on its own: its second call continues the thread of its own first call.
+  $("example-curl").textContent = `# Start a conversation. -D saves the response headers: x-thread-id names the new thread
+curl -sS "${API}/chat/completions" -w '\\n' -D headers.txt \\
   -H "Content-Type: application/json" \\
   -H "Authorization: Bearer ${apiKey}" \\
   -d '{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}'
+THREAD_ID=$(awk -F': *' 'tolower($1) == "x-thread-id" { sub(/\\r$/, "", $2); print $2 }' headers.txt)
 
-# Continue the conversation: only the new message, and the thread_id of the reply
-curl ${API}/chat/completions \\
+# Continue the conversation: only the new message, and the thread_id of the first reply
+curl -sS "${API}/chat/completions" -w '\\n' \\
   -H "Content-Type: application/json" \\
   -H "Authorization: Bearer ${apiKey}" \\
-  -d '{"model": "${model}", "thread_id": "${thread}", "messages": [{"role": "user", "content": "And then?"}]}'`;
-  $("example-python").textContent = `from openai import OpenAI
+  -d '{"model": "${model}", "thread_id": "'"$THREAD_ID"'", "messages": [{"role": "user", "content": "And then?"}]}'`;
+  $("example-python").textContent = `# pip install openai
+from openai import OpenAI
 
 client = OpenAI(base_url="${API}", api_key="${apiKey}")
 
@@ -186,31 +274,37 @@ first = client.chat.completions.create(
 )
 print(first.choices[0].message.content)
 
-# Continue the conversation: only the new message, and the thread_id of the reply
+# Continue the conversation: only the new message, and the thread_id of the first reply
 reply = client.chat.completions.create(
     model="${model}",
     messages=[{"role": "user", "content": "And then?"}],
     extra_body={"thread_id": first.thread_id},
 )
 print(reply.choices[0].message.content)`;
-  $("example-typescript").textContent = `import OpenAI from "openai";
+  $("example-typescript").textContent = `// npm install openai, save as example.ts (or .mts), then: npx tsx example.ts
+import OpenAI from "openai";
 
 const client = new OpenAI({ baseURL: "${API}", apiKey: "${apiKey}" });
 
-const first = await client.chat.completions.create({
-  model: "${model}",
-  messages: [{ role: "user", content: "Hello!" }],
-});
-console.log(first.choices[0].message.content);
+async function main() {
+  const first = await client.chat.completions.create({
+    model: "${model}",
+    messages: [{ role: "user", content: "Hello!" }],
+  });
+  console.log(first.choices[0].message.content);
 
-// Continue the conversation: only the new message, and the thread_id of the reply
-const threadId = (first as any).thread_id;
-const reply = await client.chat.completions.create({
-  model: "${model}",
-  messages: [{ role: "user", content: "And then?" }],
-  thread_id: threadId,
-} as any);
-console.log(reply.choices[0].message.content);`;
+  // Continue the conversation: only the new message, and the thread_id of the first reply
+  // (a field the OpenAI types do not know, hence the two casts)
+  const { thread_id } = first as typeof first & { thread_id: string };
+  const reply = await client.chat.completions.create({
+    model: "${model}",
+    messages: [{ role: "user", content: "And then?" }],
+    thread_id,
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  console.log(reply.choices[0].message.content);
+}
+
+main().catch(console.error);`;
 }
 
 async function sendChat() {
@@ -219,23 +313,29 @@ async function sendChat() {
   $("chat-error").textContent = "";
   if (!key) return void ($("chat-error").textContent = "Save an API key for this browser first.");
   if (!text) return;
+  const epoch = state.threadEpoch;
   const body = { model: $("chat-model").value, messages: [{ role: "user", content: text }], stream: true, ...(state.threadId && { thread_id: state.threadId }) };
-  const response = await fetch(`${API}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await request(`${API}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!response.ok) {
     const error = (await response.json().catch(() => ({}))).error;
     $("chat-error").textContent = `${response.status}: ${error?.message ?? response.statusText}`;
     return;
   }
+  if (epoch !== state.threadEpoch) return; // the key changed while we waited: that thread is gone from the page
   $("chat-input").value = "";
   $("chat-log").append(message("You", text, "user"));
   const answer = message("Agent", "", "assistant");
   $("chat-log").append(answer);
   setThread(response.headers.get("x-thread-id"));
+  let reply = "";
   for await (const event of sse(response.body)) {
     if (event.error) throw new Error(event.error.message);
+    if (epoch !== state.threadEpoch) return;
     setThread(event.thread_id);
-    answer.lastChild.textContent += event.choices[0]?.delta?.content ?? "";
+    reply += event.choices[0]?.delta?.content ?? "";
+    answer.lastChild.textContent = reply;
   }
+  announce(`Agent: ${reply}`);
   await Promise.all([loadBalance(), loadKeys()]);
 }
 
@@ -243,7 +343,6 @@ function setThread(id) {
   if (!id || id === state.threadId) return;
   state.threadId = id;
   $("thread-id").textContent = id;
-  renderExamples();
 }
 
 /** The JSON events of an SSE body, up to `[DONE]`. */
@@ -251,9 +350,14 @@ async function* sse(body) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    buffer += value;
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw unreachable(" any more: the reply was cut off");
+    }
+    if (chunk.done) return;
+    buffer += chunk.value;
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const data = buffer.slice(0, end).split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)).join("\n");
@@ -270,19 +374,40 @@ function say(text) {
   $("status").textContent = text;
 }
 
+/** Errors go where they can be seen: inside the key dialog while it is open (the rest of the page is behind its backdrop). */
+function report(error) {
+  if ($("key-dialog").open) $("key-dialog-error").textContent = error.message;
+  else say(error.message);
+}
+
+/** A reply, announced once it is whole (the log itself is not live: it would be read word by word). */
+function announce(text) {
+  $("chat-announce").textContent = "";
+  $("chat-announce").textContent = text;
+}
+
+/**
+ * Runs `action` once at a time per control. The control is marked aria-disabled, not
+ * disabled: a disabled button drops the keyboard focus to <body>.
+ */
 async function busy(control, action) {
-  if (control) control.disabled = true;
+  if (control?.getAttribute("aria-disabled") === "true") return;
+  control?.setAttribute("aria-disabled", "true");
   try {
     await action();
   } catch (error) {
-    say(error.message);
+    report(error);
   } finally {
-    if (control) control.disabled = false;
+    control?.removeAttribute("aria-disabled");
   }
 }
 
 async function copy(text, control) {
-  await navigator.clipboard.writeText(text);
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    return report(new Error("Could not copy: select the text and copy it yourself."));
+  }
   const label = control.textContent;
   control.textContent = "Copied";
   setTimeout(() => (control.textContent = label), 1500);
@@ -310,14 +435,28 @@ function message(who, text, role) {
   return item;
 }
 
-function button(label, onClick, ariaLabel, className) {
+/** A button; `focusId` names it across redraws, so a redrawn table keeps the focus on it. */
+function button(label, onClick, ariaLabel, className, focusId) {
   const element = document.createElement("button");
   element.type = "button";
   element.textContent = label;
   element.className = className ?? "";
   if (ariaLabel) element.setAttribute("aria-label", ariaLabel);
+  if (focusId) element.dataset.focusId = focusId;
   element.addEventListener("click", () => busy(element, onClick));
   return element;
+}
+
+/**
+ * Replaces the rows of `tbody`; a focused button in it is focused again in the new rows.
+ * Each cell gets its column's name as `data-label`, which narrow screens show beside it.
+ */
+function redraw(tbody, rows) {
+  const focused = tbody.contains(document.activeElement) ? document.activeElement.dataset.focusId : undefined;
+  const labels = [...tbody.closest("table").tHead.rows[0].cells].map((th) => th.dataset.label ?? th.textContent.trim());
+  for (const row of rows) for (const [index, td] of [...row.cells].entries()) td.dataset.label = labels[index] ?? "";
+  tbody.replaceChildren(...rows);
+  if (focused) tbody.querySelector(`[data-focus-id="${CSS.escape(focused)}"]`)?.focus();
 }
 
 function cell(content, tag) {
