@@ -33,7 +33,7 @@ describe("the playground with REDIS_URL", () => {
     );
 
   it("keeps documents and atomics in Redis, shared by a second instance", async () => {
-    const config = readConfig({ REDIS_URL: redis.url, DATA_DIR: dataDir, ADMIN_SECRET: "playground-test-secret" });
+    const config = readConfig({ REDIS_URL: redis.url, DATA_DIR: dataDir, ADMIN_SECRET: "playground-redis-test-secret-long-enough" });
     expect(config.storage).toBe("redis");
     const first = await createPlaygroundGateway(config);
     const second = await createPlaygroundGateway(config);
@@ -55,7 +55,7 @@ describe("the playground with REDIS_URL", () => {
 
   it("keeps documents on disk with STORAGE=fs, and atomics in Redis", async () => {
     await client.flushdb();
-    const config = readConfig({ REDIS_URL: redis.url, STORAGE: "fs", DATA_DIR: dataDir, ADMIN_SECRET: "playground-test-secret" });
+    const config = readConfig({ REDIS_URL: redis.url, STORAGE: "fs", DATA_DIR: dataDir, ADMIN_SECRET: "playground-redis-test-secret-long-enough" });
     const gateway = await createPlaygroundGateway(config);
     try {
       const seeded = await seedPlayground(gateway);
