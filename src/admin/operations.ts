@@ -54,7 +54,11 @@ export interface AdminOperations {
   listAgents(accountId: string): Promise<ListOf<AgentView>>;
   getAgent(accountId: string, agentId: string): Promise<AgentView>;
   updateAgent(accountId: string, agentId: string, patch: UpdateAgentInput): Promise<AgentView>;
-  /** Deletes the agent, revokes all its keys and deletes its threads. */
+  /**
+   * Revokes all its keys, then deletes its threads and the agent. While a request of the
+   * agent is still running on one of its threads: 409 `thread_busy` with the keys already
+   * revoked (no new request can start); retry when it is done.
+   */
   deleteAgent(accountId: string, agentId: string): Promise<void>;
 
   /** The plaintext `key` is in this result only; it is never stored. */
@@ -62,7 +66,11 @@ export interface AdminOperations {
   listKeys(accountId: string, agentId: string): Promise<ListOf<KeyView>>;
   /** Revokes at once: the very next request with it fails, on every instance. */
   deleteKey(accountId: string, agentId: string, keyId: string): Promise<void>;
-  /** A new key with the same name; the old one is revoked now, or after `grace_seconds`. */
+  /**
+   * A new key with the same name and expiry; the old one is revoked now, or after
+   * `grace_seconds` (a whole number, at most 30 days; never past its own expiry). An
+   * expired key cannot be rotated (400). A refused or failed rotation changes nothing.
+   */
   rotateKey(accountId: string, agentId: string, keyId: string, options?: { grace_seconds?: number }): Promise<CreatedKeyView>;
 
   getBilling(accountId: string): Promise<BalanceState>;
@@ -77,6 +85,7 @@ export interface AdminOperations {
   /** The agent's threads, oldest first; page with `after` = the last id while `has_more`. */
   listThreads(accountId: string, agentId: string, query?: PageQuery): Promise<ListOf<ThreadView>>;
   getThread(accountId: string, threadId: string): Promise<ThreadView>;
+  /** 409 `thread_busy` while a request on the thread is running (it would write the thread back); retry when it is done. */
   deleteThread(accountId: string, threadId: string): Promise<void>;
 }
 
@@ -88,22 +97,52 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
     if (!agent || agent.account_id !== accountId) throw notFound("agent", agentId);
     return agent;
   };
-  const ownKey = async (accountId: string, agentId: string, keyId: string): Promise<KeyRecord> => {
-    await ownAgent(accountId, agentId);
-    const key = (await records.listKeys(agentId)).find((k) => k.id === keyId);
+  const keyOf = async (agent: AgentRecord, keyId: string): Promise<KeyRecord> => {
+    const key = (await records.listKeys(agent.id)).find((k) => k.id === keyId);
     if (!key) throw notFound("key", keyId);
     return key;
   };
+  const ownKey = async (accountId: string, agentId: string, keyId: string): Promise<KeyRecord> => keyOf(await ownAgent(accountId, agentId), keyId);
   const ownThread = async (accountId: string, threadId: string): Promise<ThreadRecord> => {
     const thread = await records.getThread(threadId);
     if (!thread || thread.account_id !== accountId) throw notFound("thread", threadId);
+    // A thread whose first request was still running when its agent was deleted is saved
+    // after the agent's threads were: it went with the agent, and is swept when met.
+    if (!(await records.getAgent(thread.agent_id))) {
+      await records.deleteThread(thread).catch(() => undefined);
+      throw notFound("thread", threadId);
+    }
     return thread;
   };
-  const issueKey = async (agent: AgentRecord, name: string, expiresAt: string | null): Promise<CreatedKeyView> => {
+  /**
+   * Runs `task` holding the leases of `threads`, the ones a chat request takes: a thread
+   * deleted under a running request would be written back whole when it settles. Any
+   * thread busy: 409 `thread_busy`, nothing done. The leases are given back afterwards.
+   */
+  const whileLeased = async (threads: ThreadRecord[], busyMessage: (threadId: string) => string, task: () => Promise<void>): Promise<void> => {
+    const token = createId("lease_", 16);
+    const names = threads.map((thread) => `${thread.agent_id}:${thread.id}`);
+    const taken = await Promise.allSettled(names.map((name) => atomics.acquireLease(name, token, runtime.holdTtlMs)));
+    // A failed take may still have taken the lease (the reply was lost): every lease is given back.
+    const giveBack = () => Promise.all(names.map((name) => retries.attempt("release a thread lease", () => atomics.releaseLease(name, token))));
+    const failed = taken.find((result) => result.status === "rejected");
+    const busy = threads.find((_, i) => taken[i].status === "fulfilled" && !(taken[i] as PromiseFulfilledResult<boolean>).value);
+    if (failed || busy) {
+      await giveBack();
+      if (failed) throw failed.reason;
+      throw createAPIError({ code: "thread_busy", message: busyMessage(busy!.id) });
+    }
+    try {
+      await task();
+    } finally {
+      await giveBack();
+    }
+  };
+  const issueKey = async (agent: AgentRecord, name: string, expiresAt: string | null): Promise<{ record: KeyRecord; view: CreatedKeyView }> => {
     const { key, digest, start } = generateKey();
     const record: KeyRecord = { id: createId("key_"), agent_id: agent.id, account_id: agent.account_id, name, start, digest, created_at: nowISO(), expires_at: expiresAt };
     await records.putKey(record);
-    return { ...keyView(record, null), key };
+    return { record, view: { ...keyView(record, null), key } };
   };
 
   return {
@@ -145,10 +184,15 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
     },
     async deleteAgent(accountId, agentId) {
       const agent = await ownAgent(accountId, agentId);
-      // Keys first: once the agent record is gone its keys must already be dead.
+      // Keys first: once the agent record is gone its keys must already be dead, and no new
+      // request can start, so a refusal below (a request still running) ends soon.
       await Promise.all((await records.listKeys(agentId)).map((key) => records.deleteKey(key)));
-      await Promise.all((await records.listThreads(agentId)).map((thread) => records.deleteThread(thread)));
-      await records.deleteAgent(agent);
+      const threads = await records.listThreads(agentId);
+      const busy = (threadId: string) => `Agent '${clip(agentId)}' has a request running on thread '${threadId}'; its keys are revoked already. Retry when the request is done.`;
+      await whileLeased(threads, busy, async () => {
+        await Promise.all(threads.map((thread) => records.deleteThread(thread)));
+        await records.deleteAgent(agent);
+      });
     },
 
     async createKey(accountId, agentId, input) {
@@ -158,7 +202,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       if (expiresAt && Date.parse(expiresAt) <= Date.now()) {
         throw createAPIError({ code: "invalid_request", param: "expires_at", message: "`expires_at` is in the past: such a key would never work." });
       }
-      return issueKey(agent, body.name, expiresAt);
+      return (await issueKey(agent, body.name, expiresAt)).view;
     },
     async listKeys(accountId, agentId) {
       await ownAgent(accountId, agentId);
@@ -170,12 +214,30 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       await records.deleteKey(await ownKey(accountId, agentId, keyId));
     },
     async rotateKey(accountId, agentId, keyId, options = {}) {
-      const old = await ownKey(accountId, agentId, keyId);
-      const fresh = await issueKey(await ownAgent(accountId, agentId), old.name, old.expires_at);
-      const grace = options.grace_seconds ?? 0;
-      if (grace > 0) await records.putKey({ ...old, expires_at: new Date(Date.now() + grace * 1000).toISOString() });
-      else await records.deleteKey(old);
-      return fresh;
+      // Everything that can be refused is checked before anything is written.
+      const grace = graceSeconds(options.grace_seconds);
+      const agent = await ownAgent(accountId, agentId);
+      const old = await keyOf(agent, keyId);
+      const now = Date.now();
+      const oldExpiry = old.expires_at === null ? Infinity : Date.parse(old.expires_at);
+      if (oldExpiry <= now) {
+        throw createAPIError({
+          code: "invalid_request",
+          message: `Key '${clip(keyId)}' expired at ${old.expires_at}: an expired key cannot be rotated. Create a new key (POST .../keys) and delete this one.`,
+        });
+      }
+      // The new key keeps the old one's expiry (still ahead, checked above).
+      const fresh = await issueKey(agent, old.name, old.expires_at);
+      try {
+        // A grace period can shorten the old key's life, never lengthen it.
+        if (grace === 0) await records.deleteKey(old);
+        else if (now + grace * 1000 < oldExpiry) await records.putKey({ ...old, expires_at: new Date(now + grace * 1000).toISOString() });
+      } catch (error) {
+        // The new key was never shown: take it back, so a failed rotation changes nothing.
+        await records.deleteKey(fresh.record).catch(() => undefined);
+        throw error;
+      }
+      return fresh.view;
     },
 
     getBilling: (accountId) => atomics.getBalance(accountId),
@@ -234,12 +296,25 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       return threadView(await ownThread(accountId, threadId));
     },
     async deleteThread(accountId, threadId) {
-      await records.deleteThread(await ownThread(accountId, threadId));
+      const thread = await ownThread(accountId, threadId);
+      await whileLeased([thread], (id) => `Thread '${id}' is answering a request; retry when the request is done.`, () => records.deleteThread(thread));
     },
   };
 }
 
 // --- internal ---
+
+/** The longest grace period a rotated-out key may keep working: 30 days. */
+const MAX_GRACE_SECONDS = 30 * 86_400;
+
+/** `grace_seconds`: a whole number from 0 to 30 days, 0 when not given. */
+function graceSeconds(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (!(typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_GRACE_SECONDS)) {
+    throw createAPIError({ code: "invalid_request", param: "grace_seconds", message: `\`grace_seconds\` must be a whole number from 0 to ${MAX_GRACE_SECONDS} (30 days).` });
+  }
+  return value;
+}
 
 /** A list's page size: 1 to 1000, 100 when not given. */
 function pageLimit(limit: number | undefined): number {
