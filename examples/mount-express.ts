@@ -3,9 +3,11 @@ import express from "express";
 import { createGateway, echo } from "agentgate";
 import { agentgate } from "agentgate/express";
 
+// Admin tokens are checked with ADMIN_SECRET: never run with a secret someone else can read.
+if (!process.env.ADMIN_SECRET) throw new Error("Set ADMIN_SECRET to 32+ random bytes, e.g. ADMIN_SECRET=$(openssl rand -base64 32)");
 const gateway = createGateway({
   basePath: "/llm", // where the routes live: the same path the middleware is mounted at
-  admin: { secret: process.env.ADMIN_SECRET ?? "change-me-to-a-long-random-secret" },
+  admin: { secret: process.env.ADMIN_SECRET },
   providers: [echo({ delayMs: 20 })],
 });
 

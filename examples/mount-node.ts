@@ -4,8 +4,10 @@ import { createServer } from "node:http";
 import { createGateway, echo } from "agentgate";
 import { mountGateway } from "agentgate/node";
 
+// Admin tokens are checked with ADMIN_SECRET: never run with a secret someone else can read.
+if (!process.env.ADMIN_SECRET) throw new Error("Set ADMIN_SECRET to 32+ random bytes, e.g. ADMIN_SECRET=$(openssl rand -base64 32)");
 const gateway = createGateway({
-  admin: { secret: process.env.ADMIN_SECRET ?? "change-me-to-a-long-random-secret" },
+  admin: { secret: process.env.ADMIN_SECRET },
   providers: [echo({ delayMs: 20 })], // 20 ms between words, to watch it stream
 });
 const api = mountGateway(gateway);

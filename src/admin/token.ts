@@ -1,7 +1,10 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { createAPIError } from "../errors";
 
-/** How admin tokens are checked: an HS256 secret, a JWKS URL, or the host's own function. */
+/**
+ * How admin tokens are checked: an HS256 secret (random, at least 32 bytes: a shorter one
+ * is refused at createGateway), a JWKS URL, or the host's own function.
+ */
 export type AdminAuthOptions =
   | { secret: string | Uint8Array; issuer?: string; audience?: string }
   | { jwks: string | URL; issuer?: string; audience?: string }
@@ -26,7 +29,7 @@ export function createAdminVerifier(options: AdminAuthOptions | undefined): (tok
       return identity;
     };
   }
-  const key = "secret" in options ? toSecret(options.secret) : createRemoteJWKSet(new URL(options.jwks));
+  const key = "secret" in options ? strongSecret(options.secret) : createRemoteJWKSet(new URL(options.jwks));
   // A token must expire: one without `exp` would be a password that never can be revoked.
   const verifyOptions = { issuer: options.issuer, audience: options.audience, algorithms: "secret" in options ? ["HS256"] : undefined, requiredClaims: ["exp", "sub"] };
   return async (token) => {
@@ -61,13 +64,27 @@ export async function signAdminToken(
   jwt = jwt.setExpirationTime(options.expiresIn ?? "1h");
   if (options.issuer) jwt = jwt.setIssuer(options.issuer);
   if (options.audience) jwt = jwt.setAudience(options.audience);
-  return jwt.sign(toSecret(secret));
+  return jwt.sign(strongSecret(secret));
 }
 
 // --- internal ---
 
-function toSecret(secret: string | Uint8Array): Uint8Array {
-  return typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+/** The shortest HS256 secret accepted, in bytes: RFC 7518 (3.2) wants a key as long as the hash, 256 bits. */
+const MIN_SECRET_BYTES = 32;
+
+/**
+ * The secret as bytes, refused when missing or shorter than 32 bytes: a short secret
+ * can be guessed offline from any one token, and then anyone can mint admin tokens.
+ */
+function strongSecret(secret: string | Uint8Array | undefined): Uint8Array {
+  const bytes = typeof secret === "string" ? new TextEncoder().encode(secret) : secret instanceof Uint8Array ? secret : undefined;
+  if (!bytes) throw new Error("[agentgate] `admin.secret` is missing: pass a random string of at least 32 bytes (e.g. `openssl rand -base64 32`), or `admin.jwks` or `admin.verify`");
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new Error(
+      `[agentgate] \`admin.secret\` is ${bytes.length} bytes; an HS256 secret must be at least ${MIN_SECRET_BYTES} bytes (256 bits, RFC 7518): use a random one, e.g. \`openssl rand -base64 32\``,
+    );
+  }
+  return bytes;
 }
 
 function scopesOf(payload: JWTPayload): string[] {

@@ -100,6 +100,7 @@ describe("the README's Express example, as written", () => {
   let target: AdapterTarget;
   beforeAll(async () => {
     process.env.PORT = "0";
+    process.env.ADMIN_SECRET = ADMIN_SECRET; // the example refuses to start without it
     example = await import("../../examples/mount-express");
     if (!example.server.listening) await new Promise((resolve) => example.server.once("listening", resolve));
     origin = `http://127.0.0.1:${(example.server.address() as AddressInfo).port}`;

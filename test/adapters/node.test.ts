@@ -35,6 +35,7 @@ describe("mountGateway beside other routes (the README example, as written)", ()
   let target: AdapterTarget;
   beforeAll(async () => {
     process.env.PORT = "0";
+    process.env.ADMIN_SECRET = ADMIN_SECRET; // the example refuses to start without it
     example = await import("../../examples/mount-node");
     if (!example.server.listening) await new Promise((resolve) => example.server.once("listening", resolve));
     target = { baseURL: `${origin(example.server)}/api/v1`, key: (await seedAgent(example.gateway)).key };
