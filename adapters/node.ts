@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { toNodeHandler } from "h3/node";
 import type { Gateway } from "../src/gateway";
 
@@ -19,7 +19,7 @@ export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
  */
 export function toNodeListener(gateway: Pick<Gateway, "app">): NodeListener {
   const handler = toNodeHandler(gateway.app);
-  return (req, res) => void handler(req, withReasonPhrase(res));
+  return (req, res) => void handler(req, res);
 }
 
 /**
@@ -34,7 +34,7 @@ export function toNodeListener(gateway: Pick<Gateway, "app">): NodeListener {
 export function mountGateway(gateway: Pick<Gateway, "app"> & Partial<Pick<Gateway, "basePath">>, prefix: string = gateway.basePath ?? "/api"): NodeMiddleware {
   const handler = toNodeHandler(gateway.app);
   return (req, res, next) => {
-    if (isGatewayPath(req.url ?? "/", prefix)) void handler(req, withReasonPhrase(res));
+    if (isGatewayPath(req.url ?? "/", prefix)) void handler(req, res);
     else next();
   };
 }
@@ -50,17 +50,4 @@ export function isGatewayPath(url: string, base: string): boolean {
     if (url.startsWith(root) && (url.length === root.length || "/?".includes(url[root.length]))) return true;
   }
   return false;
-}
-
-// --- internal ---
-
-/**
- * srvx passes the Response's `statusText` to `writeHead`, and ours are all "": Node would
- * send `HTTP/1.1 200 ` with no reason phrase. Send the standard one (`200 OK`) instead.
- */
-function withReasonPhrase(res: ServerResponse): ServerResponse {
-  const writeHead = res.writeHead.bind(res) as (statusCode: number, ...rest: unknown[]) => ServerResponse;
-  res.writeHead = ((statusCode: number, reason?: unknown, ...rest: unknown[]) =>
-    writeHead(statusCode, reason === "" ? (STATUS_CODES[statusCode] ?? "unknown") : reason, ...rest)) as ServerResponse["writeHead"];
-  return res;
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { connect, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toNodeListener } from "../../adapters/node";
 import { createGateway, echo, type Gateway } from "../../src/index";
@@ -23,11 +23,6 @@ describe("toNodeListener as a whole node:http server", () => {
   });
 
   testOpenAIClient(() => target);
-
-  it("sends the standard reason phrase on the status line, as curl -i shows it", async () => {
-    expect(await statusLine(server, "/api/v1/models", `Bearer ${target.key}`)).toBe("HTTP/1.1 200 OK");
-    expect(await statusLine(server, "/api/v1/models", "Bearer a2a_wrong")).toBe("HTTP/1.1 401 Unauthorized");
-  });
 });
 
 describe("mountGateway beside other routes (the README example, as written)", () => {
@@ -56,11 +51,6 @@ describe("mountGateway beside other routes (the README example, as written)", ()
     }
   });
 
-  it("sends the standard reason phrase on the status line", async () => {
-    expect(await statusLine(example.server, "/api/v1/models", `Bearer ${target.key}`)).toBe("HTTP/1.1 200 OK");
-    expect(await statusLine(example.server, "/api/v1/nothing-here", `Bearer ${target.key}`)).toBe("HTTP/1.1 404 Not Found");
-  });
-
   it("serves the admin API under the same prefix", async () => {
     const response = await fetch(`${origin(example.server)}/api/admin/agents`);
     expect(response.status).toBe(401);
@@ -70,21 +60,4 @@ describe("mountGateway beside other routes (the README example, as written)", ()
 
 function origin(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** The first line of the raw HTTP answer: fetch hides the reason phrase, a socket does not. */
-function statusLine(server: Server, path: string, authorization: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect((server.address() as AddressInfo).port, "127.0.0.1");
-    let received = "";
-    socket.on("data", (data) => {
-      received += data.toString("latin1");
-      if (received.includes("\r\n")) {
-        resolve(received.slice(0, received.indexOf("\r\n")));
-        socket.destroy();
-      }
-    });
-    socket.on("error", reject);
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\nConnection: close\r\n\r\n`);
-  });
 }
