@@ -1,4 +1,5 @@
 import { createAPIError } from "../errors";
+import type { Records } from "./records";
 
 /**
  * What must be atomic across requests and instances. Two drivers implement it:
@@ -186,6 +187,18 @@ export function balanceLimitError(balanceMicros: number) {
     param: "amount_micros",
     message: `This credit would take the balance past ${MAX_BALANCE_MICROS} micro-USD (it holds ${balanceMicros}); nothing was credited.`,
   });
+}
+
+/**
+ * An account's balance as its ledger tells it (clamped to what a balance may be): the
+ * truth to fall back on when the stored copy of the balance is missing or unreadable,
+ * say a write torn by a killed process. An account with no ledger has no balance yet.
+ */
+export async function balanceFromLedger(records: Pick<Records, "listLedger">, accountId: string): Promise<number | null> {
+  const entries = await records.listLedger(accountId);
+  if (entries.length === 0) return null;
+  const sum = entries.reduce((total, entry) => total + entry.amount_micros, 0);
+  return Math.min(Math.max(0, sum), MAX_BALANCE_MICROS);
 }
 
 export function checkMicros(value: number, name: string): void {

@@ -1,6 +1,6 @@
 import { createId } from "../ids";
 import type { Records } from "./records";
-import { balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
+import { balanceFromLedger, balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -53,7 +53,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     if (!pending) {
       pending = (async () => {
         try {
-          const stored = records ? await records.getStoredBalance(accountId) : null;
+          // No readable copy (never written, or torn by a killed process): the ledger knows.
+          const stored = records ? ((await records.getStoredBalance(accountId)) ?? (await balanceFromLedger(records, accountId))) : null;
           const account = accounts.get(accountId) ?? { balance: stored ?? 0, reservations: new Map() };
           accounts.set(accountId, account);
           return account;

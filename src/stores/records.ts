@@ -214,7 +214,8 @@ export function createRecords(storage: Storage): Records {
       let ids = await members(`ledger:${seg(accountId)}:`);
       if (query.after) ids = ids.filter((id) => id > query.after!);
       let entries = await many<LedgerEntry>(ids.map((id) => `ledger:${seg(accountId)}:${id}`));
-      entries = entries.filter((entry) => matchesLedgerQuery(entry, query));
+      // An entry torn by a killed process (not an object with an id and an amount) is skipped.
+      entries = entries.filter((entry) => isLedgerEntry(entry) && matchesLedgerQuery(entry, query));
       return query.limit ? entries.slice(0, query.limit) : entries;
     },
 
@@ -236,6 +237,11 @@ function storedBalance(value: unknown): StoredBalance | null {
     return { micros, writer: typeof writer === "string" && writer ? writer : "legacy" };
   }
   return null;
+}
+
+function isLedgerEntry(entry: unknown): entry is LedgerEntry {
+  const candidate = entry as Partial<LedgerEntry> | null;
+  return typeof candidate === "object" && candidate !== null && typeof candidate.id === "string" && Number.isSafeInteger(candidate.amount_micros);
 }
 
 function matchesLedgerQuery(entry: LedgerEntry, query: LedgerQuery): boolean {

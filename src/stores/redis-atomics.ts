@@ -65,8 +65,8 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const logger = options.logger ?? console;
   // '1': the money scripts refuse an account Redis has not seeded, and count each change.
   const tracked = records ? "1" : "0";
-  const seeding = createSeeding(run, key, records, logger);
   const copies = createWriteThrough(run, key, records, logger);
+  const seeding = createSeeding(run, key, records, logger, (accountId) => copies.changed(accountId));
   const rateArgs = (scope: string, windows: RateWindow[], now: number | undefined, mode: "hit" | "charge") => {
     const keys = windows.map((window) => key(scope, `rate:${window.name}`));
     const args = [now === undefined ? "" : String(Math.floor(now)), mode];

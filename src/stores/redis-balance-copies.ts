@@ -1,6 +1,6 @@
 import { createId } from "../ids";
 import type { Logger } from "../runtime";
-import { checkMicros, MAX_BALANCE_MICROS } from "./atomics";
+import { balanceFromLedger, checkMicros } from "./atomics";
 import type { Records } from "./records";
 import { script, type ScriptRunner } from "./redis-scripts";
 
@@ -28,17 +28,20 @@ type KeyOf = (scope: string, what: string) => string;
  * account unseeded (Redis lost its data, or was emptied) answers `unseeded`, and the
  * account is checked again before the call is repeated.
  */
-export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | undefined, logger: Logger) {
+export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | undefined, logger: Logger, onStaleCopy: (accountId: string) => void) {
   const checked = new Set<string>();
   const pending = new Map<string, Promise<void>>();
 
-  const ledgerSum = async (accountId: string) => {
-    const sum = (await records!.listLedger(accountId)).reduce((total, entry) => total + entry.amount_micros, 0);
-    return Math.min(Math.max(0, sum), MAX_BALANCE_MICROS);
-  };
+  const ledgerSum = async (accountId: string) => (await balanceFromLedger(records!, accountId)) ?? 0;
 
   const seed = async (accountId: string) => {
-    const copy = await records!.getStoredBalanceCopy(accountId);
+    // No readable copy (never written, or torn by a killed process): the ledger stands in,
+    // signed as such, so Redis takes it over a balance seeded from a copy that is gone.
+    const fromLedger = async () => {
+      const micros = await balanceFromLedger(records!, accountId);
+      return micros === null ? null : { micros, writer: "ledger" };
+    };
+    const copy = (await records!.getStoredBalanceCopy(accountId)) ?? (await fromLedger());
     if (copy) checkMicros(copy.micros, `stored balance of ${accountId}`);
     const keys = [key(accountId, "balance"), key(accountId, "balance-meta")];
     const args = [copy ? "1" : "0", String(copy?.micros ?? 0), copy?.writer ?? "", createId("", 16)];
@@ -49,6 +52,9 @@ export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | 
           `[agentgate] Redis held no balance for account ${accountId}, though storage has the copy Redis wrote through (${copy.micros} micro-USD): Redis lost its data? Seeded it from that copy, which misses at most the last changes not yet written back.`,
         );
       }
+      // Redis kept its own balance and the copy says otherwise (its writer was killed before
+      // writing back): refresh the copy now, or an in-process driver would start from it.
+      if (outcome === "kept" && copy && String(copy.micros) !== held) onStaleCopy(accountId);
       if (outcome !== "conflict") return;
       // A Redis balance from before write-through, and a copy that disagrees: both may miss
       // money, so the ledger decides (once per account; compared-and-set, in case an

@@ -319,3 +319,51 @@ describe("switching between the in-process and the Redis atomics over one storag
     expect(await records.getStoredBalance("acct")).toBe(1_000_000 - 10 - 20 * 50);
   });
 });
+
+describe("a copy torn or left stale by a killed process", () => {
+  // What a ledger holds after a credit of 1000 and a charge of 300, written as the gateway writes them.
+  const seedLedger = async (records: Records) => {
+    await records.appendLedger({ id: createSortableId("led_"), account_id: "acct", type: "credit", amount_micros: 1000, created_at: new Date().toISOString() });
+    await records.appendLedger({ id: createSortableId("led_"), account_id: "acct", type: "charge", amount_micros: -300, created_at: new Date().toISOString() });
+  };
+
+  it("starts the in-process driver from the ledger when the copy is an empty, torn file, and skips torn ledger lines", async () => {
+    const storage = createStorage();
+    const records = createRecords(storage);
+    await seedLedger(records);
+    await storage.setItem("balances:acct", "");
+    await storage.setItem("ledger:acct:led_torn", "");
+    expect((await records.listLedger("acct")).map((entry) => entry.amount_micros)).toEqual([1000, -300]);
+    const memory = createMemoryAtomics({ records });
+    expect(await memory.getBalance("acct")).toEqual({ balance_micros: 700, reserved_micros: 0 });
+    await memory.close();
+  });
+
+  it("takes the ledger over an older Redis balance when the copy is torn", async () => {
+    const storage = createStorage();
+    const records = createRecords(storage);
+    const prefix = freshPrefix();
+    const earlier = redisInstance(prefix, records);
+    await earlier.credit("acct", 5000); // Redis holds 5000 from an earlier era
+    await earlier.close();
+    await seedLedger(records); // then an in-process era whose last copy write was torn
+    await storage.setItem("balances:acct", "");
+    const later = redisInstance(prefix, records);
+    expect((await later.getBalance("acct")).balance_micros).toBe(700);
+    await later.close();
+  });
+
+  it("refreshes a copy that lags behind the balance Redis keeps, so an in-process driver does not start from it", async () => {
+    const records = createRecords(createStorage());
+    const prefix = freshPrefix();
+    const first = redisInstance(prefix, records);
+    await first.credit("acct", 1000);
+    await first.close();
+    // The copy falls behind, as when a Redis gateway is killed before writing back.
+    await client.incrby(`${prefix}{acct}:balance`, 500);
+    const second = redisInstance(prefix, records);
+    expect((await second.getBalance("acct")).balance_micros).toBe(1500);
+    await expect.poll(() => records.getStoredBalance("acct")).toBe(1500);
+    await second.close();
+  });
+});
