@@ -1,3 +1,4 @@
+import { threadLeaseName } from "../chain/thread";
 import { clip, createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import { generateKey } from "../keys";
@@ -121,7 +122,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
    */
   const whileLeased = async (threads: ThreadRecord[], busyMessage: (threadId: string) => string, task: () => Promise<void>): Promise<void> => {
     const token = createId("lease_", 16);
-    const names = threads.map((thread) => `${thread.agent_id}:${thread.id}`);
+    const names = threads.map((thread) => threadLeaseName(thread.agent_id, thread.id));
     const taken = await Promise.allSettled(names.map((name) => atomics.acquireLease(name, token, runtime.holdTtlMs)));
     // A failed take may still have taken the lease (the reply was lost): every lease is given back.
     const giveBack = () => Promise.all(names.map((name) => retries.attempt("release a thread lease", () => atomics.releaseLease(name, token))));

@@ -27,8 +27,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const request = requireContext(event, "request", "requestParser");
   const leaseToken = createId("lease_", 16);
   const threadId = request.thread_id ?? createId("thread_", 24);
-  // Leases are per agent, so another agent's key can neither take nor probe this thread's lease.
-  const leaseName = `${agent.id}:${threadId}`;
+  const leaseName = threadLeaseName(agent.id, threadId);
 
   // Both in parallel: one round-trip time. If the read fails, a lease we got is given back.
   const [leaseResult, storedResult] = await Promise.allSettled([
@@ -101,6 +100,14 @@ export function appendToThread(
     updated_at: now,
     messages,
   };
+}
+
+/**
+ * The name of a thread's lease, which a chat request holds while it answers and an admin
+ * delete takes. Per agent, so another agent's key can neither take nor probe it.
+ */
+export function threadLeaseName(agentId: string, threadId: string): string {
+  return `${agentId}:${threadId}`;
 }
 
 /** The thread if it belongs to `agentId` and is within its time to live; otherwise null, as if missing. */
