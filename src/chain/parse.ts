@@ -43,10 +43,16 @@ export async function requireChatRequest(event: H3Event, maxBytes: number): Prom
   return parseOrThrow(chatRequestSchema, await readJSONBody(event, maxBytes));
 }
 
-/** Reads a JSON body without ever holding more than `maxBytes` of it. */
-export async function readJSONBody(event: H3Event, maxBytes: number): Promise<unknown> {
+/**
+ * Reads a JSON body without ever holding more than `maxBytes` of it. With `optional`, a
+ * body left out (or only whitespace) reads as `{}`.
+ */
+export async function readJSONBody(event: H3Event, maxBytes: number, options: { optional?: boolean } = {}): Promise<unknown> {
   const text = await readLimitedText(event.req, maxBytes);
-  if (!text.trim()) throw createAPIError({ code: "invalid_json", message: "The request body is empty; send a JSON object." });
+  if (!text.trim()) {
+    if (options.optional) return {};
+    throw createAPIError({ code: "invalid_json", message: "The request body is empty; send a JSON object." });
+  }
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
     throw createAPIError({ code: "invalid_json", message: `The request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.` });
   }

@@ -1,4 +1,4 @@
-import { assertBodySize, getQuery, getRouterParam, noContent, type H3, type H3Event, type Middleware } from "h3";
+import { getQuery, getRouterParam, noContent, type H3, type H3Event, type Middleware } from "h3";
 import { z } from "zod";
 import type { AdminOperations, PageQuery } from "../admin/operations";
 import { CREDIT_SCOPE, type AdminIdentity } from "../admin/token";
@@ -33,7 +33,7 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
     `${base}/agents/:agent/keys/:key/rotate`,
     async (event) => {
       // The body may be left out; when sent it must be JSON, and the operation checks `grace_seconds`.
-      const { grace_seconds } = parseOrThrow(rotateKeySchema, await optionalJSONBody(event, maxBodyBytes));
+      const { grace_seconds } = parseOrThrow(rotateKeySchema, await readJSONBody(event, maxBodyBytes, { optional: true }));
       return created(event, await admin.rotateKey(who(event), param(event, "agent"), param(event, "key"), { grace_seconds: grace_seconds as number | undefined }));
     },
     opts,
@@ -68,18 +68,6 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
 
 /** `POST .../rotate`: `grace_seconds` is passed on as sent, for the operation to check. */
 const rotateKeySchema = z.strictObject({ grace_seconds: z.unknown().optional() });
-
-/** A JSON body that may be left out: none (or only whitespace) reads as `{}`; anything else must parse. */
-async function optionalJSONBody(event: H3Event, maxBytes: number): Promise<unknown> {
-  assertBodySize(event, maxBytes);
-  const text = await event.req.text();
-  if (!text.trim()) return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw createAPIError({ code: "invalid_json", message: "The request body is not valid JSON." });
-  }
-}
 
 /** `?after=&limit=`, with `limit` as a number (the operations check its range). */
 function pageQuery(event: H3Event): PageQuery {
