@@ -14,6 +14,8 @@ export interface MemoryAtomicsOptions {
 
 interface Account {
   balance: number;
+  /** Credits on their way to storage: written with the balance, not spendable until they land. */
+  crediting: number;
   reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number }>;
 }
 
@@ -55,7 +57,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
         try {
           // No readable copy (never written, or torn by a killed process): the ledger knows.
           const stored = records ? ((await records.getStoredBalance(accountId)) ?? (await balanceFromLedger(records, accountId))) : null;
-          const account = accounts.get(accountId) ?? { balance: stored ?? 0, reservations: new Map() };
+          const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map() };
           accounts.set(accountId, account);
           return account;
         } finally {
@@ -77,7 +79,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     // Reads the balance when the write runs: the newest value always lands last.
     const next = previous.then(() => {
       notStarted.delete(accountId);
-      return records.putStoredBalance(accountId, account.balance, writer);
+      return records.putStoredBalance(accountId, account.balance + account.crediting, writer);
     });
     notStarted.set(accountId, next);
     writes.set(accountId, next.catch(() => {}));
@@ -167,18 +169,21 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const marker = once && `${accountId}\n${once.id}`;
       const earlier = marker && credits.get(marker);
       if (earlier) return { ...state(account), receipt: earlier.receipt };
-      if (account.balance + amountMicros > MAX_BALANCE_MICROS) throw balanceLimitError(account.balance);
-      account.balance += amountMicros;
+      if (account.balance + account.crediting + amountMicros > MAX_BALANCE_MICROS) throw balanceLimitError(account.balance + account.crediting);
       if (marker) credits.set(marker, { receipt: once.receipt, expiresAt: now + CREDIT_MEMORY_MS });
-      const result = state(account);
+      // All or nothing: a credit storage did not take is not a credit, and no request may
+      // spend it before storage took it.
+      account.crediting += amountMicros;
       try {
         await persist(accountId, account);
       } catch (error) {
-        // All or nothing: a credit storage did not take is not a credit.
-        account.balance -= amountMicros;
         if (marker) credits.delete(marker);
         throw error;
+      } finally {
+        account.crediting -= amountMicros;
       }
+      account.balance += amountMicros;
+      const result = state(account);
       return once ? { ...result, receipt: once.receipt } : result;
     },
 

@@ -1,4 +1,4 @@
-import { createStorage } from "unstorage";
+import { createStorage, defineDriver } from "unstorage";
 import { describe, expect, it } from "vitest";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords } from "../../src/stores/records";
@@ -29,6 +29,39 @@ describe("the memory atomics driver", () => {
     await first.close();
     const second = createMemoryAtomics({ records });
     expect(await second.getBalance("acct")).toEqual({ balance_micros: 750, reserved_micros: 0 });
+  });
+
+  it("lets no request spend a credit before storage took it, and none at all if storage refuses it", async () => {
+    const inner = createStorage();
+    let release: (ok: boolean) => void = () => {};
+    // A storage whose next balance write waits for the test, then lands or fails: a real driver object.
+    const gated = defineDriver(() => ({
+      name: "gated",
+      hasItem: (key) => inner.hasItem(key),
+      getItem: (key) => inner.getItem(key),
+      getKeys: (base) => inner.getKeys(base),
+      async setItem(key, value) {
+        if (key.startsWith("balances")) {
+          const ok = await new Promise<boolean>((resolve) => (release = resolve));
+          if (!ok) throw new Error("disk unavailable");
+        }
+        await inner.setItem(key, value);
+      },
+    }));
+    const atomics = createMemoryAtomics({ records: createRecords(createStorage({ driver: gated({}) })) });
+    const refused = atomics.credit("acct", 1000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await atomics.reserve("acct", "r1", 500, 60_000)).ok).toBe(false);
+    release(false);
+    await expect(refused).rejects.toThrow(/disk unavailable/);
+    expect(await atomics.getBalance("acct")).toEqual({ balance_micros: 0, reserved_micros: 0 });
+
+    const taken = atomics.credit("acct", 1000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await atomics.reserve("acct", "r2", 500, 60_000)).ok).toBe(false);
+    release(true);
+    expect(await taken).toEqual({ balance_micros: 1000, reserved_micros: 0 });
+    expect((await atomics.reserve("acct", "r3", 500, 60_000)).ok).toBe(true);
   });
 
   it("does not apply a credit storage refused, and writes a failed charge through on its retry, once", async () => {
