@@ -2,7 +2,7 @@ import Ajv2020 from "ajv/dist/2020";
 import type { ValidateFunction } from "ajv";
 import { readWire } from "./_wire";
 
-// OpenAI's published schemas, read from ../shared/wire (never copied into the repo), compiled once.
+// OpenAI's published schemas (test/fixtures/wire), compiled once.
 const schemas = JSON.parse(readWire("openai-chat-schemas.json")) as { $id: string };
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 ajv.addSchema(schemas);

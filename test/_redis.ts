@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./_net";
+import { requireProgram } from "./_system";
 
 /** A real `redis-server` on a free loopback port, in its own temp folder. */
 export interface RedisServer {
@@ -19,11 +20,12 @@ export interface StartRedisOptions {
 }
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
+  const redisServer = requireProgram("redis-server");
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "agentgate-redis-"));
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", options.persistent ? "yes" : "no", "--appendfsync", "always", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(redisServer, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", options.persistent ? "yes" : "no", "--appendfsync", "always", "--dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("redis-server did not start in 10s")), 10_000);
       child!.once("error", (error) => {

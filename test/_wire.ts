@@ -1,19 +1,16 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 
-/** `../shared/wire` beside the repository: vendor samples and OpenAI's schemas (never copied in). */
-export const WIRE_DIR = resolve(fileURLToPath(new URL("..", import.meta.url)), "../shared/wire");
+/** The vendors' wire samples and OpenAI's schemas, copied into the repository (see test/fixtures/README.md). */
+export const WIRE_DIR = fileURLToPath(new URL("./fixtures/wire", import.meta.url));
 
-/** A file of the shared wire reference; fails loudly when the folder is not beside the clone. */
+/** A file of the wire reference: `readWire("samples", "openai", "stream.chat.sse")`. */
 export function readWire(...parts: string[]): string {
-  if (!existsSync(WIRE_DIR)) {
-    throw new Error(`The shared wire reference is missing: expected ${WIRE_DIR} (../shared/wire beside the repository, as CI lays it out).`);
-  }
   return readFileSync(join(WIRE_DIR, ...parts), "utf8");
 }
 
 /** A vendor sample, parsed: `sample("anthropic", "error.529.json")`. */
-export function sample<T = unknown>(vendor: "openai" | "anthropic" | "gemini", file: string): T {
+export function sample<T = unknown>(vendor: "openai" | "anthropic" | "gemini" | "openai-responses", file: string): T {
   return JSON.parse(readWire("samples", vendor, file)) as T;
 }

@@ -1,7 +1,7 @@
 import { sample } from "../_wire";
 import { pieces, startFake, type FakeUpstream, type Turn, type VendorWire } from "./_server";
 
-// Anthropic's wire (../shared/wire/WIRE.md §3): POST /v1/messages, `x-api-key` or Bearer
+// Anthropic's wire (test/fixtures/wire/WIRE.md §3): POST /v1/messages, `x-api-key` or Bearer
 // auth, SSE where every event has an `event:` line, message_start first, message_stop last.
 
 const ERROR_SAMPLES: Record<number, string> = {

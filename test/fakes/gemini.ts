@@ -1,7 +1,7 @@
 import { sample } from "../_wire";
 import { pieces, startFake, type FakeUpstream, type Turn, type VendorWire } from "./_server";
 
-// Gemini's wire (../shared/wire/WIRE.md §4): POST /v1beta/models/{model}:generateContent and
+// Gemini's wire (test/fixtures/wire/WIRE.md §4): POST /v1beta/models/{model}:generateContent and
 // :streamGenerateContent?alt=sse, `x-goog-api-key` auth, SSE of `data: {json}` + CRLF CRLF
 // with no event lines and no [DONE]; errors are Google RPC JSON (a bad key is a 400).
 

@@ -1,7 +1,7 @@
 import { sample } from "../_wire";
 import { pieces, startFake, type FakeUpstream, type Turn, type VendorWire } from "./_server";
 
-// OpenAI's wire (../shared/wire/WIRE.md §1): POST /v1/chat/completions, Bearer auth, SSE of
+// OpenAI's wire (test/fixtures/wire/WIRE.md §1): POST /v1/chat/completions, Bearer auth, SSE of
 // `data: {json}\n\n` ending in `data: [DONE]`, the usage chunk only with include_usage.
 
 const ERROR_SAMPLES: Record<number, string> = {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { requireProgram } from "../_system";
 
 /** Debian's Chromium with a throwaway profile, confirm() answered "OK", and every page error kept. */
 export interface Browser {
@@ -15,7 +16,7 @@ export interface Browser {
 export async function openBrowser(origin: string): Promise<Browser> {
   const profileDir = mkdtempSync(join(tmpdir(), "agentgate-chromium-"));
   const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: "/usr/bin/chromium",
+    executablePath: requireProgram("chromium"),
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1100, height: 900 },

@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminToken, openBrowser, saveBrowserKey, type Browser } from "./_browser";
 import { startPlayground, type RunningPlayground } from "./_server";
+import { requireProgram } from "../_system";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -26,6 +27,7 @@ describe("the page's examples, copied and run as shown", () => {
   let key: string;
 
   beforeAll(async () => {
+    requireProgram("curl");
     playground = await startPlayground(dataDir);
     key = playground.demoKey!;
     browser = await openBrowser(playground.origin);
