@@ -1,0 +1,218 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { LedgerEntry, LedgerStore } from "../../src/stores/ledger/types";
+
+/** A fresh, empty store; `reopen` (drivers that keep data) opens the same data again after `close`. */
+export interface LedgerHarness {
+  ledger: LedgerStore;
+  reopen?: () => Promise<LedgerStore>;
+  cleanup?: () => Promise<void>;
+}
+
+let seq = 0;
+/** A line with a sortable id at `at` (ms), as the gateway writes them. */
+export function line(accountId: string, at: number, fields: Partial<LedgerEntry> = {}): LedgerEntry {
+  seq += 1;
+  const id = `led_${at.toString(36).padStart(9, "0")}${(seq % 46656).toString(36).padStart(3, "0")}${String(seq).padStart(10, "0")}`;
+  return {
+    id,
+    account_id: accountId,
+    type: "charge",
+    amount_micros: -100,
+    created_at: new Date(at).toISOString(),
+    agent_id: "agt_a",
+    key_id: "key_a",
+    model: "echo/echo",
+    thread_id: "thread_a",
+    prompt_tokens: 10,
+    completion_tokens: 5,
+    ...fields,
+  };
+}
+
+const DAY_MS = 86_400_000;
+const T0 = Date.UTC(2026, 10, 1, 12); // 2026-11-01 12:00 UTC
+
+/** The ledger store's contract, the same for every driver. */
+export function describeLedgerStore(name: string, open: () => Promise<LedgerHarness>, options: { persistent: boolean }): void {
+  describe(`the ${name} ledger store`, () => {
+    let harness: LedgerHarness;
+    let ledger: LedgerStore;
+    beforeEach(async () => {
+      harness = await open();
+      ledger = harness.ledger;
+    });
+    afterEach(async () => {
+      await ledger.close();
+      await harness.cleanup?.();
+    });
+
+    const appendAll = async (lines: LedgerEntry[]) => {
+      for (const entry of lines) await ledger.append(entry);
+    };
+    const allPages = async (accountId: string, query: Parameters<LedgerStore["page"]>[1] = {}) => {
+      const seen: LedgerEntry[] = [];
+      let after = query.after;
+      for (;;) {
+        const page = await ledger.page(accountId, { ...query, after });
+        seen.push(...page.entries);
+        if (!page.hasMore) return seen;
+        expect(page.entries.length).toBe(query.limit ?? 100);
+        after = page.entries.at(-1)!.id;
+      }
+    };
+
+    it("pages an account's lines oldest first, by cursor, with has-more exact", async () => {
+      const lines = Array.from({ length: 7 }, (_, i) => line("acct_1", T0 + i * 1000, { amount_micros: -(i + 1) }));
+      await appendAll(lines);
+      const first = await ledger.page("acct_1", { limit: 3 });
+      expect(first.entries.map((e) => e.id)).toEqual(lines.slice(0, 3).map((e) => e.id));
+      expect(first.hasMore).toBe(true);
+      const last = await ledger.page("acct_1", { limit: 4, after: lines[2].id });
+      expect(last.entries.map((e) => e.id)).toEqual(lines.slice(3).map((e) => e.id));
+      expect(last.hasMore).toBe(false);
+      expect(last.entries[0]).toEqual(lines[3]);
+      expect(await allPages("acct_1", { limit: 2 })).toEqual(lines);
+      expect(await ledger.page("acct_1", { after: lines[6].id })).toEqual({ entries: [], hasMore: false });
+    });
+
+    it("keeps the default page at 100 lines and refuses a page outside 1 to 1000", async () => {
+      await appendAll(Array.from({ length: 120 }, (_, i) => line("acct_1", T0 + i)));
+      const page = await ledger.page("acct_1");
+      expect(page.entries).toHaveLength(100);
+      expect(page.hasMore).toBe(true);
+      await expect(ledger.page("acct_1", { limit: 0 })).rejects.toThrow(TypeError);
+      await expect(ledger.page("acct_1", { limit: 1001 })).rejects.toThrow(TypeError);
+    });
+
+    it("filters by agent, key, model, thread, type and time, with the cursor", async () => {
+      const lines = [
+        line("acct_1", T0, { agent_id: "agt_a", model: "m/one" }),
+        line("acct_1", T0 + 1000, { agent_id: "agt_b", key_id: "key_b", thread_id: "thread_b" }),
+        line("acct_1", T0 + 2000, { agent_id: "agt_a", model: "m/two" }),
+        line("acct_1", T0 + 3000, { type: "credit", amount_micros: 5000, agent_id: null, key_id: null, model: null, thread_id: null }),
+        line("acct_1", T0 + 4000, { agent_id: "agt_a", model: "m/one" }),
+      ];
+      await appendAll(lines);
+      const ids = async (query: Parameters<LedgerStore["page"]>[1]) => (await allPages("acct_1", query)).map((e) => e.id);
+      expect(await ids({ agentId: "agt_a" })).toEqual([lines[0].id, lines[2].id, lines[4].id]);
+      expect(await ids({ agentId: "agt_a", limit: 1 })).toEqual([lines[0].id, lines[2].id, lines[4].id]);
+      expect(await ids({ keyId: "key_b" })).toEqual([lines[1].id]);
+      expect(await ids({ model: "m/one" })).toEqual([lines[0].id, lines[4].id]);
+      expect(await ids({ threadId: "thread_b" })).toEqual([lines[1].id]);
+      expect(await ids({ type: "credit" })).toEqual([lines[3].id]);
+      expect(await ids({ since: T0 + 1000, until: T0 + 3000 })).toEqual([lines[1].id, lines[2].id]);
+      expect(await ids({ agentId: "agt_a", after: lines[0].id })).toEqual([lines[2].id, lines[4].id]);
+      expect(await ids({ agentId: "nobody" })).toEqual([]);
+    });
+
+    it("writes a line whose id is already there once: a retried append changes nothing", async () => {
+      const entry = line("acct_1", T0, { amount_micros: -250 });
+      await ledger.append(entry);
+      await ledger.append(entry);
+      await ledger.append({ ...entry });
+      expect((await ledger.page("acct_1")).entries).toEqual([entry]);
+      expect(await ledger.total("acct_1")).toBe(-250);
+      expect(await ledger.summarize("acct_1")).toEqual([{ lines: 1, prompt_tokens: 10, completion_tokens: 5, amount_micros: -250 }]);
+    });
+
+    it("totals each account's lines exactly, signed, and knows an account without lines", async () => {
+      await appendAll([
+        line("acct_1", T0, { type: "credit", amount_micros: 9_007_199_254_000_000 }),
+        line("acct_1", T0 + 1, { amount_micros: -1 }),
+        line("acct_2", T0 + 2, { amount_micros: -40 }),
+      ]);
+      expect(await ledger.total("acct_1")).toBe(9_007_199_253_999_999);
+      expect(await ledger.total("acct_2")).toBe(-40);
+      expect(await ledger.total("acct_3")).toBeNull();
+      expect((await ledger.page("acct_3")).entries).toEqual([]);
+      expect(await ledger.summarize("acct_3")).toEqual([]);
+    });
+
+    it("keeps accounts apart, whatever characters their ids hold", async () => {
+      const odd = ["acct:1", "acct/1", "..", "acct 1", "{acct}", "acct%3A1"];
+      for (const [i, accountId] of odd.entries()) await ledger.append(line(accountId, T0 + i, { amount_micros: -(i + 1) }));
+      for (const [i, accountId] of odd.entries()) {
+        const { entries } = await ledger.page(accountId);
+        expect(entries.map((e) => e.amount_micros)).toEqual([-(i + 1)]);
+        expect(await ledger.total(accountId)).toBe(-(i + 1));
+      }
+      expect(await ledger.total("acct")).toBeNull();
+    });
+
+    it("sums a month from the daily rollups, grouped by day, agent, key, model and type", async () => {
+      await appendAll([
+        line("acct_1", T0, { agent_id: "agt_a", key_id: "key_a", model: "m/one", amount_micros: -10, prompt_tokens: 1, completion_tokens: 2 }),
+        line("acct_1", T0 + 1000, { agent_id: "agt_a", key_id: "key_b", model: "m/one", amount_micros: -20, prompt_tokens: 3, completion_tokens: 4 }),
+        line("acct_1", T0 + DAY_MS, { agent_id: "agt_b", key_id: "key_c", model: "m/two", amount_micros: -30, prompt_tokens: 5, completion_tokens: 6 }),
+        line("acct_1", T0 + 2 * DAY_MS, { type: "credit", amount_micros: 1000, agent_id: null, key_id: null, model: null, thread_id: null, prompt_tokens: undefined, completion_tokens: undefined }),
+        line("acct_2", T0, { amount_micros: -999 }),
+      ]);
+      expect(await ledger.summarize("acct_1")).toEqual([{ lines: 4, prompt_tokens: 9, completion_tokens: 12, amount_micros: 940 }]);
+      expect(await ledger.summarize("acct_1", { groupBy: ["day"] })).toEqual([
+        { day: "2026-11-01", lines: 2, prompt_tokens: 4, completion_tokens: 6, amount_micros: -30 },
+        { day: "2026-11-02", lines: 1, prompt_tokens: 5, completion_tokens: 6, amount_micros: -30 },
+        { day: "2026-11-03", lines: 1, prompt_tokens: 0, completion_tokens: 0, amount_micros: 1000 },
+      ]);
+      expect(await ledger.summarize("acct_1", { groupBy: ["agent", "type"] })).toEqual([
+        { agent_id: null, type: "credit", lines: 1, prompt_tokens: 0, completion_tokens: 0, amount_micros: 1000 },
+        { agent_id: "agt_a", type: "charge", lines: 2, prompt_tokens: 4, completion_tokens: 6, amount_micros: -30 },
+        { agent_id: "agt_b", type: "charge", lines: 1, prompt_tokens: 5, completion_tokens: 6, amount_micros: -30 },
+      ]);
+      expect(await ledger.summarize("acct_1", { groupBy: ["key"], from: "2026-11-01", to: "2026-11-01" })).toEqual([
+        { key_id: "key_a", lines: 1, prompt_tokens: 1, completion_tokens: 2, amount_micros: -10 },
+        { key_id: "key_b", lines: 1, prompt_tokens: 3, completion_tokens: 4, amount_micros: -20 },
+      ]);
+      expect(await ledger.summarize("acct_1", { groupBy: ["model"], from: "2026-11-02" })).toEqual([
+        { model: null, lines: 1, prompt_tokens: 0, completion_tokens: 0, amount_micros: 1000 },
+        { model: "m/two", lines: 1, prompt_tokens: 5, completion_tokens: 6, amount_micros: -30 },
+      ]);
+      expect(await ledger.summarize("acct_1", { to: "2026-10-31" })).toEqual([]);
+      await expect(ledger.summarize("acct_1", { from: "2026-13-01" })).rejects.toThrow(TypeError);
+      await expect(ledger.summarize("acct_1", { groupBy: ["colour" as never] })).rejects.toThrow(TypeError);
+    });
+
+    it("pages lines appended out of order in id order", async () => {
+      const lines = Array.from({ length: 6 }, (_, i) => line("acct_1", T0 + i * 10));
+      await appendAll([lines[3], lines[0], lines[5], lines[1], lines[4], lines[2]]);
+      expect((await allPages("acct_1", { limit: 4 })).map((e) => e.id)).toEqual(lines.map((e) => e.id));
+    });
+
+    it("refuses a line it cannot store or sum exactly, and changes nothing", async () => {
+      const good = line("acct_1", T0);
+      for (const bad of [
+        { ...good, amount_micros: 0.5 },
+        { ...good, amount_micros: Number.MAX_SAFE_INTEGER + 2 },
+        { ...good, id: "" },
+        { ...good, type: "refund" as never },
+        { ...good, created_at: "yesterday" },
+        { ...good, prompt_tokens: -1 },
+      ]) {
+        await expect(ledger.append(bad)).rejects.toThrow(TypeError);
+      }
+      expect(await ledger.total("acct_1")).toBeNull();
+      expect((await ledger.page("acct_1")).entries).toEqual([]);
+    });
+
+    it("lands every one of many appends made at once, and totals them exactly", async () => {
+      const lines = Array.from({ length: 300 }, (_, i) => line("acct_1", T0 + i, { amount_micros: -(i + 1), agent_id: `agt_${i % 3}` }));
+      await Promise.all(lines.map((entry) => ledger.append(entry)));
+      expect(await ledger.total("acct_1")).toBe(-(300 * 301) / 2);
+      expect((await allPages("acct_1", { limit: 1000 })).map((e) => e.id)).toEqual(lines.map((e) => e.id));
+      const byAgent = await ledger.summarize("acct_1", { groupBy: ["agent"] });
+      expect(byAgent.map((row) => row.lines)).toEqual([100, 100, 100]);
+    });
+
+    // Registered only for drivers that keep data (no skipped test for the others).
+    if (options.persistent) it("keeps lines, totals and rollups when it is closed and opened again", async () => {
+      const lines = [line("acct_1", T0, { amount_micros: -7 }), line("acct_1", T0 + DAY_MS, { type: "credit", amount_micros: 70 })];
+      await appendAll(lines);
+      await ledger.close();
+      ledger = await harness.reopen!();
+      expect((await ledger.page("acct_1")).entries).toEqual(lines);
+      expect(await ledger.total("acct_1")).toBe(63);
+      expect(await ledger.summarize("acct_1", { groupBy: ["day"] })).toHaveLength(2);
+      await ledger.append(lines[0]);
+      expect(await ledger.total("acct_1")).toBe(63);
+    });
+  });
+}
