@@ -13,6 +13,7 @@ import { registerThreads } from "./routes/threads";
 import { registerUnknownRoutes, trackRoutes } from "./routes/unknown";
 import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 import type { Atomics } from "./stores/atomics";
+import type { LedgerStore } from "./stores/ledger/types";
 import { createStores } from "./stores/create-stores";
 import type { Records } from "./stores/records";
 import type { RedisInput } from "./stores/redis-connection";
@@ -24,7 +25,7 @@ export interface GatewayOptions {
    */
   basePath?: string;
   /**
-   * Documents (agents, key digests, threads, ledger): any unstorage Storage.
+   * Documents (agents, key digests, threads, balance copies): any unstorage Storage.
    * @default createStorage() (memory); with `redis`, unstorage's redis driver on that server
    */
   storage?: Storage;
@@ -45,6 +46,13 @@ export interface GatewayOptions {
    * @default createRedisAtomics({ redis }) with `redis`, else createMemoryAtomics({ records }) (one process; balances written through to storage)
    */
   atomics?: Atomics;
+  /**
+   * Where every charge and credit is written, paged and summed: `createMemoryLedger()`,
+   * `createFsLedger({ dir })`, `createRedisLedger({ redis })` or `createSqlLedger({ db })`.
+   * A ledger you pass in is yours: `close()` leaves it open.
+   * @default createMemoryLedger() (the newest 100,000 lines; rollups and totals whole)
+   */
+  ledger?: LedgerStore;
   /** How admin tokens are verified; without it, the admin API answers 401 to everyone. */
   admin?: AdminAuthOptions;
   /** Model backends; a model `x/y` is served by the provider whose id is `x`. */
@@ -95,6 +103,7 @@ export interface Gateway {
   admin: AdminOperations;
   records: Records;
   atomics: Atomics;
+  ledger: LedgerStore;
   catalog: Catalog;
   /** Closes providers and atomics; in-flight write-throughs finish first. */
   close(): Promise<void>;
@@ -116,10 +125,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const holdTtlMs = Math.max(upstreamTimeoutMs * 3, 10 * 60_000);
   const logger = options.logger ?? console;
   const stores = createStores({ ...options, holdTtlMs, logger });
-  const { records, atomics } = stores;
+  const { records, atomics, ledger } = stores;
   const runtime: GatewayRuntime = {
     records,
     atomics,
+    ledger,
     retries: stores.retries,
     catalog: createCatalog(providers, options.models, options.defaultModels ?? true),
     limits: options.limits ?? {},
@@ -152,6 +162,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     admin,
     records,
     atomics,
+    ledger,
     catalog: runtime.catalog,
     async close() {
       await Promise.allSettled(providers.map((provider) => provider.close?.()));

@@ -37,7 +37,10 @@ export type { Catalog, CatalogEntry } from "./catalog";
 
 // Stores
 export { createRecords } from "./stores/records";
-export type { AgentRecord, KeyRecord, LedgerEntry, LedgerQuery, Records, ThreadRecord } from "./stores/records";
+export type { AgentRecord, KeyRecord, Records, ThreadRecord } from "./stores/records";
+export { createMemoryLedger, type MemoryLedgerOptions } from "./stores/ledger/memory";
+export { createStorageLedger, importLedger } from "./stores/ledger/storage";
+export type { LedgerEntry, LedgerPage, LedgerQuery, LedgerStore, SummaryDimension, SummaryQuery, SummaryRow } from "./stores/ledger/types";
 export { createMemoryAtomics } from "./stores/memory-atomics";
 export type { MemoryAtomicsOptions } from "./stores/memory-atomics";
 export { createRedisAtomics } from "./stores/redis-atomics";

@@ -1,5 +1,6 @@
 import type { Catalog } from "./catalog";
 import type { Atomics } from "./stores/atomics";
+import type { LedgerStore } from "./stores/ledger/types";
 import type { Records } from "./stores/records";
 import type { RetryQueue } from "./stores/retry-queue";
 
@@ -19,6 +20,7 @@ export interface Logger {
 export interface GatewayRuntime {
   records: Records;
   atomics: Atomics;
+  ledger: LedgerStore;
   catalog: Catalog;
   /** Default limits of each agent as a whole (an agent's own `limits` override them). */
   limits: RateLimits;

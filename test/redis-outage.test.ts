@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, echo, type Gateway } from "../src/index";
-import { ledgerSum } from "./_billing";
+import { ledgerSum, ledgerLines } from "./_billing";
 import { startGatewayProcess, type GatewayProcess } from "./_processes";
 import { startRedis, type RedisServer } from "./_redis";
 import { ADMIN_SECRET } from "./_setup";
@@ -92,7 +92,7 @@ describe("Redis stopped under load, then started again", () => {
     const served = results.filter((r) => r.status === 200).length;
     const books = async () => {
       const billing = await local.admin.getBilling(accountId);
-      const charges = (await local.records.listLedger(accountId)).filter((e) => e.type === "charge");
+      const charges = (await ledgerLines(local, accountId)).filter((e) => e.type === "charge");
       return { reserved: billing.reserved_micros, ledgerMatchesBalance: (await ledgerSum(local, accountId)) === billing.balance_micros, charges: charges.length };
     };
     await expect.poll(books, { timeout: 15_000, interval: 200 }).toEqual({ reserved: 0, ledgerMatchesBalance: true, charges: served });

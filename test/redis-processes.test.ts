@@ -2,7 +2,7 @@ import OpenAI, { APIError, RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signAdminToken } from "../src/admin/token";
 import { createGateway, echo, type Gateway } from "../src/index";
-import { ledgerSum } from "./_billing";
+import { ledgerSum, ledgerLines } from "./_billing";
 import { startGatewayProcess, type GatewayProcess } from "./_processes";
 import { ADMIN_SECRET } from "./_setup";
 
@@ -69,7 +69,7 @@ describe("two gateway processes on one Redis", () => {
     }
     expect(await local.admin.getBilling(accountId)).toEqual({ balance_micros: 0, reserved_micros: 0 });
     expect(await ledgerSum(local, accountId)).toBe(0);
-    const charges = (await local.records.listLedger(accountId)).filter((e) => e.type === "charge");
+    const charges = (await ledgerLines(local, accountId)).filter((e) => e.type === "charge");
     expect(charges).toHaveLength(N);
   });
 

@@ -6,7 +6,7 @@ import { createStorage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { Gateway, GatewayOptions } from "../src/index";
-import { ledgerSum } from "./_billing";
+import { ledgerSum, ledgerLines } from "./_billing";
 import { openaiClient, seedAgent, startGateway } from "./_setup";
 
 const dirs: string[] = [];
@@ -21,14 +21,14 @@ async function spendThenRestart(options: () => GatewayOptions) {
     await client.chat.completions.create({ model: "echo/echo", messages: [{ role: "user", content }] });
   }
   const billing = await first.gateway.admin.getBilling(seeded.accountId);
-  const ledger = await first.gateway.records.listLedger(seeded.accountId);
+  const ledger = await ledgerLines(first.gateway, seeded.accountId);
   await first.close();
 
   const second = await startGateway(options());
   try {
     expect(billing.balance_micros).toBeLessThan(1_000_000);
     expect(await second.gateway.admin.getBilling(seeded.accountId)).toEqual(billing);
-    expect(await second.gateway.records.listLedger(seeded.accountId)).toEqual(ledger);
+    expect(await ledgerLines(second.gateway, seeded.accountId)).toEqual(ledger);
     expect(ledger).toHaveLength(3);
     // The restarted gateway keeps charging from where the last one stopped.
     await openaiClient(second.baseURL, seeded.key).chat.completions.create({ model: "echo/echo", messages: [{ role: "user", content: "after the restart" }] });

@@ -12,7 +12,8 @@ import {
   type UpdateAgentInput,
 } from "../schema";
 import type { BalanceState } from "../stores/atomics";
-import type { AgentRecord, KeyRecord, LedgerEntry, ThreadRecord } from "../stores/records";
+import type { LedgerEntry } from "../stores/ledger/types";
+import type { AgentRecord, KeyRecord, ThreadRecord } from "../stores/records";
 import { parseOrThrow } from "../validate";
 import { agentView, keyView, ledgerView, threadView, type AgentView, type CreatedKeyView, type KeyView, type LedgerView, type ThreadView } from "./views";
 
@@ -91,7 +92,7 @@ export interface AdminOperations {
 }
 
 export function createAdminOperations(runtime: GatewayRuntime): AdminOperations {
-  const { records, atomics, retries } = runtime;
+  const { records, atomics, ledger, retries } = runtime;
 
   const ownAgent = async (accountId: string, agentId: string): Promise<AgentRecord> => {
     const agent = await records.getAgent(agentId);
@@ -263,7 +264,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       }
       // The money is in: a failed ledger write is retried in the background rather than
       // reported as a failed credit, which the caller would then repeat.
-      await retries.attempt(`ledger entry ${entry.id}`, () => records.appendLedger(entry));
+      await retries.attempt(`ledger entry ${entry.id}`, () => ledger.append(entry));
       return { balance_micros, reserved_micros };
     },
     async listUsage(accountId, query = {}) {
@@ -271,7 +272,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       if (query.type !== undefined && query.type !== "charge" && query.type !== "credit") {
         throw createAPIError({ code: "invalid_request", param: "type", message: "`type` must be `charge` or `credit`." });
       }
-      const entries = await records.listLedger(accountId, {
+      const page = await ledger.page(accountId, {
         agentId: query.agent_id,
         keyId: query.key_id,
         model: query.model,
@@ -280,9 +281,9 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         since: parseTime(query.since, "since"),
         until: parseTime(query.until, "until"),
         after: query.after,
-        limit: limit + 1,
+        limit,
       });
-      return { object: "list", data: entries.slice(0, limit).map(ledgerView), has_more: entries.length > limit };
+      return { object: "list", data: page.entries.map(ledgerView), has_more: page.hasMore };
     },
 
     async listThreads(accountId, agentId, query = {}) {

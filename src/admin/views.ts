@@ -1,5 +1,6 @@
 import type { ChatMessage } from "../schema";
-import type { AgentRecord, KeyRecord, LedgerEntry, ThreadRecord } from "../stores/records";
+import type { LedgerEntry } from "../stores/ledger/types";
+import type { AgentRecord, KeyRecord, ThreadRecord } from "../stores/records";
 
 // What the API shows of each record: snake_case, an `object` type, never a key digest.
 

@@ -63,7 +63,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
     return runtime.retries.attempt(`settle ${reservationId}`, async () => {
       settled ??= await runtime.atomics.settle(accountId, reservationId, charge);
       if (settled.charged_micros === 0) return;
-      await runtime.records.appendLedger({
+      await runtime.ledger.append({
         id: entryId,
         account_id: accountId,
         type: "charge",

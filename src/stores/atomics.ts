@@ -1,5 +1,5 @@
 import { createAPIError } from "../errors";
-import type { Records } from "./records";
+import type { LedgerStore } from "./ledger/types";
 
 /**
  * What must be atomic across requests and instances. Two drivers implement it:
@@ -194,11 +194,9 @@ export function balanceLimitError(balanceMicros: number) {
  * truth to fall back on when the stored copy of the balance is missing or unreadable,
  * say a write torn by a killed process. An account with no ledger has no balance yet.
  */
-export async function balanceFromLedger(records: Pick<Records, "listLedger">, accountId: string): Promise<number | null> {
-  const entries = await records.listLedger(accountId);
-  if (entries.length === 0) return null;
-  const sum = entries.reduce((total, entry) => total + entry.amount_micros, 0);
-  return Math.min(Math.max(0, sum), MAX_BALANCE_MICROS);
+export async function balanceFromLedger(ledger: Pick<LedgerStore, "total">, accountId: string): Promise<number | null> {
+  const sum = await ledger.total(accountId);
+  return sum === null ? null : Math.min(Math.max(0, sum), MAX_BALANCE_MICROS);
 }
 
 export function checkMicros(value: number, name: string): void {

@@ -2,6 +2,9 @@ import { createStorage, type Storage } from "unstorage";
 import type { Logger } from "../runtime";
 import type { Atomics } from "./atomics";
 import { failClosed } from "./fail-closed";
+import { createMemoryLedger } from "./ledger/memory";
+import { createStorageLedger } from "./ledger/storage";
+import type { LedgerStore } from "./ledger/types";
 import { createMemoryAtomics } from "./memory-atomics";
 import { createRecords, type Records } from "./records";
 import { createRedisAtomics } from "./redis-atomics";
@@ -11,6 +14,7 @@ import { createRetryQueue, type RetryQueue } from "./retry-queue";
 export interface StoresOptions {
   storage?: Storage;
   atomics?: Atomics;
+  ledger?: LedgerStore;
   redis?: RedisInput;
   /** @default "agentgate:" */
   redisPrefix?: string;
@@ -23,6 +27,7 @@ export interface StoresOptions {
 export interface Stores {
   records: Records;
   atomics: Atomics;
+  ledger: LedgerStore;
   retries: RetryQueue;
   close(): Promise<void>;
 }
@@ -42,18 +47,25 @@ export function createStores(options: StoresOptions): Stores {
   const ownStorage = !options.storage && redis !== undefined;
   const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError) : createStorage());
   const rawRecords = createRecords(storage);
+  const ownLedger = !options.ledger;
+  // Given storage (or Redis for documents) and no ledger: the ledger stays in that storage, as agentgate 0.1 kept it.
+  const rawLedger = options.ledger ?? (options.storage || redis !== undefined ? createStorageLedger(storage) : createMemoryLedger());
   const rawAtomics =
     options.atomics ??
-    (redis !== undefined ? createRedisAtomics({ redis, prefix, onConnectionError: onError, records: rawRecords, logger }) : createMemoryAtomics({ records: rawRecords }));
+    (redis !== undefined
+      ? createRedisAtomics({ redis, prefix, onConnectionError: onError, records: rawRecords, ledger: rawLedger, logger })
+      : createMemoryAtomics({ records: rawRecords, ledger: rawLedger }));
   const retries = createRetryQueue({ logger, maxAgeMs: options.holdTtlMs });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
   return {
     records: failClosed(rawRecords, "storage", logger),
     atomics,
+    ledger: failClosed(rawLedger, "ledger", logger),
     retries,
     async close() {
       await retries.close();
       await rawAtomics.close();
+      if (ownLedger) await rawLedger.close();
       if (ownStorage) await storage.dispose();
     },
   };

@@ -1,4 +1,5 @@
 import { createId } from "../ids";
+import type { LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { balanceFromLedger, balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
@@ -10,6 +11,8 @@ export interface MemoryAtomicsOptions {
    * live in memory only (tests, throwaway gateways).
    */
   records?: Records;
+  /** The ledger whose sum stands in for a balance copy that is missing or torn. `createGateway` passes its ledger. */
+  ledger?: LedgerStore;
 }
 
 interface Account {
@@ -32,7 +35,7 @@ const CREDIT_MEMORY_MS = 24 * 3_600_000;
  * only hold per process.
  */
 export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics {
-  const { records } = options;
+  const { records, ledger } = options;
   const rates = new Map<string, RateState>();
   const leases = new Map<string, { token: string; expiresAt: number }>();
   const intervals = new Map<string, number>();
@@ -56,7 +59,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       pending = (async () => {
         try {
           // No readable copy (never written, or torn by a killed process): the ledger knows.
-          const stored = records ? ((await records.getStoredBalance(accountId)) ?? (await balanceFromLedger(records, accountId))) : null;
+          const stored = records ? ((await records.getStoredBalance(accountId)) ?? (ledger ? await balanceFromLedger(ledger, accountId) : null)) : null;
           const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map() };
           accounts.set(accountId, account);
           return account;

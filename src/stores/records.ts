@@ -2,6 +2,8 @@ import type { Storage } from "unstorage";
 import { createId } from "../ids";
 import type { ChatMessage } from "../schema";
 
+export type { LedgerEntry, LedgerQuery } from "./ledger/types";
+
 /** An AI employee: a name, instructions and the models it may use. */
 export interface AgentRecord {
   id: string;
@@ -38,40 +40,9 @@ export interface ThreadRecord {
   messages: ChatMessage[];
 }
 
-/** One line of the ledger: a charge (negative) or a credit (positive). */
-export interface LedgerEntry {
-  id: string;
-  account_id: string;
-  type: "charge" | "credit";
-  /** Signed: credits add, charges subtract. The balance is the sum of these. */
-  amount_micros: number;
-  created_at: string;
-  agent_id?: string | null;
-  key_id?: string | null;
-  model?: string | null;
-  thread_id?: string | null;
-  prompt_tokens?: number;
-  completion_tokens?: number;
-}
-
-/** Filters and paging for the ledger. */
-export interface LedgerQuery {
-  agentId?: string;
-  keyId?: string;
-  model?: string;
-  threadId?: string;
-  type?: LedgerEntry["type"];
-  /** Entries created at or after this time (ms since the epoch). */
-  since?: number;
-  /** Entries created before this time (ms since the epoch). */
-  until?: number;
-  /** Entries strictly after this entry id (ids sort by time). */
-  after?: string;
-  limit?: number;
-}
-
 /**
- * The documents agentgate keeps, over any unstorage `Storage` (memory, fs, Redis...).
+ * The documents agentgate keeps, over any unstorage `Storage` (memory, fs, Redis...); the
+ * ledger is a store of its own (`LedgerStore`).
  * Indexes are one key per member (`agent-keys:<agent>:<key>`), so adding or removing a
  * member never rewrites a shared list and concurrent instances cannot lose an update.
  */
@@ -98,9 +69,6 @@ export interface Records {
   putThread(thread: ThreadRecord): Promise<void>;
   deleteThread(thread: ThreadRecord): Promise<void>;
   listThreads(agentId: string): Promise<ThreadRecord[]>;
-
-  appendLedger(entry: LedgerEntry): Promise<void>;
-  listLedger(accountId: string, query?: LedgerQuery): Promise<LedgerEntry[]>;
 
   /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
   getStoredBalance(accountId: string): Promise<number | null>;
@@ -209,16 +177,6 @@ export function createRecords(storage: Storage): Records {
       return sortByCreated(await many<ThreadRecord>(ids.map((id) => `threads:${id}`)));
     },
 
-    appendLedger: (entry) => storage.setItem(`ledger:${seg(entry.account_id)}:${seg(entry.id)}`, entry),
-    async listLedger(accountId, query = {}) {
-      let ids = await members(`ledger:${seg(accountId)}:`);
-      if (query.after) ids = ids.filter((id) => id > query.after!);
-      let entries = await many<LedgerEntry>(ids.map((id) => `ledger:${seg(accountId)}:${id}`));
-      // An entry torn by a killed process (not an object with an id and an amount) is skipped.
-      entries = entries.filter((entry) => isLedgerEntry(entry) && matchesLedgerQuery(entry, query));
-      return query.limit ? entries.slice(0, query.limit) : entries;
-    },
-
     getStoredBalance: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`))?.micros ?? null,
     getStoredBalanceCopy: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`)),
     putStoredBalance: (accountId, micros, writer) =>
@@ -237,25 +195,6 @@ function storedBalance(value: unknown): StoredBalance | null {
     return { micros, writer: typeof writer === "string" && writer ? writer : "legacy" };
   }
   return null;
-}
-
-function isLedgerEntry(entry: unknown): entry is LedgerEntry {
-  const candidate = entry as Partial<LedgerEntry> | null;
-  return typeof candidate === "object" && candidate !== null && typeof candidate.id === "string" && Number.isSafeInteger(candidate.amount_micros);
-}
-
-function matchesLedgerQuery(entry: LedgerEntry, query: LedgerQuery): boolean {
-  if (query.agentId && entry.agent_id !== query.agentId) return false;
-  if (query.keyId && entry.key_id !== query.keyId) return false;
-  if (query.model && entry.model !== query.model) return false;
-  if (query.threadId && entry.thread_id !== query.threadId) return false;
-  if (query.type && entry.type !== query.type) return false;
-  if (query.since !== undefined || query.until !== undefined) {
-    const at = Date.parse(entry.created_at);
-    if (query.since !== undefined && at < query.since) return false;
-    if (query.until !== undefined && at >= query.until) return false;
-  }
-  return true;
 }
 
 function sortByCreated<T extends { created_at: string; id: string }>(items: T[]): T[] {

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../runtime";
 import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, type Atomics, type BalanceState, type RateWindow } from "./atomics";
+import type { LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
@@ -29,6 +30,8 @@ export interface RedisAtomicsOptions {
    * in the background. `createGateway` passes its records.
    */
   records?: Records;
+  /** The ledger whose sum stands in for a balance copy that is missing or torn. `createGateway` passes its ledger. */
+  ledger?: LedgerStore;
   /** Where seeding and write-through problems are reported. @default console */
   logger?: Logger;
 }
@@ -66,7 +69,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   // '1': the money scripts refuse an account Redis has not seeded, and count each change.
   const tracked = records ? "1" : "0";
   const copies = createWriteThrough(run, key, records, logger);
-  const seeding = createSeeding(run, key, records, logger, (accountId) => copies.changed(accountId));
+  const seeding = createSeeding(run, key, records, options.ledger, logger, (accountId) => copies.changed(accountId));
   const rateArgs = (scope: string, windows: RateWindow[], now: number | undefined, mode: "hit" | "charge") => {
     const keys = windows.map((window) => key(scope, `rate:${window.name}`));
     const args = [now === undefined ? "" : String(Math.floor(now)), mode];

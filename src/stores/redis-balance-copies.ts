@@ -1,6 +1,7 @@
 import { createId } from "../ids";
 import type { Logger } from "../runtime";
 import { balanceFromLedger, checkMicros } from "./atomics";
+import type { LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { script, type ScriptRunner } from "./redis-scripts";
 
@@ -28,17 +29,17 @@ type KeyOf = (scope: string, what: string) => string;
  * account unseeded (Redis lost its data, or was emptied) answers `unseeded`, and the
  * account is checked again before the call is repeated.
  */
-export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | undefined, logger: Logger, onStaleCopy: (accountId: string) => void) {
+export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | undefined, ledger: LedgerStore | undefined, logger: Logger, onStaleCopy: (accountId: string) => void) {
   const checked = new Set<string>();
   const pending = new Map<string, Promise<void>>();
 
-  const ledgerSum = async (accountId: string) => (await balanceFromLedger(records!, accountId)) ?? 0;
+  const ledgerSum = async (accountId: string) => (ledger ? await balanceFromLedger(ledger, accountId) : null) ?? 0;
 
   const seed = async (accountId: string) => {
     // No readable copy (never written, or torn by a killed process): the ledger stands in,
     // signed as such, so Redis takes it over a balance seeded from a copy that is gone.
     const fromLedger = async () => {
-      const micros = await balanceFromLedger(records!, accountId);
+      const micros = ledger ? await balanceFromLedger(ledger, accountId) : null;
       return micros === null ? null : { micros, writer: "ledger" };
     };
     const copy = (await records!.getStoredBalanceCopy(accountId)) ?? (await fromLedger());

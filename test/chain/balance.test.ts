@@ -1,7 +1,7 @@
 import { APIError, RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineProvider, echo, upstreamError } from "../../src/index";
-import { ledgerSum } from "../_billing";
+import { ledgerSum, ledgerLines } from "../_billing";
 import { openaiClient, seedAgent, startGateway, type TestGateway } from "../_setup";
 
 // 1 micro-USD per input token, 2 per output token; answers of at most 50 tokens.
@@ -57,7 +57,7 @@ describe("the balance step", () => {
     while (!(await reader.read()).done);
     // echo's real usage: 2 prompt tokens and 2 answer tokens = 2 * 1 + 2 * 2 = 6.
     expect(await billing(seeded.accountId)).toEqual({ balance_micros: 994, reserved_micros: 0 });
-    const [credit, charge] = await t.gateway.records.listLedger(seeded.accountId);
+    const [credit, charge] = await ledgerLines(t.gateway, seeded.accountId);
     expect(credit).toMatchObject({ type: "credit", amount_micros: 1000 });
     expect(charge).toMatchObject({
       type: "charge",
@@ -115,7 +115,7 @@ describe("the balance step", () => {
     const res = await chat(seeded.key, { model: "broken/model", messages: [{ role: "user", content: "hi" }] });
     expect(res.status).toBe(502);
     expect(await billing(seeded.accountId)).toEqual({ balance_micros: 1000, reserved_micros: 0 });
-    expect(await t.gateway.records.listLedger(seeded.accountId)).toHaveLength(1);
+    expect(await ledgerLines(t.gateway, seeded.accountId)).toHaveLength(1);
   });
 
   it("charges what was generated when the client leaves mid-stream", async () => {
@@ -128,7 +128,7 @@ describe("the balance step", () => {
     while (!text.includes("word3")) text += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     await expect.poll(() => billing(seeded.accountId).then((b) => b.reserved_micros), { timeout: 5000 }).toBe(0);
-    const [, charge] = await t.gateway.records.listLedger(seeded.accountId);
+    const [, charge] = await ledgerLines(t.gateway, seeded.accountId);
     const full = Math.ceil(words.length / 4);
     expect(charge.completion_tokens).toBeGreaterThan(0);
     expect(charge.completion_tokens).toBeLessThan(full);

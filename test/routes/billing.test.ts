@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/admin/token";
 import { echo } from "../../src/index";
-import { ledgerSum } from "../_billing";
+import { ledgerSum, ledgerLines } from "../_billing";
 import { ADMIN_SECRET, startGateway, type TestGateway } from "../_setup";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -64,7 +64,7 @@ describe("the billing and usage admin API", () => {
     const responses = await Promise.all([creditAs(700, "payment-42"), creditAs(700, "payment-42"), creditAs(700, "payment-42")]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200]);
     expect((await t.gateway.admin.getBilling(accountOf)).balance_micros).toBe(700);
-    const ledger = await t.gateway.records.listLedger(accountOf);
+    const ledger = await ledgerLines(t.gateway, accountOf);
     expect(ledger).toHaveLength(1);
     const reused = await creditAs(900, "payment-42");
     expect(reused.status).toBe(400);

@@ -4,6 +4,8 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { createSortableId } from "../../src/ids";
 import type { Logger } from "../../src/runtime";
 import type { Atomics } from "../../src/stores/atomics";
+import { createMemoryLedger } from "../../src/stores/ledger/memory";
+import type { LedgerStore } from "../../src/stores/ledger/types";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords, type Records } from "../../src/stores/records";
 import { createRedisAtomics } from "../../src/stores/redis-atomics";
@@ -27,9 +29,17 @@ function recordingLogger(): Logger & { warnings: string[]; errors: string[] } {
   return { warnings, errors, warn: (message) => warnings.push(message), error: (message) => errors.push(message) };
 }
 
+/** The ledger that goes with these records, one per storage, as a gateway has. */
+const ledgers = new WeakMap<Records, LedgerStore>();
+function ledgerOf(records: Records): LedgerStore {
+  let ledger = ledgers.get(records);
+  if (!ledger) ledgers.set(records, (ledger = createMemoryLedger()));
+  return ledger;
+}
+
 /** One Redis-atomics "instance": its own connection, as a separate gateway process has. */
 function redisInstance(prefix: string, records: Records, logger: Logger = recordingLogger()): Atomics {
-  return createRedisAtomics({ redis: inject("redisUrl"), prefix, records, logger });
+  return createRedisAtomics({ redis: inject("redisUrl"), prefix, records, ledger: ledgerOf(records), logger });
 }
 
 async function deleteRedisKeys(prefix: string) {
@@ -40,7 +50,7 @@ async function deleteRedisKeys(prefix: string) {
 describe("switching between the in-process and the Redis atomics over one storage", () => {
   it("seeds Redis from the copy the in-process driver wrote, and writes what Redis changes back to it", async () => {
     const records = createRecords(createStorage());
-    const memory = createMemoryAtomics({ records });
+    const memory = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     await memory.credit("acct", 1000);
     await memory.reserve("acct", "r1", 400, MINUTE);
     await memory.settle("acct", "r1", 250);
@@ -57,7 +67,7 @@ describe("switching between the in-process and the Redis atomics over one storag
   it("hands the balance back and forth: each driver starts from what the other left, Redis included when it still holds an older balance", async () => {
     const records = createRecords(createStorage());
     const prefix = freshPrefix();
-    const memory1 = createMemoryAtomics({ records });
+    const memory1 = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     await memory1.credit("acct", 1000);
     await memory1.close();
 
@@ -67,7 +77,7 @@ describe("switching between the in-process and the Redis atomics over one storag
     await redis1.credit("acct", 50);
     await redis1.close();
 
-    const memory2 = createMemoryAtomics({ records });
+    const memory2 = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     expect((await memory2.getBalance("acct")).balance_micros).toBe(750);
     await memory2.settle("acct", "r2", 100);
     await memory2.close();
@@ -78,7 +88,7 @@ describe("switching between the in-process and the Redis atomics over one storag
     await redis2.close();
 
     // An in-process driver that only read changes nothing, so Redis keeps its balance.
-    const memory3 = createMemoryAtomics({ records });
+    const memory3 = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     expect((await memory3.getBalance("acct")).balance_micros).toBe(650);
     await memory3.close();
     const redis3 = redisInstance(prefix, records);
@@ -92,7 +102,7 @@ describe("switching between the in-process and the Redis atomics over one storag
     const records = createRecords(createStorage());
     const prefix = freshPrefix();
     const accounts = ["acct-a", "acct-b", "acct-c"];
-    const memory = createMemoryAtomics({ records });
+    const memory = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     for (const account of accounts) await memory.credit(account, 1000);
     await memory.close();
 
@@ -117,7 +127,7 @@ describe("switching between the in-process and the Redis atomics over one storag
   it("keeps the Redis balance when another instance started later finds the copy not yet written back", async () => {
     const records = createRecords(createStorage());
     const prefix = freshPrefix();
-    const memory = createMemoryAtomics({ records });
+    const memory = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     await memory.credit("acct", 1000);
     await memory.close();
 
@@ -152,7 +162,7 @@ describe("switching between the in-process and the Redis atomics over one storag
     await Promise.all([a.close(), b.close()]);
     expect(await records.getStoredBalance("acct")).toBe(final);
     // The in-process driver then starts exactly there.
-    const memory = createMemoryAtomics({ records });
+    const memory = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     expect((await memory.getBalance("acct")).balance_micros).toBe(final);
     await memory.close();
   });
@@ -244,7 +254,7 @@ describe("switching between the in-process and the Redis atomics over one storag
       [-20, "charge"],
     ];
     for (const [amount, type] of entries) {
-      await records.appendLedger({ id: createSortableId("led_"), account_id: "split", type: type as "credit" | "charge", amount_micros: amount, created_at: new Date().toISOString() });
+      await ledgerOf(records).append({ id: createSortableId("led_"), account_id: "split", type: type as "credit" | "charge", amount_micros: amount, created_at: new Date().toISOString() });
     }
 
     const logger = recordingLogger();
@@ -323,18 +333,16 @@ describe("switching between the in-process and the Redis atomics over one storag
 describe("a copy torn or left stale by a killed process", () => {
   // What a ledger holds after a credit of 1000 and a charge of 300, written as the gateway writes them.
   const seedLedger = async (records: Records) => {
-    await records.appendLedger({ id: createSortableId("led_"), account_id: "acct", type: "credit", amount_micros: 1000, created_at: new Date().toISOString() });
-    await records.appendLedger({ id: createSortableId("led_"), account_id: "acct", type: "charge", amount_micros: -300, created_at: new Date().toISOString() });
+    await ledgerOf(records).append({ id: createSortableId("led_"), account_id: "acct", type: "credit", amount_micros: 1000, created_at: new Date().toISOString() });
+    await ledgerOf(records).append({ id: createSortableId("led_"), account_id: "acct", type: "charge", amount_micros: -300, created_at: new Date().toISOString() });
   };
 
-  it("starts the in-process driver from the ledger when the copy is an empty, torn file, and skips torn ledger lines", async () => {
+  it("starts the in-process driver from the ledger when the copy is an empty, torn file", async () => {
     const storage = createStorage();
     const records = createRecords(storage);
     await seedLedger(records);
     await storage.setItem("balances:acct", "");
-    await storage.setItem("ledger:acct:led_torn", "");
-    expect((await records.listLedger("acct")).map((entry) => entry.amount_micros)).toEqual([1000, -300]);
-    const memory = createMemoryAtomics({ records });
+    const memory = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     expect(await memory.getBalance("acct")).toEqual({ balance_micros: 700, reserved_micros: 0 });
     await memory.close();
   });

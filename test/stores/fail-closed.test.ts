@@ -1,7 +1,7 @@
 import { createStorage, defineDriver } from "unstorage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/admin/token";
-import { ledgerSum } from "../_billing";
+import { ledgerSum, ledgerLines } from "../_billing";
 import { ADMIN_SECRET, seedAgent, startGateway, type TestGateway } from "../_setup";
 
 /** A real unstorage driver over memory whose backend can be taken away, whole or for some keys. */
@@ -82,7 +82,7 @@ describe("failing closed when storage is unreachable", () => {
     await expect.poll(async () => (await chat(seeded.key, { thread_id: threadId, messages: [{ role: "user", content: "again" }] })).status, { timeout: 5000 }).toBe(200);
     const thread = await t.gateway.records.getThread(threadId);
     expect(thread!.messages.map((m) => m.content)).toEqual(["remember me", "remember me", "again", "again"]);
-    const charges = (await t.gateway.records.listLedger(seeded.accountId)).filter((e) => e.type === "charge");
+    const charges = (await ledgerLines(t.gateway, seeded.accountId)).filter((e) => e.type === "charge");
     expect(charges).toHaveLength(2);
     expect(await t.gateway.admin.getBilling(seeded.accountId)).toMatchObject({ reserved_micros: 0 });
   });
