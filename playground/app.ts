@@ -1,6 +1,5 @@
-import { createStorage, type Storage } from "unstorage";
-import fsLiteDriver from "unstorage/drivers/fs-lite";
-import { anthropic, createGateway, echo, gemini, openai, type Gateway, type Provider } from "../src/index";
+import type { Storage } from "unstorage";
+import { anthropic, createFsStorage, createGateway, createMemoryStorage, echo, gemini, openai, type Gateway, type Provider } from "../src/index";
 import type { PlaygroundConfig } from "./config";
 
 /** The playground's gateway: echo always, vendors when their keys are set. */
@@ -23,8 +22,8 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
 }
 
 function createPlaygroundStorage(config: PlaygroundConfig): Storage | undefined {
-  if (config.storage === "memory") return createStorage();
-  if (config.storage === "fs") return createStorage({ driver: fsLiteDriver({ base: config.dataDir + "/storage" }) });
+  if (config.storage === "memory") return createMemoryStorage();
+  if (config.storage === "fs") return createFsStorage({ dir: config.dataDir + "/storage" });
   // STORAGE=redis: createGateway keeps the documents on REDIS_URL too.
   return undefined;
 }

@@ -53,6 +53,13 @@ export interface GatewayOptions {
    * @default createMemoryLedger() (the newest 100,000 lines; rollups and totals whole)
    */
   ledger?: LedgerStore;
+  /**
+   * Bounds of the default in-memory storage and ledger (no `storage`, `redis` or `ledger`
+   * given): threads past `maxThreads` or `maxThreadBytes` go least recently used first;
+   * the ledger keeps its newest `maxLedgerLines` lines, its totals and rollups whole.
+   * @default { maxThreads: 10000, maxThreadBytes: 67108864, maxLedgerLines: 100000 }
+   */
+  memory?: { maxThreads?: number; maxThreadBytes?: number; maxLedgerLines?: number };
   /** How admin tokens are verified; without it, the admin API answers 401 to everyone. */
   admin?: AdminAuthOptions;
   /** Model backends; a model `x/y` is served by the provider whose id is `x`. */
@@ -73,6 +80,11 @@ export interface GatewayOptions {
     ttlSeconds?: number;
     /** The oldest messages are dropped past this many. @default 200 */
     maxMessages?: number;
+    /**
+     * How often expired threads are deleted from storage (Redis storage expires them by
+     * itself); 0 turns the sweeper off. @default 3600000 (an hour)
+     */
+    sweepIntervalMs?: number;
   };
   /** @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
@@ -124,7 +136,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   // A request that crashes its instance frees its lease and reservation after this.
   const holdTtlMs = Math.max(upstreamTimeoutMs * 3, 10 * 60_000);
   const logger = options.logger ?? console;
-  const stores = createStores({ ...options, holdTtlMs, logger });
+  const threadTtlSeconds = options.threads?.ttlSeconds ?? 30 * 86_400;
+  const stores = createStores({ ...options, holdTtlMs, logger, threadTtlSeconds, threadSweepIntervalMs: options.threads?.sweepIntervalMs ?? 3_600_000 });
   const { records, atomics, ledger } = stores;
   const runtime: GatewayRuntime = {
     records,
@@ -134,7 +147,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     catalog: createCatalog(providers, options.models, options.defaultModels ?? true),
     limits: options.limits ?? {},
     keyLimits: options.keyLimits ?? {},
-    threads: { ttlSeconds: options.threads?.ttlSeconds ?? 30 * 86_400, maxMessages: options.threads?.maxMessages ?? 200 },
+    threads: { ttlSeconds: threadTtlSeconds, maxMessages: options.threads?.maxMessages ?? 200 },
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     upstream: { timeoutMs: upstreamTimeoutMs, retries: options.upstream?.retries ?? 2, maxRetryDelayMs: options.upstream?.maxRetryDelayMs ?? 10_000 },
     holdTtlMs,

@@ -38,6 +38,8 @@ export type { Catalog, CatalogEntry } from "./catalog";
 // Stores
 export { createRecords } from "./stores/records";
 export type { AgentRecord, KeyRecord, Records, ThreadRecord } from "./stores/records";
+export { agentgateFsDriver, createFsStorage, type FsStorageOptions } from "./stores/fs-storage";
+export { createMemoryStorage, type MemoryStorageOptions } from "./stores/memory-storage";
 export { createMemoryLedger, type MemoryLedgerOptions } from "./stores/ledger/memory";
 export { createStorageLedger, importLedger } from "./stores/ledger/storage";
 export type { LedgerEntry, LedgerPage, LedgerQuery, LedgerStore, SummaryDimension, SummaryQuery, SummaryRow } from "./stores/ledger/types";

@@ -289,10 +289,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
     async listThreads(accountId, agentId, query = {}) {
       const limit = pageLimit(query.limit);
       await ownAgent(accountId, agentId);
-      let threads = await records.listThreads(agentId);
-      // As for the ledger, an `after` that names no thread of this agent ends the list.
-      if (query.after) threads = threads.slice(threads.findIndex((thread) => thread.id === query.after) + 1 || threads.length);
-      return { object: "list", data: threads.slice(0, limit).map(threadView), has_more: threads.length > limit };
+      const { threads, hasMore } = await records.pageThreads(agentId, { after: query.after, limit });
+      return { object: "list", data: threads.map(threadView), has_more: hasMore };
     },
     async getThread(accountId, threadId) {
       return threadView(await ownThread(accountId, threadId));

@@ -67,7 +67,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
     // then, so a follow-up waits (409) instead of reading a history without this turn.
     return runtime.retries.attempt(`save thread ${threadId}`, async () => {
       if (!saved) {
-        await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply!, runtime.threads.maxMessages));
+        await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply!, runtime.threads.maxMessages), stored);
         saved = true;
       }
       await runtime.atomics.releaseLease(leaseName, leaseToken);

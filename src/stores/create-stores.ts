@@ -1,4 +1,4 @@
-import { createStorage, type Storage } from "unstorage";
+import type { Storage } from "unstorage";
 import type { Logger } from "../runtime";
 import type { Atomics } from "./atomics";
 import { failClosed } from "./fail-closed";
@@ -6,6 +6,7 @@ import { createMemoryLedger } from "./ledger/memory";
 import { createStorageLedger } from "./ledger/storage";
 import type { LedgerStore } from "./ledger/types";
 import { createMemoryAtomics } from "./memory-atomics";
+import { createMemoryStorage, type MemoryStorageOptions } from "./memory-storage";
 import { createRecords, type Records } from "./records";
 import { createRedisAtomics } from "./redis-atomics";
 import { createRedisStorage, reportOnce, type RedisInput } from "./redis-connection";
@@ -18,6 +19,12 @@ export interface StoresOptions {
   redis?: RedisInput;
   /** @default "agentgate:" */
   redisPrefix?: string;
+  /** Threads idle this long are deleted (by the sweeper, or by Redis itself). */
+  threadTtlSeconds: number;
+  /** How often the sweeper looks for expired threads; 0: never. */
+  threadSweepIntervalMs: number;
+  /** Bounds of the default memory storage and ledger. */
+  memory?: MemoryStorageOptions & { maxLedgerLines?: number };
   /** How long a hold may outlive its request; settle retries stop then. */
   holdTtlMs: number;
   logger: Logger;
@@ -45,11 +52,13 @@ export function createStores(options: StoresOptions): Stores {
   const prefix = options.redisPrefix ?? "agentgate:";
   const onError = reportOnce((message) => logger.warn(message));
   const ownStorage = !options.storage && redis !== undefined;
-  const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError) : createStorage());
-  const rawRecords = createRecords(storage);
+  const inMemory = !options.storage && redis === undefined;
+  const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError) : createMemoryStorage(options.memory));
+  if (inMemory) warnMemoryOnce(logger);
+  const rawRecords = createRecords(storage, { threadTtlSeconds: options.threadTtlSeconds });
   const ownLedger = !options.ledger;
   // Given storage (or Redis for documents) and no ledger: the ledger stays in that storage, as agentgate 0.1 kept it.
-  const rawLedger = options.ledger ?? (options.storage || redis !== undefined ? createStorageLedger(storage) : createMemoryLedger());
+  const rawLedger = options.ledger ?? (options.storage || redis !== undefined ? createStorageLedger(storage) : createMemoryLedger({ maxLines: options.memory?.maxLedgerLines }));
   const rawAtomics =
     options.atomics ??
     (redis !== undefined
@@ -57,16 +66,52 @@ export function createStores(options: StoresOptions): Stores {
       : createMemoryAtomics({ records: rawRecords, ledger: rawLedger }));
   const retries = createRetryQueue({ logger, maxAgeMs: options.holdTtlMs });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
+  // Redis expires threads by itself (their keys carry the TTL); other storage is swept.
+  const sweeper = expiresKeys(storage) ? undefined : startThreadSweeper(rawRecords, options.threadTtlSeconds, options.threadSweepIntervalMs, logger);
   return {
     records: failClosed(rawRecords, "storage", logger),
     atomics,
     ledger: failClosed(rawLedger, "ledger", logger),
     retries,
     async close() {
+      if (sweeper) clearInterval(sweeper);
       await retries.close();
       await rawAtomics.close();
       if (ownLedger) await rawLedger.close();
       if (ownStorage) await storage.dispose();
     },
   };
+}
+
+// --- internal ---
+
+// Once per logger: a process that builds many gateways (tests) is told once.
+const warnedMemory = new WeakSet<Logger>();
+function warnMemoryOnce(logger: Logger): void {
+  if (warnedMemory.has(logger)) return;
+  warnedMemory.add(logger);
+  logger.warn("agentgate: no `storage` or `redis` given, so agents, keys, threads and the ledger live in this process's memory (bounded, gone on restart): for development only");
+}
+
+/** True for storage whose driver deletes keys when their TTL passes (unstorage's redis driver). */
+function expiresKeys(storage: Storage): boolean {
+  return storage.getMount("").driver.name === "redis";
+}
+
+function startThreadSweeper(records: Records, ttlSeconds: number, intervalMs: number, logger: Logger): ReturnType<typeof setInterval> | undefined {
+  if (!(intervalMs > 0)) return undefined;
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return; // a slow sweep of a large index is never run twice at once
+    running = true;
+    try {
+      await records.sweepThreads(ttlSeconds);
+    } catch (error) {
+      logger.warn("agentgate: sweeping expired threads failed; trying again later", error instanceof Error ? error.message : String(error));
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  timer.unref?.();
+  return timer;
 }

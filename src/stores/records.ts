@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
 import { createId } from "../ids";
+import { createThreadRecords, type ThreadRecords } from "./thread-records";
 import type { ChatMessage } from "../schema";
 
 export type { LedgerEntry, LedgerQuery } from "./ledger/types";
@@ -65,10 +66,12 @@ export interface Records {
   getKeyLastUsed(keyId: string): Promise<string | null>;
   setKeyLastUsed(keyId: string, at: string): Promise<void>;
 
-  getThread(id: string): Promise<ThreadRecord | null>;
-  putThread(thread: ThreadRecord): Promise<void>;
-  deleteThread(thread: ThreadRecord): Promise<void>;
-  listThreads(agentId: string): Promise<ThreadRecord[]>;
+  getThread: ThreadRecords["getThread"];
+  putThread: ThreadRecords["putThread"];
+  deleteThread: ThreadRecords["deleteThread"];
+  listThreads: ThreadRecords["listThreads"];
+  pageThreads: ThreadRecords["pageThreads"];
+  sweepThreads: ThreadRecords["sweepThreads"];
 
   /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
   getStoredBalance(accountId: string): Promise<number | null>;
@@ -103,8 +106,13 @@ export function seg(id: string): string {
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]+$/;
 const SAFE_BYTE = /^[A-Za-z0-9_-]$/;
 
+export interface RecordsOptions {
+  /** Threads idle this long are expired: drivers that expire keys (Redis) are told so. */
+  threadTtlSeconds?: number;
+}
+
 /** Builds the records over a storage. Nothing is cached: every instance sees every write. */
-export function createRecords(storage: Storage): Records {
+export function createRecords(storage: Storage, options: RecordsOptions = {}): Records {
   const get = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
   // The last segment of each key under `prefix`, as stored (already a `seg`).
   const members = async (prefix: string): Promise<string[]> =>
@@ -164,18 +172,7 @@ export function createRecords(storage: Storage): Records {
     getKeyLastUsed: (keyId) => get<string>(`key-used:${seg(keyId)}`),
     setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${seg(keyId)}`, at),
 
-    getThread: (id) => get<ThreadRecord>(`threads:${seg(id)}`),
-    async putThread(thread) {
-      await Promise.all([storage.setItem(`threads:${seg(thread.id)}`, thread), storage.setItem(`agent-threads:${seg(thread.agent_id)}:${seg(thread.id)}`, 1)]);
-    },
-    async deleteThread(thread) {
-      await storage.removeItem(`agent-threads:${seg(thread.agent_id)}:${seg(thread.id)}`);
-      await storage.removeItem(`threads:${seg(thread.id)}`);
-    },
-    async listThreads(agentId) {
-      const ids = await members(`agent-threads:${seg(agentId)}:`);
-      return sortByCreated(await many<ThreadRecord>(ids.map((id) => `threads:${id}`)));
-    },
+    ...createThreadRecords(storage, seg, options.threadTtlSeconds),
 
     getStoredBalance: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`))?.micros ?? null,
     getStoredBalanceCopy: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`)),

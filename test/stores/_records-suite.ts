@@ -82,6 +82,71 @@ export function testRecords(name: string, makeStorage: () => Promise<Storage> | 
       expect(await records.listThreads("agt_1")).toEqual([]);
     });
 
+    it("keeps threads in 256 shards by id, and pages an agent's threads oldest first from its index", async () => {
+      const threads = Array.from({ length: 7 }, (_, i) => ({ ...thread(`thread_${i}`, "agt_1", [{ role: "user", content: `m${i}` }]), created_at: `2026-01-0${i + 1}T00:00:00.000Z` }));
+      for (const t of [...threads].reverse()) await records.putThread(t, null);
+      await records.putThread(thread("thread_other", "agt_2", []), null);
+      const keys = (await storage.getKeys("threads:")).sort();
+      expect(keys).toHaveLength(8);
+      for (const k of keys) expect(k).toMatch(/^threads:[0-9a-f]{2}:thread_\w+$/);
+      const first = await records.pageThreads("agt_1", { limit: 3 });
+      expect(first.threads.map((t) => t.id)).toEqual(["thread_0", "thread_1", "thread_2"]);
+      expect(first.hasMore).toBe(true);
+      const rest = await records.pageThreads("agt_1", { after: "thread_2", limit: 10 });
+      expect(rest.threads.map((t) => t.id)).toEqual(["thread_3", "thread_4", "thread_5", "thread_6"]);
+      expect(rest.hasMore).toBe(false);
+      expect(rest.threads[0]).toEqual(threads[3]);
+      expect((await records.pageThreads("agt_1", { after: "thread_unknown", limit: 10 })).threads).toEqual([]);
+    });
+
+    it("writes a continued thread's index entry only when the day of its last save changes", async () => {
+      const t = { ...thread("thread_1", "agt_1", []), created_at: "2026-01-01T08:00:00.000Z", updated_at: "2026-01-01T08:00:00.000Z" };
+      await records.putThread(t, null);
+      const indexKey = (await storage.getKeys("agent-threads:agt_1:"))[0];
+      const sameDay = { ...t, updated_at: "2026-01-01T20:00:00.000Z", messages: [{ role: "user" as const, content: "again" }] };
+      await records.putThread(sameDay, t);
+      expect(await storage.getItem(indexKey)).toEqual({ created_at: t.created_at, updated_at: t.updated_at });
+      expect(await records.getThread("thread_1")).toEqual(sameDay);
+      const nextDay = { ...sameDay, updated_at: "2026-01-02T01:00:00.000Z" };
+      await records.putThread(nextDay, sameDay);
+      expect(await storage.getItem(indexKey)).toEqual({ created_at: t.created_at, updated_at: nextDay.updated_at });
+    });
+
+    it("reads a thread agentgate 0.1 saved unsharded, lists it, and moves it to its shard when it is saved again", async () => {
+      const old = thread("thread_old", "agt_1", [{ role: "user", content: "from 0.1" }]);
+      await storage.setItem("threads:thread_old", old);
+      await storage.setItem("agent-threads:agt_1:thread_old", 1);
+      expect(await records.getThread("thread_old")).toEqual(old);
+      expect((await records.pageThreads("agt_1", { limit: 10 })).threads).toEqual([old]);
+      const next = { ...old, updated_at: new Date(Date.now() + 1000).toISOString() };
+      await records.putThread(next, old);
+      expect(await storage.hasItem("threads:thread_old")).toBe(false);
+      expect(await records.getThread("thread_old")).toEqual(next);
+      await records.deleteThread(next);
+      expect(await records.getThread("thread_old")).toBeNull();
+      expect(await storage.getKeys("agent-threads:agt_1:")).toEqual([]);
+    });
+
+    it("sweeps threads idle past the time to live, from the index, and keeps the rest", async () => {
+      const now = Date.parse("2026-03-01T00:00:00.000Z");
+      const at = (daysAgo: number) => new Date(now - daysAgo * 86_400_000).toISOString();
+      const idle = { ...thread("thread_idle", "agt_1", []), created_at: at(40), updated_at: at(31) };
+      const recent = { ...thread("thread_recent", "agt_1", []), created_at: at(40), updated_at: at(29) };
+      const other = { ...thread("thread_other", "agt_2", []), created_at: at(90), updated_at: at(60) };
+      for (const t of [idle, recent, other]) await records.putThread(t, null);
+      // Saved again today, though its index entry is from its first day.
+      const touched = { ...thread("thread_touched", "agt_1", []), created_at: at(45), updated_at: at(45) };
+      await records.putThread(touched, null);
+      await storage.setItem((await storage.getKeys("threads:")).find((k) => k.endsWith(":thread_touched"))!, { ...touched, updated_at: at(0) });
+      expect(await records.sweepThreads(30 * 86_400, now)).toBe(2);
+      expect(await records.getThread("thread_idle")).toBeNull();
+      expect(await records.getThread("thread_other")).toBeNull();
+      expect(await records.getThread("thread_recent")).not.toBeNull();
+      expect(await records.getThread("thread_touched")).not.toBeNull();
+      expect((await records.pageThreads("agt_1", { limit: 10 })).threads.map((t) => t.id).sort()).toEqual(["thread_recent", "thread_touched"]);
+      expect(await records.pageThreads("agt_2", { limit: 10 })).toEqual({ threads: [], hasMore: false });
+    });
+
     it("keeps a written-through balance with the name of its writer", async () => {
       expect(await records.getStoredBalance("acct_a")).toBeNull();
       expect(await records.getStoredBalanceCopy("acct_a")).toBeNull();

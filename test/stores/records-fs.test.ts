@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createStorage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
 import fsDriver from "unstorage/drivers/fs";
+import { createFsStorage } from "../../src/stores/fs-storage";
 import { testRecords } from "./_records-suite";
 
 const dirs: string[] = [];
@@ -21,3 +22,5 @@ testRecords("fs", () => createStorage({ driver: fsDriver({ base: fresh() }) }), 
   await storage.dispose();
   cleanup();
 });
+
+testRecords("agentgate's fs", () => createFsStorage({ dir: fresh() }), cleanup);

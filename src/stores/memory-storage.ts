@@ -1,0 +1,103 @@
+import { createStorage, defineDriver, type Storage } from "unstorage";
+import { seg } from "./records";
+
+export interface MemoryStorageOptions {
+  /** Threads kept at most; past it the least recently used go. @default 10000 */
+  maxThreads?: number;
+  /** Characters of thread documents kept at most (about bytes). @default 67108864 (64 MiB) */
+  maxThreadBytes?: number;
+}
+
+/**
+ * unstorage in this process's memory, bounded: threads (the documents that grow with
+ * traffic) are evicted least recently used past a count and a size, their index entry
+ * with them, so a long run's memory stays flat. Everything else (agents, keys, balance
+ * copies) grows only with what an admin creates. For development and tests: it is all
+ * gone when the process ends.
+ */
+export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage {
+  return createStorage({ driver: boundedMemoryDriver(options) });
+}
+
+const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
+  const maxThreads = options.maxThreads ?? 10_000;
+  const maxBytes = options.maxThreadBytes ?? 64 * 1024 * 1024;
+  for (const [name, value] of Object.entries({ maxThreads, maxThreadBytes: maxBytes })) {
+    if (!(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`[agentgate] \`${name}\` must be a positive whole number`);
+  }
+  const data = new Map<string, unknown>();
+  // Thread documents in least-recently-used order (a Map keeps insertion order).
+  const threads = new Map<string, number>();
+  let threadBytes = 0;
+
+  const forget = (key: string) => {
+    const size = threads.get(key);
+    if (size === undefined) return;
+    threads.delete(key);
+    threadBytes -= size;
+  };
+  const evict = () => {
+    for (const [key] of threads) {
+      if (threads.size <= maxThreads && threadBytes <= maxBytes) return;
+      const agentId = agentOf(data.get(key));
+      data.delete(key);
+      forget(key);
+      if (agentId !== null) data.delete(`agent-threads:${seg(agentId)}:${key.slice(key.lastIndexOf(":") + 1)}`);
+    }
+  };
+
+  return {
+    name: "agentgate-memory",
+    options,
+    hasItem: (key) => data.has(key),
+    getItem(key) {
+      const value = data.get(key) ?? null;
+      const size = threads.get(key);
+      if (size !== undefined) {
+        threads.delete(key);
+        threads.set(key, size);
+      }
+      return value;
+    },
+    setItem(key, value) {
+      data.set(key, value);
+      if (!isThreadKey(key)) return;
+      forget(key);
+      const size = typeof value === "string" ? value.length : JSON.stringify(value).length;
+      threads.set(key, size);
+      threadBytes += size;
+      evict();
+    },
+    removeItem(key) {
+      data.delete(key);
+      forget(key);
+    },
+    getKeys: () => [...data.keys()],
+    clear() {
+      data.clear();
+      threads.clear();
+      threadBytes = 0;
+    },
+    dispose() {
+      data.clear();
+      threads.clear();
+      threadBytes = 0;
+    },
+  };
+});
+
+// --- internal ---
+
+/** A thread document (`threads:<shard>:<id>`), not an index entry. */
+function isThreadKey(key: string): boolean {
+  return key.startsWith("threads:");
+}
+
+function agentOf(value: unknown): string | null {
+  try {
+    const record = (typeof value === "string" ? JSON.parse(value) : value) as { agent_id?: unknown } | null;
+    return typeof record?.agent_id === "string" ? record.agent_id : null;
+  } catch {
+    return null;
+  }
+}

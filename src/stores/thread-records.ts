@@ -1,0 +1,139 @@
+import type { Storage } from "unstorage";
+import type { ThreadRecord } from "./records";
+
+/** How the records keep threads: sharded documents, an index per agent, expiry. */
+export interface ThreadRecords {
+  getThread(id: string): Promise<ThreadRecord | null>;
+  /**
+   * Saves a thread. `previous` (the record it was read as, null for a new thread) spares
+   * the index write on most saves: the index is written for a new thread and once a day.
+   */
+  putThread(thread: ThreadRecord, previous?: ThreadRecord | null): Promise<void>;
+  deleteThread(thread: Pick<ThreadRecord, "id" | "agent_id">): Promise<void>;
+  /** Every thread of the agent, oldest first (deleting an agent). */
+  listThreads(agentId: string): Promise<ThreadRecord[]>;
+  /** One page of the agent's threads, oldest first; only the page's documents are read. */
+  pageThreads(agentId: string, page: { after?: string; limit: number }): Promise<{ threads: ThreadRecord[]; hasMore: boolean }>;
+  /** Deletes threads idle for `ttlSeconds` or more, from the index; returns how many. */
+  sweepThreads(ttlSeconds: number, now?: number): Promise<number>;
+}
+
+/** What an index entry says of its thread: when it was created and (to the day) last saved. */
+interface ThreadIndexEntry {
+  created_at: string;
+  updated_at: string;
+}
+
+const SWEEP_BATCH = 500;
+
+/**
+ * Threads over any unstorage Storage. Documents live under `threads:<shard>:<id>`, 256
+ * shards by a hash of the id, so an fs folder holds thousands of files, not millions.
+ * The index `agent-threads:<agent>:<id>` holds each thread's created/updated times, so a
+ * listing reads the index and one page of documents, and the sweeper finds expired
+ * threads without opening them. Given `ttlSeconds`, drivers that expire keys (Redis) are
+ * told to, so such storage sweeps itself. Threads saved by agentgate 0.1 (`threads:<id>`)
+ * are read, and moved to their shard when next saved.
+ */
+export function createThreadRecords(storage: Storage, seg: (id: string) => string, ttlSeconds?: number): ThreadRecords {
+  const ttl = ttlSeconds ? { ttl: ttlSeconds } : undefined;
+  // The index is rewritten once a day, so it outlives its document by that day.
+  const indexTtl = ttlSeconds ? { ttl: ttlSeconds + 86_400 } : undefined;
+  const docKey = (id: string) => `threads:${shardOf(id)}:${seg(id)}`;
+  const legacyKey = (id: string) => `threads:${seg(id)}`;
+  const indexPrefix = (agentId: string) => `agent-threads:${seg(agentId)}:`;
+  const indexKey = (thread: Pick<ThreadRecord, "id" | "agent_id">) => `${indexPrefix(thread.agent_id)}${seg(thread.id)}`;
+  const read = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
+
+  const getThread = async (id: string): Promise<ThreadRecord | null> => (await read<ThreadRecord>(docKey(id))) ?? (await read<ThreadRecord>(legacyKey(id)));
+
+  /** The agent's index: thread id (as stored) -> its entry; entries 0.1 wrote (`1`) have no times. */
+  const indexOf = async (agentId: string): Promise<{ id: string; entry: ThreadIndexEntry | null }[]> => {
+    const keys = await storage.getKeys(indexPrefix(agentId));
+    const items = keys.length ? await storage.getItems(keys) : [];
+    return items.map((item) => ({ id: item.key.slice(item.key.lastIndexOf(":") + 1), entry: isIndexEntry(item.value) ? item.value : null }));
+  };
+  const documents = async (ids: string[]): Promise<ThreadRecord[]> => {
+    const found = await Promise.all(ids.map((id) => getThread(decodeSeg(id))));
+    return found.filter((thread): thread is ThreadRecord => thread !== null);
+  };
+  const sortedByCreated = async (agentId: string) => {
+    const index = await indexOf(agentId);
+    // 0.1's entries carry no times: their documents tell (read once, then re-indexed when saved).
+    const untimed = await documents(index.filter((item) => !item.entry).map((item) => item.id));
+    const times = new Map(untimed.map((thread) => [seg(thread.id), thread.created_at]));
+    return index
+      .map((item) => ({ id: item.id, created: item.entry?.created_at ?? times.get(item.id) }))
+      .filter((item): item is { id: string; created: string } => item.created !== undefined)
+      .sort((a, b) => (a.created === b.created ? (a.id < b.id ? -1 : 1) : a.created < b.created ? -1 : 1));
+  };
+
+  return {
+    getThread,
+    async putThread(thread, previous) {
+      const writes: Promise<unknown>[] = [storage.setItem(docKey(thread.id), thread, ttl)];
+      if (!previous || previous.updated_at.slice(0, 10) !== thread.updated_at.slice(0, 10)) {
+        writes.push(storage.setItem(indexKey(thread), { created_at: thread.created_at, updated_at: thread.updated_at } satisfies ThreadIndexEntry, indexTtl));
+      }
+      await Promise.all(writes);
+      // Saved by 0.1 at the unsharded key: that copy is now stale.
+      if (previous && (await storage.hasItem(legacyKey(thread.id)))) await storage.removeItem(legacyKey(thread.id));
+    },
+    async deleteThread(thread) {
+      await storage.removeItem(indexKey(thread));
+      await Promise.all([storage.removeItem(docKey(thread.id)), storage.removeItem(legacyKey(thread.id))]);
+    },
+    async listThreads(agentId) {
+      return documents((await sortedByCreated(agentId)).map((item) => item.id));
+    },
+    async pageThreads(agentId, { after, limit }) {
+      const sorted = await sortedByCreated(agentId);
+      // An `after` that names no thread of this agent ends the list.
+      const start = after === undefined ? 0 : sorted.findIndex((item) => item.id === seg(after)) + 1 || sorted.length;
+      const page = sorted.slice(start, start + limit + 1);
+      return { threads: await documents(page.slice(0, limit).map((item) => item.id)), hasMore: page.length > limit };
+    },
+    async sweepThreads(ttlSecondsNow, now = Date.now()) {
+      const keys = await storage.getKeys("agent-threads:");
+      const cutoff = now - ttlSecondsNow * 1000;
+      let swept = 0;
+      for (let i = 0; i < keys.length; i += SWEEP_BATCH) {
+        const items = await storage.getItems(keys.slice(i, i + SWEEP_BATCH));
+        for (const item of items) {
+          // The index is at most a day behind its thread: only a candidate's document decides.
+          if (isIndexEntry(item.value) && Date.parse(item.value.updated_at) + 86_400_000 > cutoff) continue;
+          const parts = item.key.split(":");
+          const threadId = decodeSeg(parts.at(-1)!);
+          const thread = await getThread(threadId);
+          if (thread && Date.parse(thread.updated_at) > cutoff) continue;
+          await storage.removeItem(item.key);
+          await Promise.all([storage.removeItem(docKey(threadId)), storage.removeItem(legacyKey(threadId))]);
+          if (thread) swept += 1;
+        }
+      }
+      return swept;
+    },
+  };
+}
+
+/** One of 256 shards, from a 32-bit FNV-1a hash of the id. */
+export function shardOf(id: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash & 0xff).toString(16).padStart(2, "0");
+}
+
+// --- internal ---
+
+function isIndexEntry(value: unknown): value is ThreadIndexEntry {
+  const entry = value as Partial<ThreadIndexEntry> | null;
+  return typeof entry === "object" && entry !== null && typeof entry.created_at === "string" && typeof entry.updated_at === "string";
+}
+
+/** The id a `seg()` stands for (ids we issue pass through unchanged). */
+function decodeSeg(segment: string): string {
+  return segment.includes("%") ? new TextDecoder().decode(Uint8Array.from(segment.matchAll(/%([0-9A-F]{2})|[^%]/g), (m) => (m[1] ? parseInt(m[1], 16) : m[0].charCodeAt(0)))) : segment;
+}
