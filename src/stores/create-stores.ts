@@ -1,6 +1,6 @@
 import { createStorage, type Storage } from "unstorage";
 import type { Logger } from "../runtime";
-import type { Atomics } from "./atomics";
+import { SETTLE_MEMORY_MS, type Atomics } from "./atomics";
 import { failClosed } from "./fail-closed";
 import { createMemoryAtomics } from "./memory-atomics";
 import { createRecords, type Records } from "./records";
@@ -14,7 +14,7 @@ export interface StoresOptions {
   redis?: RedisInput;
   /** @default "agentgate:" */
   redisPrefix?: string;
-  /** How long a hold may outlive its request; settle retries stop then. */
+  /** How long a hold may outlive its request (renewed while it runs). */
   holdTtlMs: number;
   logger: Logger;
 }
@@ -45,7 +45,9 @@ export function createStores(options: StoresOptions): Stores {
   const rawAtomics =
     options.atomics ??
     (redis !== undefined ? createRedisAtomics({ redis, prefix, onConnectionError: onError, records: rawRecords, logger }) : createMemoryAtomics({ records: rawRecords }));
-  const retries = createRetryQueue({ logger, maxAgeMs: options.holdTtlMs });
+  // Not the hold's short TTL: a charge taken but not yet in the ledger, or a turn not yet
+  // saved, is worth retrying longer; a settle retried stays idempotent for SETTLE_MEMORY_MS.
+  const retries = createRetryQueue({ logger, maxAgeMs: Math.max(options.holdTtlMs, SETTLE_MEMORY_MS) });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
   return {
     records: failClosed(rawRecords, "storage", logger),
