@@ -5,8 +5,9 @@ import { ledgerSum } from "./_billing";
 import { startGatewayProcess, type GatewayProcess } from "./_processes";
 import { ADMIN_SECRET } from "./_setup";
 
-// Output only, 1 micro-USD a token, holds of 500: a stream of 80 short words (about 78
-// tokens) never overruns its hold, and "next" (1 token) is the continuation's charge.
+// Output only, 1 micro-USD a token, holds of 500: a stream of 300 short words (about 325
+// tokens, 30 s at echo's 100 ms a word) never overruns its hold, and "next" (1 token) is
+// the continuation's charge.
 const MODELS = { "echo/echo": { inputPerMTok: 0, outputPerMTok: 1, maxOutputTokens: 500 } };
 export const CRASH_HOLD_MICROS = 500;
 const FIRST_TURN_MICROS = 2; // "hello": 5 characters, 2 tokens
@@ -19,7 +20,7 @@ export interface CrashOptions {
   holdTtlMs?: number;
   /** Threads with a paid stream in flight on the killed process. */
   threads: number;
-  /** How long the streams run on the doomed process before `kill -9`. */
+  /** How long the streams run on the doomed process before `kill -9` (less than 30 s). */
   runBeforeKillMs: number;
   /** Give up waiting for the recovery after this long. */
   timeoutMs: number;
@@ -111,7 +112,7 @@ async function crash(options: CrashOptions, doomed: GatewayProcess, survivor: Ga
   // The streams, each read past its first bytes; their connections die with the process.
   await Promise.all(
     threadIds.map(async (threadId) => {
-      const res = await chat(doomed, { stream: true, thread_id: threadId, messages: [{ role: "user", content: words(80) }] });
+      const res = await chat(doomed, { stream: true, thread_id: threadId, messages: [{ role: "user", content: words(300) }] });
       if (res.status !== 200) throw new Error(`a stream on the doomed process answered ${res.status}: ${await res.text()}`);
       const reader = res.body!.getReader();
       await reader.read();
