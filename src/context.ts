@@ -2,6 +2,7 @@ import type { H3Event } from "h3";
 import type { CatalogEntry } from "./catalog";
 import { createAPIError } from "./errors";
 import type { AdminIdentity } from "./admin/token";
+import type { Heartbeat } from "./chain/heartbeat";
 import type { Provider } from "./providers/_define";
 import type { AssistantMessage, ChatMessage, ChatRequest, Usage } from "./schema";
 import type { RateWindow } from "./stores/atomics";
@@ -38,6 +39,8 @@ export interface GatewayContext {
     /** The output limit the hold covers, to send when neither the request nor the model sets one. */
     outputCap?: number;
   };
+  /** thread, balance: renews the lease and the hold while the request runs; stopped at settle. */
+  heartbeat?: Heartbeat;
   /** admin routes: who the admin token says is calling. */
   admin?: AdminIdentity;
   /** Registered by steps that acquired something; run once, last first. */

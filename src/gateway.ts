@@ -3,6 +3,7 @@ import type { Storage } from "unstorage";
 import { createAdminOperations, type AdminOperations } from "./admin/operations";
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
 import { createCatalog, type Catalog } from "./catalog";
+import { createHeartbeats } from "./chain/heartbeat";
 import { corsMiddleware } from "./cors";
 import { renderError } from "./errors";
 import type { ModelInfo, Provider } from "./providers/_define";
@@ -88,6 +89,15 @@ export interface GatewayOptions {
   };
   /** @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
+  /**
+   * How long a request's thread lease and balance hold outlive it when its instance dies
+   * (`kill -9`, a crash): after this the thread takes requests again (no more 409
+   * `thread_busy`) and the held money is free, uncharged. A running request renews both
+   * every third of this, streams included, however long it runs; a renewal that fails
+   * (Redis down) fails nothing. A whole number of milliseconds, at least 1000.
+   * @default 30000
+   */
+  holdTtlMs?: number;
   upstream?: {
     /** Silence from the upstream (before the first byte, or between chunks) that ends a call with 504. @default 120000 */
     timeoutMs?: number;
@@ -117,7 +127,7 @@ export interface Gateway {
   atomics: Atomics;
   ledger: LedgerStore;
   catalog: Catalog;
-  /** Closes providers and atomics; in-flight write-throughs finish first. */
+  /** Closes providers and atomics; in-flight write-throughs finish first. Running requests' leases and holds are no longer renewed. */
   close(): Promise<void>;
 }
 
@@ -134,7 +144,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   const providers = options.providers ?? [];
   const upstreamTimeoutMs = options.upstream?.timeoutMs ?? 120_000;
   // A request that crashes its instance frees its lease and reservation after this.
-  const holdTtlMs = Math.max(upstreamTimeoutMs * 3, 10 * 60_000);
+  const holdTtlMs = options.holdTtlMs ?? 30_000;
+  if (!(Number.isSafeInteger(holdTtlMs) && holdTtlMs >= 1000)) throw new Error("[agentgate] `holdTtlMs` must be a whole number of milliseconds, at least 1000");
   const logger = options.logger ?? console;
   const threadTtlSeconds = options.threads?.ttlSeconds ?? 30 * 86_400;
   const stores = createStores({ ...options, holdTtlMs, logger, threadTtlSeconds, threadSweepIntervalMs: options.threads?.sweepIntervalMs ?? 3_600_000 });
@@ -151,6 +162,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     upstream: { timeoutMs: upstreamTimeoutMs, retries: options.upstream?.retries ?? 2, maxRetryDelayMs: options.upstream?.maxRetryDelayMs ?? 10_000 },
     holdTtlMs,
+    heartbeats: createHeartbeats({ ttlMs: holdTtlMs, logger }),
     lastUsedIntervalMs: 60_000,
     logger,
   };
@@ -178,6 +190,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     ledger,
     catalog: runtime.catalog,
     async close() {
+      runtime.heartbeats.close();
       await Promise.allSettled(providers.map((provider) => provider.close?.()));
       await stores.close();
     },

@@ -1,4 +1,5 @@
 import type { Catalog } from "./catalog";
+import type { Heartbeats } from "./chain/heartbeat";
 import type { Atomics } from "./stores/atomics";
 import type { LedgerStore } from "./stores/ledger/types";
 import type { Records } from "./stores/records";
@@ -29,8 +30,10 @@ export interface GatewayRuntime {
   threads: { ttlSeconds: number; maxMessages: number };
   maxBodyBytes: number;
   upstream: { timeoutMs: number; retries: number; maxRetryDelayMs: number };
-  /** How long a lease or reservation may outlive a crashed request. */
+  /** How long a lease or reservation may outlive a crashed request; live ones are renewed. */
   holdTtlMs: number;
+  /** Renews the leases and holds of running requests, every `holdTtlMs / 3`. */
+  heartbeats: Heartbeats;
   /** Settle-time writes that failed (storage or Redis down), retried in the background. */
   retries: RetryQueue;
   /** How often, at most, a key's last-used time is written. */

@@ -42,7 +42,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     child,
     stderr: () => stderr,
     async stop() {
-      if (child.exitCode !== null) return;
+      // Killed by a signal (a test's SIGKILL), a process has a signalCode and no exitCode.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);

@@ -5,6 +5,7 @@ import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
 import type { ReserveResult, SettleResult } from "../stores/atomics";
+import { useHeartbeat } from "./heartbeat";
 
 /**
  * Reserves the worst case before dispatch: the whole prompt (history included) plus the
@@ -51,6 +52,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
     });
   }
   ctx.reservation = { id: reservationId, amountMicros, ...(outputCap && { outputCap }) };
+  useHeartbeat(event, runtime).keep(`hold ${reservationId} of account ${accountId}`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs));
 
   ctx.settlers.push(({ usage }) => {
     const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens) : 0;

@@ -28,6 +28,8 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
     if (ctx.reservation?.outputCap) providerRequest.max_tokens = ctx.reservation.outputCap;
     const providerId = model.providerId;
     const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
+    // Timed out or left: settle follows; a stream nobody reads must not stay leased for ever.
+    deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
     const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);
     const id = createId("chatcmpl-", 24);
     const created = Math.floor(Date.now() / 1000);

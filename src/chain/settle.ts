@@ -11,6 +11,8 @@ import type { Logger } from "../runtime";
 export async function settle(ctx: GatewayContext, outcome: Outcome, logger: Logger): Promise<void> {
   if (ctx.settled) return;
   ctx.settled = true;
+  // Settlers give back what was kept alive; a beat now would find it gone.
+  ctx.heartbeat?.stop();
   await Promise.all(
     ctx.settlers.map(async (settler) => {
       try {

@@ -4,6 +4,7 @@ import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
 import { estimatePromptTokens } from "../tokens";
+import { useHeartbeat } from "./heartbeat";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
 
@@ -60,6 +61,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   // Estimated once here; the balance hold and the dispatch both use it.
   ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
+  useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
 
   ctx.settlers.push(({ reply }) => {
     let saved = !reply;

@@ -20,15 +20,22 @@ export interface Atomics {
   /**
    * Holds `amountMicros` of the account's balance for one request. Fails (ok: false)
    * when the balance minus what is already held cannot cover it. A reservation that is
-   * never settled expires after `ttlMs`, so a crashed instance leaks nothing for long.
-   * Reserving again under an id that is already held changes nothing.
+   * neither settled nor renewed expires after `ttlMs`, so a crashed instance leaks
+   * nothing for long. Reserving again under an id that is already held changes nothing.
    */
   reserve(accountId: string, reservationId: string, amountMicros: number, ttlMs: number): Promise<ReserveResult>;
   /**
+   * Pushes a live reservation's expiry to `ttlMs` from now (its request is still running).
+   * False when it is gone: settled, expired, or lost with Redis's data.
+   */
+  renewHold(accountId: string, reservationId: string, ttlMs: number): Promise<boolean>;
+  /**
    * Ends a reservation: charges `chargeMicros` (never more than the balance) and
-   * releases the rest. Settling an unknown or expired reservation still charges.
-   * Settling the same reservation again returns the first result and charges nothing
-   * more, so retrying a settle whose reply was lost is safe.
+   * releases the rest. An unknown or expired reservation charges nothing: its hold is
+   * gone (never made, expired, or lost with Redis's data), so a settle retried late
+   * cannot charge what nothing holds any more. Settling the same reservation again
+   * returns the first result and charges nothing more (for `SETTLE_MEMORY_MS` at
+   * least), so retrying a settle whose reply was lost is safe.
    */
   settle(accountId: string, reservationId: string, chargeMicros: number): Promise<SettleResult>;
   /**
@@ -42,6 +49,8 @@ export interface Atomics {
 
   /** Takes the thread's lease if free (or expired). Only the holder's token releases it. */
   acquireLease(threadId: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Pushes the lease's expiry to `ttlMs` from now if `token` still holds it; false when it does not. */
+  renewLease(threadId: string, token: string, ttlMs: number): Promise<boolean>;
   releaseLease(threadId: string, token: string): Promise<void>;
 
   /** True at most once per `intervalMs` per name, across instances (last-used writes). */
@@ -172,6 +181,12 @@ export function normalizeWindows(windows: readonly RateWindow[]): RateWindow[] {
     return { name: window.name, limit: window.limit, periodMs: window.periodMs, cost };
   });
 }
+
+/**
+ * How long a settle's result is remembered: a settle retried within this time returns
+ * its first result. Retries of a settle must stop before it runs out.
+ */
+export const SETTLE_MEMORY_MS = 10 * 60_000;
 
 /** Money is whole micro-units, never negative. */
 /**

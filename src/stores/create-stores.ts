@@ -1,6 +1,6 @@
 import type { Storage } from "unstorage";
 import type { Logger } from "../runtime";
-import type { Atomics } from "./atomics";
+import { SETTLE_MEMORY_MS, type Atomics } from "./atomics";
 import { failClosed } from "./fail-closed";
 import { createMemoryLedger } from "./ledger/memory";
 import { createStorageLedger } from "./ledger/storage";
@@ -25,7 +25,7 @@ export interface StoresOptions {
   threadSweepIntervalMs: number;
   /** Bounds of the default memory storage and ledger. */
   memory?: MemoryStorageOptions & { maxLedgerLines?: number };
-  /** How long a hold may outlive its request; settle retries stop then. */
+  /** How long a hold may outlive its request (renewed while it runs). */
   holdTtlMs: number;
   logger: Logger;
 }
@@ -64,7 +64,9 @@ export function createStores(options: StoresOptions): Stores {
     (redis !== undefined
       ? createRedisAtomics({ redis, prefix, onConnectionError: onError, records: rawRecords, ledger: rawLedger, logger })
       : createMemoryAtomics({ records: rawRecords, ledger: rawLedger }));
-  const retries = createRetryQueue({ logger, maxAgeMs: options.holdTtlMs });
+  // Not the hold's short TTL: a charge taken but not yet in the ledger, or a turn not yet
+  // saved, is worth retrying longer; a settle retried stays idempotent for SETTLE_MEMORY_MS.
+  const retries = createRetryQueue({ logger, maxAgeMs: Math.max(options.holdTtlMs, SETTLE_MEMORY_MS) });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
   // Redis expires threads by itself (their keys carry the TTL); other storage is swept.
   const sweeper = expiresKeys(storage) ? undefined : startThreadSweeper(rawRecords, options.threadTtlSeconds, options.threadSweepIntervalMs, logger);

@@ -1,7 +1,7 @@
 import { createId } from "../ids";
 import type { LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
-import { balanceFromLedger, balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
+import { balanceFromLedger, balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -22,8 +22,6 @@ interface Account {
   reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number }>;
 }
 
-/** How long a settle result is remembered for an unknown reservation, so a retry charges once. */
-const SETTLED_MEMORY_MS = 10 * 60_000;
 /** How long an idempotent credit is remembered. */
 const CREDIT_MEMORY_MS = 24 * 3_600_000;
 
@@ -139,6 +137,15 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       return { ok: true, balance_micros: current.balance_micros, reserved_micros: current.reserved_micros + amountMicros };
     },
 
+    async renewHold(accountId, reservationId, ttlMs) {
+      const account = await loadAccount(accountId);
+      state(account); // sweeps: an expired hold is gone
+      const hold = account.reservations.get(reservationId);
+      if (!hold) return false;
+      hold.expiresAt = Date.now() + ttlMs;
+      return true;
+    },
+
     async settle(accountId, reservationId, chargeMicros) {
       checkMicros(chargeMicros, "chargeMicros");
       const account = await loadAccount(accountId);
@@ -151,15 +158,16 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
         if (earlier.result.charged_micros > 0) await persist(accountId, account);
         return { ...state(account), charged_micros: earlier.result.charged_micros };
       }
+      state(account); // sweeps: an expired hold is gone
       const hold = account.reservations.get(reservationId);
       account.reservations.delete(reservationId);
       // Its own hold released, a request pays from what no other request holds: a hold is
-      // a promise to its request, so an overrun never eats into another's.
+      // a promise to its request, so an overrun never eats into another's. No hold, no charge.
       const free = state(account);
-      const charged = Math.min(chargeMicros, Math.max(0, free.balance_micros - free.reserved_micros));
+      const charged = hold ? Math.min(chargeMicros, Math.max(0, free.balance_micros - free.reserved_micros)) : 0;
       account.balance -= charged;
       const result = { ...state(account), charged_micros: charged };
-      settled.set(marker, { result, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLED_MEMORY_MS) });
+      settled.set(marker, { result, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLE_MEMORY_MS) });
       if (charged > 0) await persist(accountId, account);
       return result;
     },
@@ -199,6 +207,14 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const held = leases.get(threadId);
       if (held && held.expiresAt > now) return false;
       leases.set(threadId, { token, expiresAt: now + ttlMs });
+      return true;
+    },
+
+    async renewLease(threadId, token, ttlMs) {
+      const now = Date.now();
+      const held = leases.get(threadId);
+      if (!held || held.token !== token || held.expiresAt <= now) return false;
+      held.expiresAt = now + ttlMs;
       return true;
     },
 

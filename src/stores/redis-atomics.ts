@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../runtime";
-import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, type Atomics, type BalanceState, type RateWindow } from "./atomics";
+import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateWindow } from "./atomics";
 import type { LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
@@ -36,8 +36,6 @@ export interface RedisAtomicsOptions {
   logger?: Logger;
 }
 
-/** How long a settle result is kept for an unknown reservation, so a retry charges once. */
-const SETTLED_MEMORY_MS = 10 * 60_000;
 /** How long an idempotent credit is remembered. */
 const CREDIT_MEMORY_MS = 24 * 3_600_000;
 /**
@@ -100,10 +98,15 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       return { ok: ok === 1, balance_micros: balance, reserved_micros: reserved };
     },
 
+    async renewHold(accountId, reservationId, ttlMs) {
+      // Not through seeding: an account Redis does not hold has no hold to renew.
+      return (await run(RENEW_HOLD, accountKeys(accountId), [tracked, reservationId, String(Math.ceil(ttlMs))])) === 1;
+    },
+
     async settle(accountId, reservationId, chargeMicros) {
       checkMicros(chargeMicros, "chargeMicros");
       const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`)];
-      const [charged, balance, reserved] = (await seeding.call(accountId, () => run(SETTLE, keys, [tracked, reservationId, String(chargeMicros), String(SETTLED_MEMORY_MS)]))) as number[];
+      const [charged, balance, reserved] = (await seeding.call(accountId, () => run(SETTLE, keys, [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS)]))) as number[];
       // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
       if (charged > 0) copies.changed(accountId);
       return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved };
@@ -125,6 +128,10 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async acquireLease(threadId, token, ttlMs) {
       return (await client.set(key(threadId, "lease"), token, "PX", Math.ceil(ttlMs), "NX")) === "OK";
+    },
+
+    async renewLease(threadId, token, ttlMs) {
+      return (await run(RENEW_LEASE, [key(threadId, "lease")], [token, String(Math.ceil(ttlMs))])) === 1;
     },
 
     async releaseLease(threadId, token) {
@@ -239,6 +246,15 @@ redis.call('INCRBY', KEYS[2], amount)
 return { 1, balance, reserved + amount }
 `);
 
+// ARGV: tracked, reservation id, ttl ms. The swept expiry decides: an expired hold stays gone.
+const RENEW_HOLD = script(`${ACCOUNT}
+local now = now_ms()
+sweep(now)
+if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[2])
+return 1
+`);
+
 // KEYS[6]: the settled marker of this reservation. ARGV: tracked, reservation id, charge, marker ttl.
 const SETTLE = script(`${ACCOUNT}
 if unseeded() then return { 'unseeded' } end
@@ -247,16 +263,18 @@ local earlier = redis.call('GET', KEYS[6])
 if earlier then return { tonumber(earlier), num(KEYS[1]), num(KEYS[2]) } end
 local ttl = tonumber(ARGV[4])
 local hold = redis.call('HGET', KEYS[3], ARGV[2])
+-- No hold (never made, expired, lost with Redis's data): nothing to charge.
+local charged = 0
 if hold then
   local amount, held_ttl = string.match(hold, '^(%d+):(%d+)$')
   redis.call('DECRBY', KEYS[2], tonumber(amount))
   redis.call('HDEL', KEYS[3], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[2])
   ttl = math.max(ttl, tonumber(held_ttl))
+  -- Its own hold released, a request pays from what no other request holds.
+  charged = math.min(tonumber(ARGV[3]), math.max(0, num(KEYS[1]) - num(KEYS[2])))
 end
 local balance = num(KEYS[1])
--- Its own hold released, a request pays from what no other request holds.
-local charged = math.min(tonumber(ARGV[3]), math.max(0, balance - num(KEYS[2])))
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()
@@ -285,6 +303,11 @@ const BALANCE = script(`${ACCOUNT}
 if unseeded() then return { 'unseeded' } end
 sweep(now_ms())
 return { num(KEYS[1]), num(KEYS[2]) }
+`);
+
+const RENEW_LEASE = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 `);
 
 const RELEASE = script(`

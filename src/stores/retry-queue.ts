@@ -18,7 +18,7 @@ export interface RetryQueue {
 
 export interface RetryQueueOptions {
   logger: Logger;
-  /** Give up after this long (the hold TTL: later, expiry has freed everything). */
+  /** Give up after this long: no longer than a settle is remembered (SETTLE_MEMORY_MS), by when expiry has freed every hold and lease. */
   maxAgeMs: number;
   /** @default 200 */
   minDelayMs?: number;

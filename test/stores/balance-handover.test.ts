@@ -42,6 +42,12 @@ function redisInstance(prefix: string, records: Records, logger: Logger = record
   return createRedisAtomics({ redis: inject("redisUrl"), prefix, records, ledger: ledgerOf(records), logger });
 }
 
+/** A request's charge: its hold, then its settle (a settle without a hold charges nothing). */
+async function charge(atomics: Atomics, accountId: string, reservationId: string, micros: number) {
+  await atomics.reserve(accountId, reservationId, micros, MINUTE);
+  return atomics.settle(accountId, reservationId, micros);
+}
+
 async function deleteRedisKeys(prefix: string) {
   const keys = await client.keys(`${prefix}*`);
   if (keys.length) await client.del(...keys);
@@ -79,7 +85,7 @@ describe("switching between the in-process and the Redis atomics over one storag
 
     const memory2 = createMemoryAtomics({ records, ledger: ledgerOf(records) });
     expect((await memory2.getBalance("acct")).balance_micros).toBe(750);
-    await memory2.settle("acct", "r2", 100);
+    await charge(memory2, "acct", "r2", 100);
     await memory2.close();
 
     // Redis still holds 750 from before: the copy the in-process driver wrote since is newer.
@@ -111,7 +117,7 @@ describe("switching between the in-process and the Redis atomics over one storag
       // Every instance's very first calls race: each reads the copy and asks Redis to seed.
       await Promise.all(
         instances.flatMap((atomics, i) =>
-          accounts.flatMap((account) => [atomics.credit(account, 10), atomics.settle(account, `s${i}`, 3), atomics.credit(account, 10, { id: "pay_1", receipt: `r${i}` })]),
+          accounts.flatMap((account) => [atomics.credit(account, 10), charge(atomics, account, `s${i}`, 3), atomics.credit(account, 10, { id: "pay_1", receipt: `r${i}` })]),
         ),
       );
       for (const account of accounts) {
@@ -137,7 +143,7 @@ describe("switching between the in-process and the Redis atomics over one storag
       await first.credit("acct", 1);
       // The copy may or may not carry the credit yet; either way the second instance keeps Redis's.
       expect((await second.getBalance("acct")).balance_micros).toBe(1001);
-      await second.settle("acct", "r1", 2);
+      await charge(second, "acct", "r1", 2);
       expect((await first.getBalance("acct")).balance_micros).toBe(999);
     } finally {
       await Promise.all([first.close(), second.close()]);
@@ -154,7 +160,7 @@ describe("switching between the in-process and the Redis atomics over one storag
     await Promise.all(
       Array.from({ length: 60 }, (_, i) => {
         const atomics = i % 2 ? a : b;
-        return i % 3 ? atomics.settle("acct", `s${i}`, 7) : atomics.credit("acct", 11);
+        return i % 3 ? charge(atomics, "acct", `s${i}`, 7) : atomics.credit("acct", 11);
       }),
     );
     const final = (await a.getBalance("acct")).balance_micros;
@@ -185,7 +191,7 @@ describe("switching between the in-process and the Redis atomics over one storag
     const fastInstance = redisInstance(prefix, createRecords(inner));
     await slowInstance.credit("acct", 1000); // its write of 1000 is now on its way
     await new Promise((resolve) => setTimeout(resolve, 30));
-    await fastInstance.settle("acct", "r1", 400); // 600, written at once
+    await charge(fastInstance, "acct", "r1", 400); // 600, written at once
     await expect.poll(() => createRecords(inner).getStoredBalance("acct")).toBe(600);
     await Promise.all([slowInstance.close(), fastInstance.close()]);
     expect(await createRecords(inner).getStoredBalance("acct")).toBe(600);
@@ -201,7 +207,7 @@ describe("switching between the in-process and the Redis atomics over one storag
       await expect.poll(() => records.getStoredBalance("acct")).toBe(1000);
       flaky.fail(true);
       expect(await atomics.credit("acct", 500)).toEqual({ balance_micros: 1500, reserved_micros: 0 });
-      expect(await atomics.settle("acct", "r1", 100)).toMatchObject({ charged_micros: 100, balance_micros: 1400 });
+      expect(await charge(atomics, "acct", "r1", 100)).toMatchObject({ charged_micros: 100, balance_micros: 1400 });
       await expect.poll(() => logger.errors.some((error) => error.includes("could not write the balance of account acct"))).toBe(true);
       expect(await records.getStoredBalance("acct")).toBe(1000);
       flaky.fail(false);
@@ -224,11 +230,14 @@ describe("switching between the in-process and the Redis atomics over one storag
     const running = redisInstance(prefix, records, logger);
     try {
       expect((await running.getBalance("acct")).balance_micros).toBe(800);
+      await running.reserve("acct", "in-flight", 300, MINUTE);
       await deleteRedisKeys(prefix); // a Redis restarted without persistence
       // The running instance checked this account already, yet does not count from zero.
       expect(await running.reserve("acct", "r2", 800, MINUTE)).toEqual({ ok: true, balance_micros: 800, reserved_micros: 800 });
       expect(logger.warnings.some((warning) => /Redis lost its data\?/.test(warning) && warning.includes("acct"))).toBe(true);
-      // A settle whose hold went with the data still charges.
+      // A settle (a background retry, say) whose hold went with the data charges nothing;
+      // a hold taken since charges as usual.
+      expect(await running.settle("acct", "in-flight", 300)).toEqual({ charged_micros: 0, balance_micros: 800, reserved_micros: 800 });
       expect(await running.settle("acct", "r2", 100)).toMatchObject({ charged_micros: 100, balance_micros: 700 });
     } finally {
       await Promise.all([first.close(), running.close()]);
