@@ -55,7 +55,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     if (!pending) {
       pending = (async () => {
         try {
-          // No readable copy (never written, or torn by a killed process): the ledger knows.
+          // No copy (never written, or removed by an operator): the ledger knows. A torn copy throws.
           const stored = records ? ((await records.getStoredBalance(accountId)) ?? (await balanceFromLedger(records, accountId))) : null;
           const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map() };
           accounts.set(accountId, account);

@@ -35,8 +35,8 @@ export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | 
   const ledgerSum = async (accountId: string) => (await balanceFromLedger(records!, accountId)) ?? 0;
 
   const seed = async (accountId: string) => {
-    // No readable copy (never written, or torn by a killed process): the ledger stands in,
-    // signed as such, so Redis takes it over a balance seeded from a copy that is gone.
+    // No copy (never written, or removed after it was torn; a torn copy throws): the ledger
+    // stands in, signed as such, so Redis takes it over a balance seeded from a copy that is gone.
     const fromLedger = async () => {
       const micros = await balanceFromLedger(records!, accountId);
       return micros === null ? null : { micros, writer: "ledger" };
