@@ -1,6 +1,6 @@
 import { createStorage, type Storage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
-import { anthropic, createGateway, echo, gemini, openai, type Gateway, type Provider } from "../src/index";
+import { anthropic, boundedDriver, createGateway, echo, gemini, openai, type Gateway, type Provider } from "../src/index";
 import type { PlaygroundConfig } from "./config";
 
 /** The playground's gateway: echo always, vendors when their keys are set. */
@@ -22,9 +22,14 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
   });
 }
 
-function createPlaygroundStorage(config: PlaygroundConfig): Storage | undefined {
+/** The documents' storage for STORAGE (exported for tests). */
+export function createPlaygroundStorage(config: PlaygroundConfig): Storage | undefined {
   if (config.storage === "memory") return createStorage();
-  if (config.storage === "fs") return createStorage({ driver: fsLiteDriver({ base: config.dataDir + "/storage" }) });
+  // fs-lite, not fs: both read and write files with the same code, and fs only adds a
+  // chokidar watcher (started by storage.watch(), which nothing here calls) and an ignore
+  // list matched against every file of every listing. Bounded: a big listing cannot take
+  // every file descriptor (see boundedDriver).
+  if (config.storage === "fs") return createStorage({ driver: boundedDriver(fsLiteDriver({ base: config.dataDir + "/storage" })) });
   // STORAGE=redis: createGateway keeps the documents on REDIS_URL too.
   return undefined;
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createStorage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
 import fsDriver from "unstorage/drivers/fs";
+import { boundedDriver } from "../../src/stores/bounded-driver";
 import { testRecords } from "./_records-suite";
 
 const dirs: string[] = [];
@@ -17,6 +18,7 @@ const cleanup = () => {
 };
 
 testRecords("fs-lite", () => createStorage({ driver: fsLiteDriver({ base: fresh() }) }), cleanup);
+testRecords("bounded fs-lite (the playground's)", () => createStorage({ driver: boundedDriver(fsLiteDriver({ base: fresh() })) }), cleanup);
 testRecords("fs", () => createStorage({ driver: fsDriver({ base: fresh() }) }), async (storage) => {
   await storage.dispose();
   cleanup();
