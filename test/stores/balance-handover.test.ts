@@ -354,6 +354,48 @@ describe("a copy torn or left stale by a killed process", () => {
     await later.close();
   });
 
+  it("never lets the ledger stand in for a missing copy over a balance Redis holds: it may miss charges not yet written", async () => {
+    const storage = createStorage();
+    const records = createRecords(storage);
+    const prefix = freshPrefix();
+    const first = redisInstance(prefix, records);
+    await first.credit("acct", 1000);
+    await records.appendLedger({ id: createSortableId("led_"), account_id: "acct", type: "credit", amount_micros: 1000, created_at: new Date().toISOString() });
+    // A charge whose ledger line is not written yet (the settle's retry is still pending).
+    await first.reserve("acct", "r1", 300, MINUTE);
+    await first.settle("acct", "r1", 300);
+    await first.close();
+    await storage.removeItem("balances:acct");
+
+    const second = redisInstance(prefix, records);
+    expect((await second.getBalance("acct")).balance_micros).toBe(700);
+    // The missing copy is written again, from Redis.
+    await expect.poll(() => records.getStoredBalance("acct")).toBe(700);
+    await second.close();
+  });
+
+  it("keeps a Redis balance from before write-through over the ledger when there is no copy", async () => {
+    const records = createRecords(createStorage());
+    const prefix = freshPrefix();
+    const before = createRedisAtomics({ redis: inject("redisUrl"), prefix });
+    await before.credit("acct", 900);
+    await before.close();
+    await seedLedger(records);
+    const logger = recordingLogger();
+    const after = redisInstance(prefix, records, logger);
+    expect((await after.getBalance("acct")).balance_micros).toBe(900);
+    expect(logger.warnings).toEqual([]);
+    await after.close();
+  });
+
+  it("seeds from the ledger when the copy is missing and Redis holds nothing for the account", async () => {
+    const records = createRecords(createStorage());
+    await seedLedger(records);
+    const atomics = redisInstance(freshPrefix(), records);
+    expect((await atomics.getBalance("acct")).balance_micros).toBe(700);
+    await atomics.close();
+  });
+
   it("refreshes a copy that lags behind the balance Redis keeps, so an in-process driver does not start from it", async () => {
     const records = createRecords(createStorage());
     const prefix = freshPrefix();
