@@ -40,7 +40,7 @@ export function createStores(options: StoresOptions): Stores {
   const prefix = options.redisPrefix ?? "agentgate:";
   const onError = reportOnce((message) => logger.warn(message));
   const ownStorage = !options.storage && redis !== undefined;
-  const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError) : createStorage());
+  const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError, (message) => logger.warn(message)) : createStorage());
   const rawRecords = createRecords(storage);
   const rawAtomics =
     options.atomics ??
