@@ -26,7 +26,11 @@ export async function seedPlayground(gateway: Gateway): Promise<PlaygroundState 
   const { admin } = gateway;
   const storage = gateway.records.storage;
   const existing = await storage.getItem<PlaygroundState>(STATE_KEY);
-  if (existing) return existing;
+  if (existing) {
+    // Not data: a storage failure resolved as a value, or a torn file.
+    if (typeof existing.accountId !== "string" || typeof existing.agentId !== "string") throw new Error(`[playground] ${STATE_KEY} in storage is unreadable; remove it to finish the seed again (the demo key is then replaced)`);
+    return existing;
+  }
 
   const agents = (await admin.listAgents(DEMO_ACCOUNT)).data;
   const agent =

@@ -85,3 +85,15 @@ describe("the playground's first-start seed", () => {
     });
   }
 });
+
+describe("the playground's seed state", () => {
+  it("is refused when torn, rather than taken for a finished seed", async () => {
+    const gateway = createGateway({ providers: [echo()], logger: quiet });
+    try {
+      await gateway.records.storage.setItem("playground:state", '{"accountId":"acct_de');
+      await expect(seedPlayground(gateway)).rejects.toThrow(/playground:state .*unreadable/);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
