@@ -21,8 +21,12 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
   });
 }
 
-function createPlaygroundStorage(config: PlaygroundConfig): Storage | undefined {
+/** The documents' storage for STORAGE (exported for tests). */
+export function createPlaygroundStorage(config: PlaygroundConfig): Storage | undefined {
   if (config.storage === "memory") return createMemoryStorage();
+  // agentgate's own fs driver, not unstorage's fs or fs-lite: a listing walks only its
+  // prefix's folder, open files are bounded (a big listing cannot take every descriptor),
+  // every failure rejects, and writes land whole.
   if (config.storage === "fs") return createFsStorage({ dir: config.dataDir + "/storage" });
   // STORAGE=redis: createGateway keeps the documents on REDIS_URL too.
   return undefined;

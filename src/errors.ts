@@ -12,6 +12,7 @@ export interface APIErrorBody {
 export const ERROR_CODES = {
   invalid_request: { status: 400, type: "invalid_request_error" },
   invalid_json: { status: 400, type: "invalid_request_error" },
+  incomplete_body: { status: 400, type: "invalid_request_error" },
   unsupported_parameter: { status: 400, type: "invalid_request_error" },
   upstream_bad_request: { status: 400, type: "invalid_request_error" },
   invalid_api_key: { status: 401, type: "invalid_request_error" },

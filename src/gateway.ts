@@ -170,7 +170,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   checkLimits(runtime.keyLimits, "keyLimits");
 
   const admin = createAdminOperations(runtime);
-  const app = new H3({ onError: (error, event) => renderError(error, event) });
+  const app = new H3({
+    onError(error, event) {
+      // An upload the client abandoned: one line, since the answer reaches no one.
+      if ((error.data as { code?: string } | undefined)?.code === "incomplete_body") {
+        logger.warn(`agentgate: a client closed the connection before sending the whole request body (${event.req.method} ${event.url.pathname}); nothing was done`);
+      }
+      return renderError(error, event);
+    },
+  });
   const routes = trackRoutes(app);
   // Browser clients: preflights answered and answers marked, on the API-key routes only.
   if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));

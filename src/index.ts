@@ -47,6 +47,8 @@ export { createMemoryAtomics } from "./stores/memory-atomics";
 export type { MemoryAtomicsOptions } from "./stores/memory-atomics";
 export { createRedisAtomics } from "./stores/redis-atomics";
 export type { RedisAtomicsOptions } from "./stores/redis-atomics";
+export { boundedDriver } from "./stores/bounded-driver";
+export type { BoundedDriverOptions } from "./stores/bounded-driver";
 export { REDIS_CLIENT_OPTIONS } from "./stores/redis-connection";
 export type { RedisInput } from "./stores/redis-connection";
 export { gcra, rateWindowState } from "./stores/atomics";

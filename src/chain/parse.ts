@@ -98,7 +98,15 @@ async function readLimitedText(req: Request, maxBytes: number): Promise<string> 
   let text = "";
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // The client closed the connection mid-upload: its doing, not a server error (no 500,
+      // no stack trace); the gateway's onError logs one line.
+      throw createAPIError({ code: "incomplete_body", message: "The request body ended before the length it announced: the connection closed mid-upload.", cause: error });
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

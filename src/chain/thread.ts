@@ -50,7 +50,9 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   if (request.thread_id && !stored) {
     // Held by another request but not saved yet: the agent's own new thread, still answering its first request.
     if (!leased) throw threadBusy(event, threadId);
-    await runtime.atomics.releaseLease(leaseName, leaseToken);
+    // Awaited, so a follow-up finds the lease free; a failed release is retried in the
+    // background and the answer is still 404 (the thread does not exist either way).
+    await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
     throw createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${threadId}'.` });
   }
   if (!leased) throw threadBusy(event, threadId);

@@ -53,7 +53,7 @@ export function createStores(options: StoresOptions): Stores {
   const onError = reportOnce((message) => logger.warn(message));
   const ownStorage = !options.storage && redis !== undefined;
   const inMemory = !options.storage && redis === undefined;
-  const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError) : createMemoryStorage(options.memory));
+  const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError, (message) => logger.warn(message)) : createMemoryStorage(options.memory));
   if (inMemory) warnMemoryOnce(logger);
   const rawRecords = createRecords(storage, { threadTtlSeconds: options.threadTtlSeconds });
   const ownLedger = !options.ledger;

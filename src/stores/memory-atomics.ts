@@ -41,7 +41,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   const loading = new Map<string, Promise<Account>>();
   // Insertion order is expiry order (one TTL per entry, set once), so sweeping stops at the first live one.
   const settled = new Map<string, { result: SettleResult; expiresAt: number }>();
-  const credits = new Map<string, { receipt: string; expiresAt: number }>();
+  // `landed`: the credit's write to storage; a repeat answers only once it is in.
+  const credits = new Map<string, { receipt: string; expiresAt: number; landed: Promise<void> }>();
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
   const notStarted = new Map<string, Promise<void>>();
@@ -56,7 +57,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     if (!pending) {
       pending = (async () => {
         try {
-          // No readable copy (never written, or torn by a killed process): the ledger knows.
+          // No copy (never written, or removed by an operator): the ledger knows. A torn copy throws.
           const stored = records ? ((await records.getStoredBalance(accountId)) ?? (ledger ? await balanceFromLedger(ledger, accountId) : null)) : null;
           const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map() };
           accounts.set(accountId, account);
@@ -179,21 +180,29 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       sweep(credits, now);
       const marker = once && `${accountId}\n${once.id}`;
       const earlier = marker && credits.get(marker);
-      if (earlier) return { ...state(account), receipt: earlier.receipt };
+      if (earlier) {
+        // A repeat while the first write is on its way succeeds only if that write does
+        // (if it fails, nothing was applied and a later retry applies it).
+        await earlier.landed;
+        return { ...state(account), receipt: earlier.receipt };
+      }
       if (account.balance + account.crediting + amountMicros > MAX_BALANCE_MICROS) throw balanceLimitError(account.balance + account.crediting);
-      if (marker) credits.set(marker, { receipt: once.receipt, expiresAt: now + CREDIT_MEMORY_MS });
       // All or nothing: a credit storage did not take is not a credit, and no request may
       // spend it before storage took it.
       account.crediting += amountMicros;
-      try {
-        await persist(accountId, account);
-      } catch (error) {
-        if (marker) credits.delete(marker);
-        throw error;
-      } finally {
-        account.crediting -= amountMicros;
-      }
-      account.balance += amountMicros;
+      const landed = persist(accountId, account).then(
+        () => {
+          account.crediting -= amountMicros;
+          account.balance += amountMicros;
+        },
+        (error: unknown) => {
+          account.crediting -= amountMicros;
+          if (marker && credits.get(marker)?.landed === landed) credits.delete(marker);
+          throw error;
+        },
+      );
+      if (marker) credits.set(marker, { receipt: once.receipt, expiresAt: now + CREDIT_MEMORY_MS, landed });
+      await landed;
       const result = state(account);
       return once ? { ...result, receipt: once.receipt } : result;
     },

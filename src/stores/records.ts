@@ -2,6 +2,7 @@ import type { Storage } from "unstorage";
 import { createId } from "../ids";
 import { createThreadRecords, type ThreadRecords } from "./thread-records";
 import type { ChatMessage } from "../schema";
+import { checkKeys, isAgentRecord, isKeyRecord, isString, storedBalance, UnreadableValueError, type Shape } from "./record-shapes";
 
 export type { LedgerEntry, LedgerQuery } from "./ledger/types";
 
@@ -113,14 +114,30 @@ export interface RecordsOptions {
 
 /** Builds the records over a storage. Nothing is cached: every instance sees every write. */
 export function createRecords(storage: Storage, options: RecordsOptions = {}): Records {
-  const get = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
+  // Every value read is checked for its shape: null is "not found", anything else that is
+  // not what was stored is a storage failure (see record-shapes.ts), never data.
+  const get = async <T>(key: string, shape: Shape<T>, what: string): Promise<T | null> => {
+    const value: unknown = await storage.getItem(key);
+    if (value == null) return null;
+    if (!shape(value)) throw new UnreadableValueError(key, what, value);
+    return value;
+  };
   // The last segment of each key under `prefix`, as stored (already a `seg`).
   const members = async (prefix: string): Promise<string[]> =>
-    (await storage.getKeys(prefix)).map((key) => key.slice(key.lastIndexOf(":") + 1)).sort();
-  const many = async <T>(keys: string[]): Promise<T[]> => {
+    checkKeys(prefix, await storage.getKeys(prefix)).map((key) => key.slice(key.lastIndexOf(":") + 1)).sort();
+  // Without a shape, only an Error object is refused (the caller checks the rest).
+  const many = async <T>(keys: string[], shape?: Shape<T>, what = "a stored value"): Promise<T[]> => {
     if (keys.length === 0) return [];
-    const items = await storage.getItems(keys);
-    return items.map((item) => item.value as T | null).filter((v): v is NonNullable<T> => v != null);
+    const items: unknown = await storage.getItems(keys);
+    if (!Array.isArray(items)) throw new UnreadableValueError(keys[0], "a list of items", items);
+    const out: T[] = [];
+    for (const { key, value } of items as Array<{ key: string; value: unknown }>) {
+      // Deleted between listing and reading: simply gone.
+      if (value == null) continue;
+      if (shape ? !shape(value) : value instanceof Error) throw new UnreadableValueError(key, what, value);
+      out.push(value as T);
+    }
+    return out;
   };
 
   // Agents this instance read or wrote lately, for the request path's `maxAgeMs` reads.
@@ -135,7 +152,7 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
     async getAgent(id, options) {
       const recent = options?.maxAgeMs ? recentAgents.get(id) : undefined;
       if (recent && Date.now() - recent.at <= options!.maxAgeMs! && recent.agent) return recent.agent;
-      const agent = await get<AgentRecord>(`agents:${seg(id)}`);
+      const agent = await get(`agents:${seg(id)}`, isAgentRecord, "an agent");
       remember(id, agent);
       return agent;
     },
@@ -151,10 +168,10 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
     },
     async listAgents(accountId) {
       const ids = await members(`account-agents:${seg(accountId)}:`);
-      return sortByCreated(await many<AgentRecord>(ids.map((id) => `agents:${id}`)));
+      return sortByCreated(await many(ids.map((id) => `agents:${id}`), isAgentRecord, "an agent"));
     },
 
-    getKeyByDigest: (digest) => get<KeyRecord>(`keys:${seg(digest)}`),
+    getKeyByDigest: (digest) => get(`keys:${seg(digest)}`, isKeyRecord, "a key record"),
     async putKey(key) {
       await Promise.all([storage.setItem(`keys:${seg(key.digest)}`, key), storage.setItem(`agent-keys:${seg(key.agent_id)}:${seg(key.id)}`, key.digest)]);
     },
@@ -166,33 +183,22 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
     },
     async listKeys(agentId) {
       const ids = await members(`agent-keys:${seg(agentId)}:`);
-      const digests = await many<string>(ids.map((id) => `agent-keys:${seg(agentId)}:${id}`));
-      return sortByCreated(await many<KeyRecord>(digests.map((digest) => `keys:${seg(digest)}`)));
+      const digests = await many(ids.map((id) => `agent-keys:${seg(agentId)}:${id}`), isString, "an index entry (a key's digest)");
+      return sortByCreated(await many(digests.map((digest) => `keys:${seg(digest)}`), isKeyRecord, "a key record"));
     },
-    getKeyLastUsed: (keyId) => get<string>(`key-used:${seg(keyId)}`),
+    getKeyLastUsed: (keyId) => get(`key-used:${seg(keyId)}`, isString, "a last-used time"),
     setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${seg(keyId)}`, at),
 
     ...createThreadRecords(storage, seg, options.threadTtlSeconds),
 
-    getStoredBalance: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`))?.micros ?? null,
-    getStoredBalanceCopy: async (accountId) => storedBalance(await get<unknown>(`balances:${seg(accountId)}`)),
+    getStoredBalance: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`))?.micros ?? null,
+    getStoredBalanceCopy: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`)),
     putStoredBalance: (accountId, micros, writer) =>
       storage.setItem(`balances:${seg(accountId)}`, { micros, writer: writer ?? createId("unnamed:", 16) } satisfies StoredBalance),
   };
 }
 
 // --- internal ---
-
-/** Reads either shape: `{micros, writer}`, or a bare number (copies written before writers were named). */
-function storedBalance(value: unknown): StoredBalance | null {
-  if (typeof value === "number") return { micros: value, writer: "legacy" };
-  if (typeof value === "string" && /^\d+$/.test(value)) return { micros: Number(value), writer: "legacy" };
-  if (value && typeof value === "object" && typeof (value as StoredBalance).micros === "number") {
-    const { micros, writer } = value as StoredBalance;
-    return { micros, writer: typeof writer === "string" && writer ? writer : "legacy" };
-  }
-  return null;
-}
 
 function sortByCreated<T extends { created_at: string; id: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));

@@ -36,8 +36,9 @@ export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | 
   const ledgerSum = async (accountId: string) => (ledger ? await balanceFromLedger(ledger, accountId) : null) ?? 0;
 
   const seed = async (accountId: string) => {
-    // No readable copy (never written, or torn by a killed process): the ledger stands in,
-    // signed as such, so Redis takes it over a balance seeded from a copy that is gone.
+    // No copy (never written yet, or removed after it was torn; a torn copy throws): the
+    // ledger stands in, signed as such. SEED uses it only when Redis holds nothing for the
+    // account: the ledger may miss charges not written yet, Redis's balance does not.
     const fromLedger = async () => {
       const micros = ledger ? await balanceFromLedger(ledger, accountId) : null;
       return micros === null ? null : { micros, writer: "ledger" };
@@ -219,9 +220,12 @@ export function createWriteThrough(run: ScriptRunner, key: KeyOf, records: Recor
 // writer of the copy Redis was seeded from ('from'), and rev (bumped by every change).
 // A copy signed by neither was written by someone else after Redis took the account
 // (an in-process driver, since Redis was last used): it is newer, and Redis adopts it.
+// The ledger's sum standing in for a missing copy (writer 'ledger') is no copy: Redis
+// keeps any balance it holds, and seeds from it only when it holds nothing.
 const SEED = script(`
 local has_copy = ARGV[1] == '1'
 local micros, writer, epoch = ARGV[2], ARGV[3], ARGV[4]
+local stand_in = has_copy and writer == 'ledger'
 local held = redis.call('GET', KEYS[1])
 local meta = redis.call('HMGET', KEYS[2], 'epoch', 'from')
 local function seed(value, from)
@@ -230,7 +234,7 @@ local function seed(value, from)
   redis.call('HINCRBY', KEYS[2], 'rev', 1)
 end
 if meta[1] then
-  if not has_copy or writer == 'redis:' .. meta[1] or writer == meta[2] then return { 'kept', held or '0' } end
+  if not has_copy or stand_in or writer == 'redis:' .. meta[1] or writer == meta[2] then return { 'kept', held or '0' } end
   seed(micros, writer)
   return { 'reseeded', held or '0' }
 end
@@ -241,8 +245,8 @@ if ARGV[5] == 'ledger' then
 end
 if held then
   -- A balance from before write-through: kept if the copy agrees (or there is none).
-  if has_copy and held ~= micros then return { 'conflict', held } end
-  redis.call('HSET', KEYS[2], 'epoch', epoch, 'from', has_copy and writer or 'none')
+  if has_copy and not stand_in and held ~= micros then return { 'conflict', held } end
+  redis.call('HSET', KEYS[2], 'epoch', epoch, 'from', (has_copy and not stand_in) and writer or 'none')
   redis.call('HINCRBY', KEYS[2], 'rev', 1)
   return { 'adopted', held }
 end

@@ -49,9 +49,10 @@ export function isRedisClient(value: unknown): value is Redis | Cluster {
 /**
  * Storage on the same Redis, through unstorage's redis driver, under `base`. A URL gets
  * the fail-fast options; a client lends its connection options (a Cluster client cannot:
- * pass `storage` yourself then).
+ * pass `storage` yourself then). On its first connection it checks that this Redis keeps
+ * what it holds across a restart (see `warnWithoutPersistence`).
  */
-export function createRedisStorage(input: RedisInput, base: string, onError: (error: Error) => void = reportOnce()): Storage {
+export function createRedisStorage(input: RedisInput, base: string, onError: (error: Error) => void = reportOnce(), warn: (message: string) => void = (message) => console.warn(message)): Storage {
   let options: Parameters<typeof redisDriver>[0];
   if (typeof input === "string") options = { ...REDIS_CLIENT_OPTIONS, url: input, base };
   // Duck-typed (`isCluster`), so a client from another copy of ioredis works too.
@@ -61,7 +62,29 @@ export function createRedisStorage(input: RedisInput, base: string, onError: (er
   const client = driver.getInstance!() as Redis;
   client.on("error", onError);
   if (typeof input === "string") failFastWhenOffline(client);
+  client.once("ready", () => void warnWithoutPersistence(client, warn));
   return createStorage({ driver });
+}
+
+/**
+ * Warns (once: called on the first connection) when this Redis has neither AOF
+ * (`appendonly yes`) nor RDB snapshots (`save` set): a restart of it would lose every
+ * document and balance. Best effort: a Redis that refuses CONFIG (managed ones often do)
+ * or does not say is taken on trust, silently.
+ */
+export async function warnWithoutPersistence(client: Redis, warn: (message: string) => void): Promise<void> {
+  let aof: unknown;
+  let rdb: unknown;
+  try {
+    [[, aof], [, rdb]] = (await Promise.all([client.config("GET", "appendonly"), client.config("GET", "save")])) as [string[], string[]];
+  } catch {
+    return;
+  }
+  if (aof !== "no" || rdb !== "") return;
+  const { host, port } = client.options;
+  warn(
+    `[agentgate] The Redis at ${host}:${port} that keeps the documents has no persistence (appendonly no, save ""): a restart of it loses every agent, key, thread and ledger line, and all balances, holds, rate windows and leases. Turn on AOF (appendonly yes, appendfsync everysec or always) or RDB snapshots (save).`,
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Storage } from "unstorage";
+import { checkKeys, isThreadRecord, UnreadableValueError } from "./record-shapes";
 import type { ThreadRecord } from "./records";
 
 /** How the records keep threads: sharded documents, an index per agent, expiry. */
@@ -43,15 +44,22 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
   const legacyKey = (id: string) => `threads:${seg(id)}`;
   const indexPrefix = (agentId: string) => `agent-threads:${seg(agentId)}:`;
   const indexKey = (thread: Pick<ThreadRecord, "id" | "agent_id">) => `${indexPrefix(thread.agent_id)}${seg(thread.id)}`;
-  const read = async <T>(key: string): Promise<T | null> => ((await storage.getItem<T>(key)) as T | null) ?? null;
+  // A value that is not a thread (an Error a driver resolved, a torn file) is a storage failure, never "no thread".
+  const read = async (key: string): Promise<ThreadRecord | null> => {
+    const value: unknown = await storage.getItem(key);
+    if (value == null) return null;
+    if (!isThreadRecord(value)) throw new UnreadableValueError(key, "a thread", value);
+    return value;
+  };
+  const keysUnder = async (prefix: string) => checkKeys(prefix, await storage.getKeys(prefix));
 
-  const getThread = async (id: string): Promise<ThreadRecord | null> => (await read<ThreadRecord>(docKey(id))) ?? (await read<ThreadRecord>(legacyKey(id)));
+  const getThread = async (id: string): Promise<ThreadRecord | null> => (await read(docKey(id))) ?? (await read(legacyKey(id)));
 
   /** The agent's index: thread id (as stored) -> its entry; entries 0.1 wrote (`1`) have no times. */
   const indexOf = async (agentId: string): Promise<{ id: string; entry: ThreadIndexEntry | null }[]> => {
-    const keys = await storage.getKeys(indexPrefix(agentId));
+    const keys = await keysUnder(indexPrefix(agentId));
     const items = keys.length ? await storage.getItems(keys) : [];
-    return items.map((item) => ({ id: item.key.slice(item.key.lastIndexOf(":") + 1), entry: isIndexEntry(item.value) ? item.value : null }));
+    return items.map((item) => ({ id: item.key.slice(item.key.lastIndexOf(":") + 1), entry: indexEntry(item.key, item.value) }));
   };
   const documents = async (ids: string[]): Promise<ThreadRecord[]> => {
     const found = await Promise.all(ids.map((id) => getThread(decodeSeg(id))));
@@ -94,14 +102,15 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
       return { threads: await documents(page.slice(0, limit).map((item) => item.id)), hasMore: page.length > limit };
     },
     async sweepThreads(ttlSecondsNow, now = Date.now()) {
-      const keys = await storage.getKeys("agent-threads:");
+      const keys = await keysUnder("agent-threads:");
       const cutoff = now - ttlSecondsNow * 1000;
       let swept = 0;
       for (let i = 0; i < keys.length; i += SWEEP_BATCH) {
         const items = await storage.getItems(keys.slice(i, i + SWEEP_BATCH));
         for (const item of items) {
           // The index is at most a day behind its thread: only a candidate's document decides.
-          if (isIndexEntry(item.value) && Date.parse(item.value.updated_at) + 86_400_000 > cutoff) continue;
+          const entry = indexEntry(item.key, item.value);
+          if (entry && Date.parse(entry.updated_at) + 86_400_000 > cutoff) continue;
           const parts = item.key.split(":");
           const threadId = decodeSeg(parts.at(-1)!);
           const thread = await getThread(threadId);
@@ -128,9 +137,12 @@ export function shardOf(id: string): string {
 
 // --- internal ---
 
-function isIndexEntry(value: unknown): value is ThreadIndexEntry {
+/** An index entry's times; null for 0.1's entries (`1`), which carry none; anything else is a storage failure. */
+function indexEntry(key: string, value: unknown): ThreadIndexEntry | null {
   const entry = value as Partial<ThreadIndexEntry> | null;
-  return typeof entry === "object" && entry !== null && typeof entry.created_at === "string" && typeof entry.updated_at === "string";
+  if (typeof entry === "object" && entry !== null && typeof entry.created_at === "string" && typeof entry.updated_at === "string") return entry as ThreadIndexEntry;
+  if (value === 1 || value === "1") return null;
+  throw new UnreadableValueError(key, "a thread index entry", value);
 }
 
 /** The id a `seg()` stands for (ids we issue pass through unchanged). */

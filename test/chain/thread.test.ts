@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { createStorage } from "unstorage";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { defineProvider } from "../../src/providers/_define";
 import { echo } from "../../src/providers/echo";
 import { createAPIError } from "../../src/errors";
@@ -152,5 +154,47 @@ describe("the thread step", () => {
     // maxMessages is 6 here, so check the count of turns through the last reply instead.
     expect(ok).toBeGreaterThanOrEqual(1);
     expect(thread.messages.length).toBe(Math.min(6, 2 + ok * 2));
+  });
+});
+
+describe("the thread step when Redis refuses to give a lease back", () => {
+  const redis = new Redis(inject("redisUrl"));
+  // A Redis user of its own, whose rights the test takes away and gives back: a real refusal.
+  const user = `thread-release-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const prefix = `${user}:`;
+  const logged: string[] = [];
+  let t: TestGateway;
+  let a: Awaited<ReturnType<typeof seedAgent>>;
+
+  beforeAll(async () => {
+    await redis.acl("SETUSER", user, "on", ">test-password", "~*", "&*", "+@all");
+    const url = inject("redisUrl").replace("redis://", `redis://${user}:test-password@`);
+    t = await startGateway({ redis: url, redisPrefix: prefix, storage: createStorage(), logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) } });
+    a = await seedAgent(t.gateway);
+  });
+  afterAll(async () => {
+    await t.close();
+    await redis.acl("DELUSER", user);
+    await redis.quit();
+  });
+
+  it("still answers 404 for a thread_id that names no thread, and gives the lease back once Redis takes it", async () => {
+    const lease = `${prefix}{${a.agent.id}:thread_missing}:lease`;
+    // Taking a lease is a SET, giving it back a script: refuse scripts only.
+    await redis.acl("SETUSER", user, "-evalsha", "-eval");
+    try {
+      const res = await fetch(`${t.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${a.key}` },
+        body: JSON.stringify({ model: "echo/echo", thread_id: "thread_missing", messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(404);
+      expect((await res.json()).error.code).toBe("thread_not_found");
+      expect(await redis.exists(lease)).toBe(1);
+    } finally {
+      await redis.acl("SETUSER", user, "+evalsha", "+eval");
+    }
+    await expect.poll(() => redis.exists(lease)).toBe(0);
+    expect(logged.some((line) => line.includes("release a thread lease"))).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UnreadableValueError } from "../../src/stores/record-shapes";
 import { createRecords, type AgentRecord, type KeyRecord, type Records, type ThreadRecord } from "../../src/stores/records";
 
 /**
@@ -163,6 +164,30 @@ export function testRecords(name: string, makeStorage: () => Promise<Storage> | 
       expect(first?.micros).toBe(5);
       expect(first?.writer).toMatch(/^unnamed:/);
       expect(second?.writer).not.toBe(first?.writer);
+    });
+
+    it("takes a torn or half-written value for a storage failure, never for a record or for nothing", async () => {
+      await records.putAgent(agent("agt_1", "acct_a", "2026-01-01T00:00:00.000Z"));
+      await records.putKey(key("key_1", "agt_1", "c".repeat(64)));
+      await records.putThread(thread("thread_1", "agt_1", [{ role: "user", content: "hi" }]));
+      // As a process killed mid-write leaves them: an empty file, a cut-off JSON text, fields missing.
+      await storage.setItem("agents:agt_1", '{"id":"agt_1","acc');
+      await storage.setItem(`keys:${"c".repeat(64)}`, { id: "key_1" });
+      await storage.setItem("threads:thread_1", "");
+      await storage.setItem("key-used:key_1", { at: 1 });
+      await storage.setItem("balances:acct_a", '{"micros":12');
+      await expect(records.getAgent("agt_1")).rejects.toThrow(/agents:agt_1, not an agent/);
+      await expect(records.listAgents("acct_a")).rejects.toThrow(UnreadableValueError);
+      await expect(records.getKeyByDigest("c".repeat(64))).rejects.toThrow(/a key record/);
+      await expect(records.listKeys("agt_1")).rejects.toThrow(UnreadableValueError);
+      await expect(records.getThread("thread_1")).rejects.toThrow(/threads:thread_1, not a thread/);
+      await expect(records.listThreads("agt_1")).rejects.toThrow(UnreadableValueError);
+      await expect(records.getKeyLastUsed("key_1")).rejects.toThrow(/a last-used time/);
+      await expect(records.getStoredBalanceCopy("acct_a")).rejects.toThrow(/balances:acct_a, not a balance/);
+      await expect(records.getStoredBalance("acct_a")).rejects.toThrow(UnreadableValueError);
+      // Missing is still missing.
+      expect(await records.getAgent("agt_2")).toBeNull();
+      expect(await records.getStoredBalanceCopy("acct_b")).toBeNull();
     });
 
     it("reads a bare-number balance written before writers were named as a legacy copy", async () => {

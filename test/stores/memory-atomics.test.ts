@@ -1,8 +1,10 @@
 import { createStorage, defineDriver } from "unstorage";
 import { describe, expect, it } from "vitest";
+import { createGateway } from "../../src/gateway";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords } from "../../src/stores/records";
 import type { Atomics } from "../../src/stores/atomics";
+import { ledgerLines, ledgerSum } from "../_billing";
 import { flakyStorage } from "../_flaky-storage";
 import { testAtomics } from "./_atomics-suite";
 
@@ -96,4 +98,81 @@ describe("the memory atomics driver", () => {
     await second.close();
     expect((await records.getStoredBalanceCopy("acct"))?.writer).not.toBe(a?.writer);
   });
+
+  it("answers a repeated idempotent credit only once the first one's write landed, and fails it when that write fails", async () => {
+    const { storage, release } = gatedBalanceWrites();
+    const atomics = createMemoryAtomics({ records: createRecords(storage) });
+    const first = atomics.credit("acct", 1000, { id: "idem-1", receipt: "first" });
+    await tick();
+    const repeat = atomics.credit("acct", 1000, { id: "idem-1", receipt: "repeat" });
+    let repeatSettled = false;
+    void repeat.then(() => (repeatSettled = true), () => (repeatSettled = true));
+    await tick();
+    expect(repeatSettled).toBe(false);
+    release(false);
+    await expect(first).rejects.toThrow(/disk unavailable/);
+    await expect(repeat).rejects.toThrow(/disk unavailable/);
+    expect(await atomics.getBalance("acct")).toEqual({ balance_micros: 0, reserved_micros: 0 });
+
+    // Nothing was applied, so a later retry applies it; repeats after that change nothing.
+    const retry = atomics.credit("acct", 1000, { id: "idem-1", receipt: "retry" });
+    await tick();
+    const retryRepeat = atomics.credit("acct", 1000, { id: "idem-1", receipt: "retry-repeat" });
+    await tick();
+    release(true);
+    expect(await retry).toEqual({ balance_micros: 1000, reserved_micros: 0, receipt: "retry" });
+    expect(await retryRepeat).toEqual({ balance_micros: 1000, reserved_micros: 0, receipt: "retry" });
+    expect(await atomics.credit("acct", 1000, { id: "idem-1", receipt: "later" })).toEqual({ balance_micros: 1000, reserved_micros: 0, receipt: "retry" });
+  });
+
+  it("credits once and writes one ledger line when the admin credit is repeated with its Idempotency-Key while the first write fails", async () => {
+    const { storage, release } = gatedBalanceWrites();
+    const gateway = createGateway({ storage, logger: { warn() {}, error() {} } });
+    try {
+      const first = gateway.admin.credit("acct", 1000, { idempotencyKey: "top-up-1" });
+      await tick();
+      const repeat = gateway.admin.credit("acct", 1000, { idempotencyKey: "top-up-1" });
+      await tick();
+      release(false);
+      await expect(first).rejects.toMatchObject({ status: 503 });
+      await expect(repeat).rejects.toMatchObject({ status: 503 });
+      expect(await ledgerSum(gateway, "acct")).toBe(0);
+      expect((await gateway.admin.getBilling("acct")).balance_micros).toBe(0);
+
+      const retry = gateway.admin.credit("acct", 1000, { idempotencyKey: "top-up-1" });
+      await tick();
+      release(true);
+      expect(await retry).toEqual({ balance_micros: 1000, reserved_micros: 0 });
+      expect(await gateway.admin.credit("acct", 1000, { idempotencyKey: "top-up-1" })).toEqual({ balance_micros: 1000, reserved_micros: 0 });
+      expect(await ledgerSum(gateway, "acct")).toBe(1000);
+      expect(await ledgerLines(gateway, "acct")).toHaveLength(1);
+    } finally {
+      await gateway.close();
+    }
+  });
 });
+
+// --- internal ---
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+/** A storage whose balance writes each wait for the test's `release`, then land or fail: a real driver object. */
+function gatedBalanceWrites() {
+  const inner = createStorage();
+  const waiting: Array<(ok: boolean) => void> = [];
+  const gated = defineDriver(() => ({
+    name: "gated",
+    hasItem: (key) => inner.hasItem(key),
+    getItem: (key) => inner.getItem(key),
+    getKeys: (base) => inner.getKeys(base),
+    removeItem: (key) => inner.removeItem(key),
+    async setItem(key, value) {
+      if (key.startsWith("balances")) {
+        const ok = await new Promise<boolean>((resolve) => waiting.push(resolve));
+        if (!ok) throw new Error("disk unavailable");
+      }
+      await inner.setItem(key, value);
+    },
+  }));
+  return { storage: createStorage({ driver: gated({}) }), release: (ok: boolean) => waiting.shift()!(ok) };
+}

@@ -5,6 +5,7 @@ import { createStorage } from "unstorage";
 import fsLiteDriver from "unstorage/drivers/fs-lite";
 import fsDriver from "unstorage/drivers/fs";
 import { createFsStorage } from "../../src/stores/fs-storage";
+import { boundedDriver } from "../../src/stores/bounded-driver";
 import { testRecords } from "./_records-suite";
 
 const dirs: string[] = [];
@@ -18,6 +19,7 @@ const cleanup = () => {
 };
 
 testRecords("fs-lite", () => createStorage({ driver: fsLiteDriver({ base: fresh() }) }), cleanup);
+testRecords("bounded fs-lite", () => createStorage({ driver: boundedDriver(fsLiteDriver({ base: fresh() })) }), cleanup);
 testRecords("fs", () => createStorage({ driver: fsDriver({ base: fresh() }) }), async (storage) => {
   await storage.dispose();
   cleanup();

@@ -1,0 +1,17 @@
+import { createServer } from "node:http";
+import { connect } from "node:net";
+import { toNodeListener } from "./adapters/node";
+import { createGateway, echo } from "./src/index";
+const gateway = createGateway({ providers: [echo()] });
+const agent = await gateway.admin.createAgent("a", { name: "x" });
+const { key } = await gateway.admin.createKey("a", agent.id, { name: "k" });
+const server = createServer(toNodeListener(gateway));
+await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+const port = (server.address() as any).port;
+const socket = connect(port, "127.0.0.1");
+await new Promise((r) => socket.once("connect", r));
+socket.write(`POST /api/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":"echo/echo","messages":[`);
+await new Promise((r) => setTimeout(r, 100));
+socket.destroy();
+await new Promise((r) => setTimeout(r, 500));
+server.close(); await gateway.close();
