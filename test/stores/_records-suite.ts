@@ -1,6 +1,7 @@
 import type { Storage } from "unstorage";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UnreadableValueError } from "../../src/stores/record-shapes";
+import { shardOf } from "../../src/stores/thread-records";
 import { createRecords, type AgentRecord, type KeyRecord, type Records, type ThreadRecord } from "../../src/stores/records";
 
 /**
@@ -173,14 +174,14 @@ export function testRecords(name: string, makeStorage: () => Promise<Storage> | 
       // As a process killed mid-write leaves them: an empty file, a cut-off JSON text, fields missing.
       await storage.setItem("agents:agt_1", '{"id":"agt_1","acc');
       await storage.setItem(`keys:${"c".repeat(64)}`, { id: "key_1" });
-      await storage.setItem("threads:thread_1", "");
+      await storage.setItem(`threads:${shardOf("thread_1")}:thread_1`, "");
       await storage.setItem("key-used:key_1", { at: 1 });
       await storage.setItem("balances:acct_a", '{"micros":12');
       await expect(records.getAgent("agt_1")).rejects.toThrow(/agents:agt_1, not an agent/);
       await expect(records.listAgents("acct_a")).rejects.toThrow(UnreadableValueError);
       await expect(records.getKeyByDigest("c".repeat(64))).rejects.toThrow(/a key record/);
       await expect(records.listKeys("agt_1")).rejects.toThrow(UnreadableValueError);
-      await expect(records.getThread("thread_1")).rejects.toThrow(/threads:thread_1, not a thread/);
+      await expect(records.getThread("thread_1")).rejects.toThrow(/threads:\w\w:thread_1, not a thread/);
       await expect(records.listThreads("agt_1")).rejects.toThrow(UnreadableValueError);
       await expect(records.getKeyLastUsed("key_1")).rejects.toThrow(/a last-used time/);
       await expect(records.getStoredBalanceCopy("acct_a")).rejects.toThrow(/balances:acct_a, not a balance/);

@@ -1,3 +1,4 @@
+import { shardOf } from "../../src/stores/thread-records";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/admin/token";
 import { digestKey } from "../../src/keys";
@@ -131,9 +132,9 @@ describe("a storage read that returns something other than a stored value", () =
 
   it("answers 503 for a thread torn by a killed process, or missing its messages", async () => {
     await useKeyOnce();
-    await expectUnavailable(await whileTorn(`threads:${threadId}`, '{"id":"thread_', () => chat(t, { thread_id: threadId })), /thread/);
-    const stored = (await storage.getItem<Record<string, unknown>>(`threads:${threadId}`))!;
-    await expectUnavailable(await whileTorn(`threads:${threadId}`, { ...stored, messages: "none" }, () => chat(t, { thread_id: threadId })), /thread/);
+    await expectUnavailable(await whileTorn(`threads:${shardOf(threadId)}:${threadId}`, '{"id":"thread_', () => chat(t, { thread_id: threadId })), /thread/);
+    const stored = (await storage.getItem<Record<string, unknown>>(`threads:${shardOf(threadId)}:${threadId}`))!;
+    await expectUnavailable(await whileTorn(`threads:${shardOf(threadId)}:${threadId}`, { ...stored, messages: "none" }, () => chat(t, { thread_id: threadId })), /thread/);
   });
 
   it("answers 503 for a stored balance torn by a killed process, naming what to remove", async () => {
