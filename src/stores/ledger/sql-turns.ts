@@ -14,7 +14,8 @@ export function inTurn<T>(db: Database, run: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** True for connectors that are a single pg Client. */
+/** True for connectors that are a single pg Client; db0 0.3 names none, so there any PostgreSQL counts (in turn is always correct). */
 export function isSingleClient(db: Database): boolean {
-  return db.connector === "postgresql" || db.connector === "cloudflare-hyperdrive-postgresql";
+  const connector = (db as { connector?: string }).connector;
+  return connector === "postgresql" || connector === "cloudflare-hyperdrive-postgresql" || (connector === undefined && db.dialect === "postgresql");
 }
