@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine, then runs them all:
-# type check, the whole vitest suite (real redis-server, real Chromium), and the built package.
+# type check, the whole vitest suite (real redis-server, real PostgreSQL, real Chromium), and the built package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,9 +8,16 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# test/_postgres.ts runs the newest /usr/lib/postgresql/<version>/bin/postgres itself.
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [[ " ${need[*]} " == *" postgresql "* ]]; then
+    # The tests start their own server in a temp folder: no default cluster on port 5432.
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/agentgate-tests.conf >/dev/null
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
