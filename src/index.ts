@@ -42,6 +42,7 @@ export { agentgateFsDriver, createFsStorage, type FsStorageOptions } from "./sto
 export { createMemoryStorage, type MemoryStorageOptions } from "./stores/memory-storage";
 export { createMemoryLedger, type MemoryLedgerOptions } from "./stores/ledger/memory";
 export { createStorageLedger, importLedger } from "./stores/ledger/storage";
+export { createSqlLedger, type SqlLedgerOptions } from "./stores/ledger/sql";
 export type { LedgerEntry, LedgerPage, LedgerQuery, LedgerStore, SummaryDimension, SummaryQuery, SummaryRow } from "./stores/ledger/types";
 export { createMemoryAtomics } from "./stores/memory-atomics";
 export type { MemoryAtomicsOptions } from "./stores/memory-atomics";
