@@ -1,3 +1,4 @@
+import { writeLines } from "../chain/balance";
 import { threadLeaseName } from "../chain/thread";
 import { clip, createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
@@ -254,7 +255,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       let entry: LedgerEntry = { id: createSortableId("led_"), account_id: accountId, type: "credit", amount_micros: amountMicros, created_at: nowISO() };
       // The receipt kept with the idempotency key is the ledger entry, so a repeat writes the same line.
       const receipt = JSON.stringify({ id: entry.id, created_at: entry.created_at, amount_micros: amountMicros });
-      const { balance_micros, reserved_micros, receipt: applied } = await atomics.credit(accountId, amountMicros, idempotencyKey ? { id: idempotencyKey, receipt } : undefined);
+      const { amount_micros: _amount, ...line } = entry satisfies LedgerEntry;
+      const { balance_micros, reserved_micros, receipt: applied, lines } = await atomics.credit(accountId, amountMicros, idempotencyKey ? { id: idempotencyKey, receipt } : undefined, line);
       if (applied && applied !== receipt) {
         const first = JSON.parse(applied) as Pick<LedgerEntry, "id" | "created_at" | "amount_micros">;
         if (first.amount_micros !== amountMicros) {
@@ -262,9 +264,10 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         }
         entry = { ...entry, id: first.id, created_at: first.created_at };
       }
-      // The money is in: a failed ledger write is retried in the background rather than
-      // reported as a failed credit, which the caller would then repeat.
-      await retries.attempt(`ledger entry ${entry.id}`, () => ledger.append(entry));
+      // The money is in (and its line written ahead with it): a failed ledger write is
+      // retried in the background rather than reported as a failed credit, which the
+      // caller would then repeat.
+      await retries.attempt(`ledger entry ${entry.id}`, () => writeLines(runtime, accountId, lines ?? [entry], lines !== undefined));
       return { balance_micros, reserved_micros };
     },
     async listUsage(accountId, query = {}) {

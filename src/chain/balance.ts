@@ -4,7 +4,8 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
-import type { ReserveResult, SettleResult } from "../stores/atomics";
+import type { LineDraft, ReserveResult, SettleResult } from "../stores/atomics";
+import type { LedgerEntry } from "../stores/ledger/types";
 import { useHeartbeat } from "./heartbeat";
 
 /**
@@ -61,23 +62,32 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
     let settled: SettleResult | undefined;
     // If storage or Redis fails now, this finishes in the background: the settle is
     // idempotent per reservation and the entry id is fixed, so the charge and its ledger
-    // line land exactly once. If the process dies first, the hold expires uncharged.
+    // line land exactly once. The driver writes the line ahead with the charge, so a
+    // process that dies before the ledger has it leaves it to be written by the next.
+    const line: LineDraft = {
+      id: entryId,
+      account_id: accountId,
+      type: "charge",
+      created_at: createdAt,
+      agent_id: agent.id,
+      key_id: key.id,
+      model: model.name,
+      thread_id: thread.id,
+      prompt_tokens: usage?.prompt_tokens ?? 0,
+      completion_tokens: usage?.completion_tokens ?? 0,
+    };
     return runtime.retries.attempt(`settle ${reservationId}`, async () => {
-      settled ??= await runtime.atomics.settle(accountId, reservationId, charge);
-      if (settled.charged_micros === 0) return;
-      await runtime.ledger.append({
-        id: entryId,
-        account_id: accountId,
-        type: "charge",
-        amount_micros: -settled.charged_micros,
-        created_at: createdAt,
-        agent_id: agent.id,
-        key_id: key.id,
-        model: model.name,
-        thread_id: thread.id,
-        prompt_tokens: usage?.prompt_tokens ?? 0,
-        completion_tokens: usage?.completion_tokens ?? 0,
-      });
+      settled ??= await runtime.atomics.settle(accountId, reservationId, charge, line);
+      await writeLines(runtime, accountId, settled.lines ?? (settled.charged_micros > 0 ? [{ ...line, amount_micros: -settled.charged_micros }] : []), settled.lines !== undefined);
     });
   });
+}
+
+/**
+ * Writes lines of charges or credits to the ledger (it takes each id once), then tells the
+ * atomics driver that wrote them ahead to forget them, off the request's path.
+ */
+export async function writeLines(runtime: Pick<GatewayRuntime, "ledger" | "atomics" | "retries">, accountId: string, lines: readonly LedgerEntry[], writtenAhead: boolean): Promise<void> {
+  for (const line of lines) await runtime.ledger.append(line);
+  if (writtenAhead && lines.length) void runtime.retries.attempt("forget ledger lines written ahead", () => runtime.atomics.landedLines(accountId, lines.map((line) => line.id)));
 }

@@ -1,5 +1,5 @@
 import { createAPIError } from "../errors";
-import type { LedgerStore } from "./ledger/types";
+import type { LedgerEntry, LedgerStore } from "./ledger/types";
 
 /**
  * What must be atomic across requests and instances. Two drivers implement it:
@@ -37,13 +37,19 @@ export interface Atomics {
    * returns the first result and charges nothing more (for `SETTLE_MEMORY_MS` at
    * least), so retrying a settle whose reply was lost is safe.
    */
-  settle(accountId: string, reservationId: string, chargeMicros: number): Promise<SettleResult>;
+  settle(accountId: string, reservationId: string, chargeMicros: number, line?: LineDraft): Promise<SettleResult>;
   /**
    * Adds money; takes effect for the very next reservation. With `once`, the credit is
    * applied at most once per `once.id` and account (remembered for a day): a repeat
    * changes nothing and returns the receipt stored by the call that applied it.
    */
-  credit(accountId: string, amountMicros: number, once?: CreditOnce): Promise<CreditResult>;
+  credit(accountId: string, amountMicros: number, once?: CreditOnce, line?: LineDraft): Promise<CreditResult>;
+  /**
+   * Forgets lines written ahead (see `LineDraft`) that are now in the ledger. Lines never
+   * forgotten (the process died first) come back in a later result's `lines`, or, with
+   * the in-process driver, go into the ledger when the account is next loaded.
+   */
+  landedLines(accountId: string, lineIds: readonly string[]): Promise<void>;
   /** The balance and what is held now (expired reservations are swept first). */
   getBalance(accountId: string): Promise<BalanceState>;
 
@@ -102,12 +108,27 @@ export interface CreditOnce {
   receipt: string;
 }
 
-export interface CreditResult extends BalanceState {
+/**
+ * The ledger line of a charge or credit, everything but its amount (the driver knows it:
+ * a charge is capped at the balance). Given one, a driver writes the line ahead, in the
+ * same atomic write as the money (the in-process driver in the balance copy, Redis in the
+ * script), and hands it back in `lines`: a charge never exists without its line, even if
+ * the process dies before the line reaches the ledger.
+ */
+export type LineDraft = Omit<LedgerEntry, "amount_micros">;
+
+/** What a charge or credit hands back to write to the ledger, then to forget with `landedLines`. */
+interface WrittenAhead {
+  /** Its own line, then any left by a request whose process died before writing them. */
+  lines?: LedgerEntry[];
+}
+
+export interface CreditResult extends BalanceState, WrittenAhead {
   /** With `once`: the receipt of the call that applied the credit (this one or an earlier one). */
   receipt?: string;
 }
 
-export interface SettleResult extends BalanceState {
+export interface SettleResult extends BalanceState, WrittenAhead {
   /** What was really taken: the charge, capped at the balance. */
   charged_micros: number;
 }

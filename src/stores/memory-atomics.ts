@@ -1,5 +1,5 @@
 import { createId } from "../ids";
-import type { LedgerStore } from "./ledger/types";
+import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { balanceFromLedger, balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 
@@ -20,6 +20,8 @@ interface Account {
   /** Credits on their way to storage: written with the balance, not spendable until they land. */
   crediting: number;
   reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number }>;
+  /** Lines written ahead with the balance, until the ledger has them (see `LineDraft`). */
+  lines: Map<string, LedgerEntry>;
 }
 
 /** How long an idempotent credit is remembered. */
@@ -58,8 +60,12 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       pending = (async () => {
         try {
           // No copy (never written, or removed by an operator): the ledger knows. A torn copy throws.
-          const stored = records ? ((await records.getStoredBalance(accountId)) ?? (ledger ? await balanceFromLedger(ledger, accountId) : null)) : null;
-          const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map() };
+          const copy = records ? await records.getStoredBalanceCopy(accountId) : null;
+          // Lines written ahead that a process killed before the ledger took them left in the copy.
+          const ahead = copy?.lines ?? [];
+          if (ledger) for (const line of ahead) await ledger.append(line);
+          const stored = copy?.micros ?? (records && ledger ? await balanceFromLedger(ledger, accountId) : null);
+          const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map(), lines: new Map(ledger ? [] : ahead.map((line) => [line.id, line])) };
           accounts.set(accountId, account);
           return account;
         } finally {
@@ -81,7 +87,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     // Reads the balance when the write runs: the newest value always lands last.
     const next = previous.then(() => {
       notStarted.delete(accountId);
-      return records.putStoredBalance(accountId, account.balance + account.crediting, writer);
+      return records.putStoredBalance(accountId, account.balance + account.crediting, writer, [...account.lines.values()]);
     });
     notStarted.set(accountId, next);
     writes.set(accountId, next.catch(() => {}));
@@ -147,7 +153,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       return true;
     },
 
-    async settle(accountId, reservationId, chargeMicros) {
+    async settle(accountId, reservationId, chargeMicros, line) {
       checkMicros(chargeMicros, "chargeMicros");
       const account = await loadAccount(accountId);
       const now = Date.now();
@@ -157,7 +163,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       if (earlier) {
         // A retry: the charge is already taken; make sure it reached storage too.
         if (earlier.result.charged_micros > 0) await persist(accountId, account);
-        return { ...state(account), charged_micros: earlier.result.charged_micros };
+        const lines = (earlier.result.lines ?? []).filter((ahead) => account.lines.has(ahead.id));
+        return { ...state(account), charged_micros: earlier.result.charged_micros, ...(lines.length && { lines }) };
       }
       state(account); // sweeps: an expired hold is gone
       const hold = account.reservations.get(reservationId);
@@ -167,13 +174,16 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const free = state(account);
       const charged = hold ? Math.min(chargeMicros, Math.max(0, free.balance_micros - free.reserved_micros)) : 0;
       account.balance -= charged;
-      const result = { ...state(account), charged_micros: charged };
+      // The line goes to storage with the balance it changed, in the same write.
+      const ahead = charged > 0 && line ? { ...line, amount_micros: -charged } : undefined;
+      if (ahead) account.lines.set(ahead.id, ahead);
+      const result: SettleResult = { ...state(account), charged_micros: charged, ...(ahead && { lines: [ahead] }) };
       settled.set(marker, { result, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLE_MEMORY_MS) });
       if (charged > 0) await persist(accountId, account);
       return result;
     },
 
-    async credit(accountId, amountMicros, once) {
+    async credit(accountId, amountMicros, once, line) {
       checkMicros(amountMicros, "amountMicros");
       const account = await loadAccount(accountId);
       const now = Date.now();
@@ -190,6 +200,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       // All or nothing: a credit storage did not take is not a credit, and no request may
       // spend it before storage took it.
       account.crediting += amountMicros;
+      const ahead = line ? { ...line, amount_micros: amountMicros } : undefined;
+      if (ahead) account.lines.set(ahead.id, ahead);
       const landed = persist(accountId, account).then(
         () => {
           account.crediting -= amountMicros;
@@ -197,14 +209,21 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
         },
         (error: unknown) => {
           account.crediting -= amountMicros;
+          if (ahead) account.lines.delete(ahead.id);
           if (marker && credits.get(marker)?.landed === landed) credits.delete(marker);
           throw error;
         },
       );
       if (marker) credits.set(marker, { receipt: once.receipt, expiresAt: now + CREDIT_MEMORY_MS, landed });
       await landed;
-      const result = state(account);
+      const result = { ...state(account), ...(ahead && { lines: [ahead] }) };
       return once ? { ...result, receipt: once.receipt } : result;
+    },
+
+    async landedLines(accountId, lineIds) {
+      // The next write of the balance leaves them out; until then a reload appends them again, which changes nothing.
+      const account = accounts.get(accountId);
+      for (const id of lineIds) account?.lines.delete(id);
     },
 
     async getBalance(accountId) {

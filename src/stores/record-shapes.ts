@@ -1,3 +1,4 @@
+import { isLedgerEntry } from "./ledger/rollups";
 import type { AgentRecord, KeyRecord, StoredBalance, ThreadRecord } from "./records";
 
 /**
@@ -60,9 +61,9 @@ export function storedBalance(key: string, value: unknown): StoredBalance | null
   if (value == null) return null;
   if (isMicros(value)) return { micros: value, writer: "legacy" };
   if (typeof value === "string" && /^\d+$/.test(value) && isMicros(Number(value))) return { micros: Number(value), writer: "legacy" };
-  if (isObject(value) && isMicros(value.micros)) {
-    const { micros, writer } = value as unknown as StoredBalance;
-    return { micros, writer: typeof writer === "string" && writer ? writer : "legacy" };
+  if (isObject(value) && isMicros(value.micros) && (value.lines === undefined || (Array.isArray(value.lines) && value.lines.every(isLedgerEntry)))) {
+    const { micros, writer, lines } = value as unknown as StoredBalance;
+    return { micros, writer: typeof writer === "string" && writer ? writer : "legacy", ...(lines?.length && { lines }) };
   }
   throw new UnreadableValueError(key, "a balance", value, `: remove ${key} to have it rebuilt from the ledger`);
 }

@@ -4,6 +4,8 @@ import { createThreadRecords, type ThreadRecords } from "./thread-records";
 import type { ChatMessage } from "../schema";
 import { checkKeys, isAgentRecord, isKeyRecord, isString, storedBalance, UnreadableValueError, type Shape } from "./record-shapes";
 
+import type { LedgerEntry } from "./ledger/types";
+
 export type { LedgerEntry, LedgerQuery } from "./ledger/types";
 
 /** An AI employee: a name, instructions and the models it may use. */
@@ -84,13 +86,15 @@ export interface Records {
    * the copy is signed by a name never used before, which any Redis driver later takes as
    * newer than what it holds.
    */
-  putStoredBalance(accountId: string, micros: number, writer?: string): Promise<void>;
+  putStoredBalance(accountId: string, micros: number, writer?: string, lines?: readonly LedgerEntry[]): Promise<void>;
 }
 
 /** A stored balance copy: its value, and who wrote it (`legacy` for a bare number written before writers were named). */
 export interface StoredBalance {
   micros: number;
   writer: string;
+  /** Lines of charges and credits in `micros` that may not be in the ledger yet (written ahead, in the same write). */
+  lines?: LedgerEntry[];
 }
 
 const MAX_RECENT_AGENTS = 10_000;
@@ -193,8 +197,8 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
 
     getStoredBalance: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`))?.micros ?? null,
     getStoredBalanceCopy: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`)),
-    putStoredBalance: (accountId, micros, writer) =>
-      storage.setItem(`balances:${seg(accountId)}`, { micros, writer: writer ?? createId("unnamed:", 16) } satisfies StoredBalance),
+    putStoredBalance: (accountId, micros, writer, lines) =>
+      storage.setItem(`balances:${seg(accountId)}`, { micros, writer: writer ?? createId("unnamed:", 16), ...(lines?.length && { lines: [...lines] }) } satisfies StoredBalance),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../runtime";
-import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateWindow } from "./atomics";
-import type { LedgerStore } from "./ledger/types";
+import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type LineDraft, type RateWindow } from "./atomics";
+import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
@@ -32,6 +32,11 @@ export interface RedisAtomicsOptions {
   records?: Records;
   /** The ledger whose sum stands in for a balance copy that is missing or torn. `createGateway` passes its ledger. */
   ledger?: LedgerStore;
+  /**
+   * How old a line written ahead must be before another request writes it to the ledger
+   * for the one that wrote it (which died, or the line would be gone by then). @default 60000
+   */
+  linesAheadGraceMs?: number;
   /** Where seeding and write-through problems are reported. @default console */
   logger?: Logger;
 }
@@ -63,6 +68,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const key = (scope: string, what: string) => `${prefix}{${escapeTag(scope)}}:${what}`;
   const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta"].map((what) => key(accountId, what));
   const { records } = options;
+  const grace = String(options.linesAheadGraceMs ?? 60_000);
   const logger = options.logger ?? console;
   // '1': the money scripts refuse an account Redis has not seeded, and count each change.
   const tracked = records ? "1" : "0";
@@ -103,23 +109,31 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       return (await run(RENEW_HOLD, accountKeys(accountId), [tracked, reservationId, String(Math.ceil(ttlMs))])) === 1;
     },
 
-    async settle(accountId, reservationId, chargeMicros) {
+    async settle(accountId, reservationId, chargeMicros, line) {
       checkMicros(chargeMicros, "chargeMicros");
-      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`)];
-      const [charged, balance, reserved] = (await seeding.call(accountId, () => run(SETTLE, keys, [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS)]))) as number[];
+      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), key(accountId, "lines-ahead")];
+      const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace];
+      const [charged, balance, reserved, ...ahead] = (await seeding.call(accountId, () => run(SETTLE, keys, args))) as [number, number, number, ...string[]];
       // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
       if (charged > 0) copies.changed(accountId);
-      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved };
+      const lines = linesAhead(ahead);
+      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved, ...(lines.length && { lines }) };
     },
 
-    async credit(accountId, amountMicros, once) {
+    async credit(accountId, amountMicros, once, line) {
       checkMicros(amountMicros, "amountMicros");
-      const keys = once ? [...accountKeys(accountId), key(accountId, `credit:${once.id}`)] : accountKeys(accountId);
-      const args = [tracked, String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS), String(MAX_BALANCE_MICROS)];
-      const reply = (await seeding.call(accountId, () => run(CREDIT, keys, args))) as [number, number, string?];
-      if (reply[1] === -1) throw balanceLimitError(reply[0]);
+      const keys = [...accountKeys(accountId), key(accountId, "lines-ahead"), ...(once ? [key(accountId, `credit:${once.id}`)] : [])];
+      const args = [tracked, String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS), String(MAX_BALANCE_MICROS), line?.id ?? "", line ? JSON.stringify(line) : "", grace];
+      const [balance, reserved, receipt, ...ahead] = (await seeding.call(accountId, () => run(CREDIT, keys, args))) as [number, number, string, ...string[]];
+      if (reserved === -1) throw balanceLimitError(balance);
       copies.changed(accountId);
-      return once ? { ...balanceState(reply), receipt: reply[2] } : balanceState(reply);
+      const lines = linesAhead(ahead);
+      const result = { balance_micros: balance, reserved_micros: reserved, ...(lines.length && { lines }) };
+      return once ? { ...result, receipt } : result;
+    },
+
+    async landedLines(accountId, lineIds) {
+      if (lineIds.length) await client.hdel(key(accountId, "lines-ahead"), ...lineIds);
     },
 
     async getBalance(accountId) {
@@ -152,6 +166,14 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 }
 
 // --- internal ---
+
+/** The lines a script handed back ("<amount>|<at>|<draft JSON>"; '' for none), as ledger lines. */
+function linesAhead(entries: readonly string[]): LedgerEntry[] {
+  return entries.filter(Boolean).map((entry) => {
+    const [amount, , ...draft] = entry.split("|");
+    return { ...(JSON.parse(draft.join("|")) as LineDraft), amount_micros: Number(amount) };
+  });
+}
 
 function balanceState(reply: unknown): BalanceState {
   const [balance, reserved] = reply as number[];
@@ -255,12 +277,43 @@ redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), ARGV[2])
 return 1
 `);
 
-// KEYS[6]: the settled marker of this reservation. ARGV: tracked, reservation id, charge, marker ttl.
-const SETTLE = script(`${ACCOUNT}
+// Lines written ahead (see LineDraft): a hash of line id -> "<signed amount>|<written at ms>|<line
+// JSON without its amount>", set in the same script as the money it records. A reply carries
+// the script's own line, then lines older than the grace (a minute), left by a process that died before
+// the ledger took them (whoever gets them writes them: the ledger takes a line once).
+const LINES_AHEAD = `
+local function write_ahead(k, id, amount, draft, now)
+  if id == '' then return '' end
+  local entry = string.format('%.0f', amount) .. '|' .. now .. '|' .. draft
+  redis.call('HSET', k, id, entry)
+  return entry
+end
+local function left_behind(k, own, now, grace, out)
+  if redis.call('HLEN', k) <= 1 then return out end
+  local all = redis.call('HGETALL', k)
+  for i = 1, #all, 2 do
+    local at = tonumber(string.match(all[i + 1], '^%-?%d+|(%d+)|'))
+    if all[i] ~= own and at and at <= now - grace then
+      out[#out + 1] = all[i + 1]
+      if #out >= 53 then break end
+    end
+  end
+  return out
+end
+`;
+
+// KEYS[6]: the settled marker of this reservation; KEYS[7]: the lines written ahead.
+// ARGV: tracked, reservation id, charge, marker ttl, line id ('' for none), line draft, grace ms.
+const SETTLE = script(`${ACCOUNT}${LINES_AHEAD}
 if unseeded() then return { 'unseeded' } end
-sweep(now_ms())
+local now = now_ms()
+sweep(now)
 local earlier = redis.call('GET', KEYS[6])
-if earlier then return { tonumber(earlier), num(KEYS[1]), num(KEYS[2]) } end
+if earlier then
+  -- A retry: its line, if still waiting for the ledger, comes back with it.
+  local own = ARGV[5] ~= '' and redis.call('HGET', KEYS[7], ARGV[5]) or false
+  return left_behind(KEYS[7], ARGV[5], now, tonumber(ARGV[7]), { tonumber(earlier), num(KEYS[1]), num(KEYS[2]), own or '' })
+end
 local ttl = tonumber(ARGV[4])
 local hold = redis.call('HGET', KEYS[3], ARGV[2])
 -- No hold (never made, expired, lost with Redis's data): nothing to charge.
@@ -275,28 +328,33 @@ if hold then
   charged = math.min(tonumber(ARGV[3]), math.max(0, num(KEYS[1]) - num(KEYS[2])))
 end
 local balance = num(KEYS[1])
+local own = ''
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()
+  own = write_ahead(KEYS[7], ARGV[5], -charged, ARGV[6], now)
 end
 redis.call('SET', KEYS[6], string.format('%.0f', charged), 'PX', ttl)
-return { charged, balance, num(KEYS[2]) }
+return left_behind(KEYS[7], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, num(KEYS[2]), own })
 `);
 
-// KEYS[6], when the credit is idempotent: its marker. ARGV: tracked, amount, receipt, marker ttl, largest balance.
-const CREDIT = script(`${ACCOUNT}
+// KEYS[6]: the lines written ahead; KEYS[7], when the credit is idempotent: its marker.
+// ARGV: tracked, amount, receipt, marker ttl, largest balance, line id ('' for none), line draft, grace ms.
+const CREDIT = script(`${ACCOUNT}${LINES_AHEAD}
 if unseeded() then return { 'unseeded' } end
-sweep(now_ms())
-if KEYS[6] then
-  local earlier = redis.call('GET', KEYS[6])
-  if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier } end
+local now = now_ms()
+sweep(now)
+if KEYS[7] then
+  local earlier = redis.call('GET', KEYS[7])
+  if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier, '' } end
 end
 -- Over the limit: nothing credited, nothing remembered; reserved -1 tells the caller.
-if num(KEYS[1]) + tonumber(ARGV[2]) > tonumber(ARGV[5]) then return { num(KEYS[1]), -1 } end
-if KEYS[6] then redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4]) end
+if num(KEYS[1]) + tonumber(ARGV[2]) > tonumber(ARGV[5]) then return { num(KEYS[1]), -1, '', '' } end
+if KEYS[7] then redis.call('SET', KEYS[7], ARGV[3], 'PX', ARGV[4]) end
 local balance = redis.call('INCRBY', KEYS[1], ARGV[2])
 changed()
-return { balance, num(KEYS[2]), ARGV[3] }
+local own = write_ahead(KEYS[6], ARGV[6], tonumber(ARGV[2]), ARGV[7], now)
+return left_behind(KEYS[6], ARGV[6], now, tonumber(ARGV[8]), { balance, num(KEYS[2]), ARGV[3], own })
 `);
 
 const BALANCE = script(`${ACCOUNT}
