@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { addAllToRollups, isTempFile, readDayFile, rollupMap, type DayFile } from "./fs-rollup-file";
-import { addToMeta, fileSize, listSegments, readEntries, segmentPath, type SegmentMeta } from "./fs-segments";
+import { addToMeta, fileSize, listSegments, readEntries, segmentNumber, segmentPath, type SegmentMeta } from "./fs-segments";
 import type { Rollup } from "./rollups";
 
 /** One day folder of an account as the writer knows it: its segments, in order. */
@@ -27,15 +27,20 @@ export interface FoldedDay {
 
 /**
  * Reads a day as of `ends` (segment name -> bytes; without it, every segment to its end):
- * the rollup file, plus the lines past what it covers. A rollup file that does not fit the
- * segments (one is missing or shorter than it says) is ignored and the day read whole.
+ * the rollup file, plus the lines past what it covers. At load (no `ends`), a rollup file
+ * that does not fit the segments (one is missing or shorter than it says) is ignored and
+ * the day read whole.
  */
 export async function foldDay(dir: string, ends?: ReadonlyMap<string, number>): Promise<FoldedDay> {
   const sizes = new Map<string, number>();
   if (ends) for (const [name, bytes] of ends) sizes.set(name, bytes);
   else for (const name of await listSegments(dir)) sizes.set(name, await fileSize(segmentPath(dir, name)));
   let file: DayFile = await readDayFile(dir);
-  if (!fits(file, sizes)) file = { segments: [], rollups: [] };
+  if (ends) {
+    // A rollup written since `ends` were taken covers whole lines already on disk: read up to it, not past it.
+    for (const meta of file.segments) if ((sizes.get(meta.name) ?? -1) < meta.bytes) sizes.set(meta.name, meta.bytes);
+    sortByNumber(sizes);
+  } else if (!fits(file, sizes)) file = { segments: [], rollups: [] };
   const covered = new Map(file.segments.map((meta) => [meta.name, meta]));
   const rollups = rollupMap(file.rollups);
   const segments: SegmentMeta[] = [];
@@ -73,6 +78,12 @@ export function segmentEnds(day: DayState): Map<string, number> {
 }
 
 // --- internal ---
+
+function sortByNumber(sizes: Map<string, number>): void {
+  const sorted = [...sizes].sort(([a], [b]) => segmentNumber(a)! - segmentNumber(b)!);
+  sizes.clear();
+  for (const [name, size] of sorted) sizes.set(name, size);
+}
 
 /** A rollup file fits segments when each segment it covers is there with at least the bytes it says. */
 function fits(file: DayFile, sizes: ReadonlyMap<string, number>): boolean {
