@@ -1,7 +1,7 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { addAllToRollups, isTempFile, readDayFile, rollupMap, type DayFile } from "./fs-rollup-file";
-import { addToMeta, fileSize, listSegments, readEntries, segmentNumber, segmentPath, type SegmentMeta } from "./fs-segments";
+import { addToMeta, fileSize, readEntries, segmentNames, segmentNumber, segmentPath, type SegmentMeta } from "./fs-segments";
 import type { Rollup } from "./rollups";
 
 /** One day folder of an account as the writer knows it: its segments, in order. */
@@ -26,15 +26,16 @@ export interface FoldedDay {
 }
 
 /**
- * Reads a day as of `ends` (segment name -> bytes; without it, every segment to its end):
+ * Reads a day as of `ends` (segment name -> bytes; without it, every segment (of `names`,
+ * or found in the folder) to its end):
  * the rollup file, plus the lines past what it covers. At load (no `ends`), a rollup file
  * that does not fit the segments (one is missing or shorter than it says) is ignored and
  * the day read whole.
  */
-export async function foldDay(dir: string, ends?: ReadonlyMap<string, number>): Promise<FoldedDay> {
+export async function foldDay(dir: string, ends?: ReadonlyMap<string, number>, names?: readonly string[]): Promise<FoldedDay> {
   const sizes = new Map<string, number>();
   if (ends) for (const [name, bytes] of ends) sizes.set(name, bytes);
-  else for (const name of await listSegments(dir)) sizes.set(name, await fileSize(segmentPath(dir, name)));
+  else for (const name of names ?? segmentNames(await readdir(dir))) sizes.set(name, await fileSize(segmentPath(dir, name)));
   let file: DayFile = await readDayFile(dir);
   if (ends) {
     // A rollup written since `ends` were taken covers whole lines already on disk: read up to it, not past it.
@@ -64,8 +65,9 @@ export async function foldDay(dir: string, ends?: ReadonlyMap<string, number>): 
 
 /** Loads a day folder for the writer (and removes temp files a killed writer left in it). */
 export async function loadDay(dir: string, day: string): Promise<{ state: DayState; amount: number; lines: number }> {
-  for (const name of await readdir(dir)) if (isTempFile(name)) await rm(join(dir, name), { force: true });
-  const folded = await foldDay(dir);
+  const names = await readdir(dir);
+  for (const name of names) if (isTempFile(name)) await rm(join(dir, name), { force: true });
+  const folded = await foldDay(dir, undefined, segmentNames(names));
   let amount = 0;
   for (const rollup of folded.rollups.values()) amount += rollup.amount_micros;
   const lines = folded.segments.reduce((sum, meta) => sum + meta.lines, 0);

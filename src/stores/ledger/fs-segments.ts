@@ -1,4 +1,4 @@
-import { open, readdir, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isLedgerEntry } from "./rollups";
 import type { LedgerEntry } from "./types";
@@ -45,15 +45,8 @@ export function encodeLine(entry: LedgerEntry): string {
   return `${JSON.stringify({ id, ...rest })}\n`;
 }
 
-/** The segment files of a day folder, in order (an absent folder has none). */
-export async function listSegments(dayDir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dayDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+/** The segment files among a folder's names, in order. */
+export function segmentNames(names: readonly string[]): string[] {
   return names.filter((name) => segmentNumber(name) !== null).sort((a, b) => segmentNumber(a)! - segmentNumber(b)!);
 }
 
