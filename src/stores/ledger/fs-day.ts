@@ -17,7 +17,7 @@ export interface DayState {
 
 /** The day's rollups over its segments' first `ends` bytes, and the segments' metas there. */
 export interface FoldedDay {
-  rollups: Map<string, Rollup>;
+  rollups: Rollup[];
   segments: SegmentMeta[];
   /** Lines read past the rollup file. */
   tailLines: number;
@@ -43,7 +43,8 @@ export async function foldDay(dir: string, ends?: ReadonlyMap<string, number>, n
     sortByNumber(sizes);
   } else if (!fits(file, sizes)) file = { segments: [], rollups: [] };
   const covered = new Map(file.segments.map((meta) => [meta.name, meta]));
-  const rollups = rollupMap(file.rollups);
+  // Keyed only once a tail line needs adding: most reads find no tail.
+  let rollups: Map<string, Rollup> | null = null;
   const segments: SegmentMeta[] = [];
   const torn = new Map<string, number>();
   let tailLines = 0;
@@ -53,14 +54,14 @@ export async function foldDay(dir: string, ends?: ReadonlyMap<string, number>, n
     if (size > meta.bytes) {
       const { entries, end } = await readEntries(segmentPath(dir, name), meta.bytes, size);
       addToMeta(meta, entries);
-      addAllToRollups(rollups, entries);
+      if (entries.length > 0) addAllToRollups((rollups ??= rollupMap(file.rollups)), entries);
       tailLines += entries.length;
       meta.bytes = end;
       if (!ends && end < size) torn.set(name, size);
     }
     segments.push(meta);
   }
-  return { rollups, segments, tailLines, torn };
+  return { rollups: rollups ? [...rollups.values()] : file.rollups, segments, tailLines, torn };
 }
 
 /** Loads a day folder for the writer (and removes temp files a killed writer left in it). */
@@ -69,7 +70,7 @@ export async function loadDay(dir: string, day: string): Promise<{ state: DaySta
   for (const name of names) if (isTempFile(name)) await rm(join(dir, name), { force: true });
   const folded = await foldDay(dir, undefined, segmentNames(names));
   let amount = 0;
-  for (const rollup of folded.rollups.values()) amount += rollup.amount_micros;
+  for (const rollup of folded.rollups) amount += rollup.amount_micros;
   const lines = folded.segments.reduce((sum, meta) => sum + meta.lines, 0);
   return { state: { day, dir, segments: folded.segments, unflushed: folded.tailLines, torn: folded.torn }, amount, lines };
 }

@@ -59,7 +59,7 @@ export function createFsLedger(options: FsLedgerOptions): LedgerStore {
     const unflushed = day.unflushed;
     if (unflushed === 0) return;
     const folded = await foldDay(day.dir, segmentEnds(day));
-    await writeDayFile(day.dir, { segments: folded.segments, rollups: [...folded.rollups.values()] });
+    await writeDayFile(day.dir, { segments: folded.segments, rollups: folded.rollups });
     day.unflushed -= unflushed;
   };
   const flush = (account: AccountState, days: Iterable<DayState>): Promise<void> => {
@@ -148,7 +148,7 @@ export function createFsLedger(options: FsLedgerOptions): LedgerStore {
       const rollups: Rollup[] = [];
       for (const day of [...state.days.values()].sort((a, b) => (a.day < b.day ? -1 : 1))) {
         if (!inDays(day.day, query) || !day.segments.some((meta) => meta.lines > 0)) continue;
-        rollups.push(...(await foldDay(day.dir, segmentEnds(day))).rollups.values());
+        rollups.push(...(await foldDay(day.dir, segmentEnds(day))).rollups);
       }
       return summarizeRollups(rollups, query);
     },

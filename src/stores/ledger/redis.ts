@@ -68,13 +68,16 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
       checkSummaryQuery(query);
       const days = (await client.zrangebylex(key(accountId, "days"), query.from === undefined ? "-" : `[${query.from}`, query.to === undefined ? "+" : `[${query.to}`)) as string[];
       if (days.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const day of days) pipeline.hgetall(key(accountId, `day:${day}`));
-      const replies = (await pipeline.exec()) ?? [];
+      const reply = (await run(DAYS, days.map((day) => key(accountId, `day:${day}`)), [])) as string[][];
+      const dimensions = new Map<string, [string | null, string | null, string | null, Rollup["type"]]>();
       const rollups: Rollup[] = [];
-      for (const [i, [error, counters]] of replies.entries()) {
-        if (error) throw error;
-        rollups.push(...dayRollups(days[i], counters as Record<string, string>));
+      for (const [i, flat] of reply.entries()) {
+        for (let j = 0; j < flat.length; j += 2) {
+          let dims = dimensions.get(flat[j]);
+          if (!dims) dimensions.set(flat[j], (dims = JSON.parse(flat[j]) as [string | null, string | null, string | null, Rollup["type"]]));
+          const [lines, prompt, completion, amount] = flat[j + 1].split(",").map(Number);
+          rollups.push({ day: days[i], agent_id: dims[0], key_id: dims[1], model: dims[2], type: dims[3], lines, prompt_tokens: prompt, completion_tokens: completion, amount_micros: amount });
+        }
       }
       return summarizeRollups(rollups, query);
     },
@@ -94,9 +97,6 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
 
 /** Ids read per round trip when a page is filtered (and the cap of HMGET's arguments). */
 const MAX_BATCH = 1_000;
-
-/** The rollup counters of one line, by the first letter of their field. */
-const COUNTERS = { l: "lines", p: "prompt_tokens", c: "completion_tokens", a: "amount_micros" } as const;
 
 // KEYS: lines, ids, days, total, the day's rollup hash. ARGV: id, JSON line, day, rollup
 // field, amount, prompt tokens, completion tokens. 1 = appended, 0 = the id was there.
@@ -121,6 +121,38 @@ redis.call('INCRBY', KEYS[4], ARGV[5])
 return 1
 `);
 
+// KEYS: day rollup hashes. Per day, a flat list: the rollup's dimensions, then its counters
+// "lines,prompt,completion,amount", as Redis wrote them (strings: never a Lua number).
+const DAYS = script(`
+local index = { l = 1, p = 2, c = 3, a = 4 }
+local out = {}
+for i, key in ipairs(KEYS) do
+  local flat = redis.call('HGETALL', key)
+  local rows, order = {}, {}
+  for j = 1, #flat, 2 do
+    local slot = index[string.sub(flat[j], 1, 1)]
+    local dims = string.sub(flat[j], 3)
+    if slot then
+      local row = rows[dims]
+      if not row then
+        row = { '0', '0', '0', '0' }
+        rows[dims] = row
+        order[#order + 1] = dims
+      end
+      row[slot] = flat[j + 1]
+    end
+  end
+  local day = {}
+  for _, dims in ipairs(order) do
+    local row = rows[dims]
+    day[#day + 1] = dims
+    day[#day + 1] = table.concat(row, ',')
+  end
+  out[i] = day
+end
+return out
+`);
+
 // KEYS: ids, lines. ARGV: the lex start ('-' or '(' .. the cursor), how many. The ids and their lines.
 const PAGE = script(`
 local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], '+', 'LIMIT', 0, tonumber(ARGV[2]))
@@ -136,21 +168,4 @@ function parse(text: string | null): LedgerEntry | null {
   } catch {
     return null;
   }
-}
-
-/** A day's rollup hash as rollups: `<counter>|<dimensions>` -> integer. */
-function dayRollups(day: string, counters: Record<string, string>): Rollup[] {
-  const rollups = new Map<string, Rollup>();
-  for (const [field, value] of Object.entries(counters)) {
-    const counter = COUNTERS[field[0] as keyof typeof COUNTERS];
-    if (!counter || field[1] !== "|") continue;
-    const dimensions = field.slice(2);
-    let rollup = rollups.get(dimensions);
-    if (!rollup) {
-      const [agent_id, key_id, model, type] = JSON.parse(dimensions) as [string | null, string | null, string | null, Rollup["type"]];
-      rollups.set(dimensions, (rollup = { day, agent_id, key_id, model, type, lines: 0, prompt_tokens: 0, completion_tokens: 0, amount_micros: 0 }));
-    }
-    rollup[counter] = Number(value);
-  }
-  return [...rollups.values()];
 }
