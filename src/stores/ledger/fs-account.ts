@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { createHash } from "node:crypto";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -58,7 +59,7 @@ export function accountDir(root: string, accountId: string): string {
 /** Reads an account's days from disk (none when its folder is absent). */
 export async function loadAccount(dir: string): Promise<AccountState> {
   const account: AccountState = { dir, days: new Map(), total: 0, lines: 0, recent: new Set(), floor: null, idCache: null, queue: [], draining: null, broken: false };
-  let entries: import("node:fs").Dirent[];
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {

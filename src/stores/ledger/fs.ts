@@ -62,10 +62,14 @@ export function createFsLedger(options: FsLedgerOptions): LedgerStore {
     await writeDayFile(day.dir, { segments: folded.segments, rollups: folded.rollups });
     day.unflushed -= unflushed;
   };
+  // Days with a rollup write queued and not started: one such write covers every line before it starts.
+  const queued = new Set<DayState>();
   const flush = (account: AccountState, days: Iterable<DayState>): Promise<void> => {
-    const list = [...days];
+    const list = [...days].filter((day) => !queued.has(day));
+    for (const day of list) queued.add(day);
     const next = (flushes.get(account) ?? Promise.resolve()).then(async () => {
       for (const day of list) {
+        queued.delete(day);
         try {
           await flushDay(day);
         } catch (error) {
