@@ -250,6 +250,22 @@ export function describeLedgerStore(name: string, open: () => Promise<LedgerHarn
       expect((await ledger.summarize("acct_1", { groupBy: ["agent"] })).map((row) => row.agent_id)).toEqual(["agt_\n", "agt_a"]);
     });
 
+    it("reads whole lines in order while appends are under way", async () => {
+      const lines = Array.from({ length: 600 }, (_, i) => line("acct_1", T0 + i, { amount_micros: -1 }));
+      const writing = Promise.all(lines.map((entry) => ledger.append(entry)));
+      const known = new Map(lines.map((entry) => [entry.id, entry]));
+      for (let round = 0; round < 5; round++) {
+        const seen = await allPages("acct_1", { limit: 1000 });
+        expect(seen.map((e) => e.id)).toEqual([...seen.map((e) => e.id)].sort());
+        for (const entry of seen) expect(entry).toEqual(known.get(entry.id));
+        const [sum] = await ledger.summarize("acct_1");
+        expect(sum === undefined || (sum.lines >= 0 && sum.amount_micros === -sum.lines)).toBe(true);
+      }
+      await writing;
+      expect(await allPages("acct_1", { limit: 1000 })).toEqual(lines);
+      expect(await ledger.total("acct_1")).toBe(-600);
+    });
+
     // Registered only for drivers that keep data (no skipped test for the others).
     if (options.persistent) it("keeps lines, totals and rollups when it is closed and opened again", async () => {
       const lines = [line("acct_1", T0, { amount_micros: -7 }), line("acct_1", T0 + DAY_MS, { type: "credit", amount_micros: 70 })];

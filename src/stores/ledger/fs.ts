@@ -7,7 +7,11 @@ import { checkLedgerEntry, checkSummaryQuery, dayOf, inDays, matchesLedgerQuery,
 import type { LedgerEntry, LedgerPage, LedgerStore } from "./types";
 
 export interface FsLedgerOptions {
-  /** The data folder: `<dir>/<account>/<YYYY-MM-DD>/<000001>.jsonl` and `rollup.json` per day. */
+  /**
+   * The data folder: `<dir>/<account>/<YYYY-MM-DD>/<000001>.jsonl` and `rollup.json` per day.
+   * One store in one process per folder: each keeps segment sizes, id ranges and recent ids
+   * in memory, so a second writer (or a reader in another process) would not see its writes.
+   */
   dir: string;
   /**
    * Lines per segment file. A page reads the segment its cursor is in (whole: lines of a

@@ -25,6 +25,8 @@ export interface RedisLedgerOptions {
  * counters, `l|p|c|a` + `|` + the rollup's dimensions), `…:ledger:days` (sorted set of the
  * days with lines) and `…:ledger:total`. An append is one script, all or nothing, and does
  * nothing for an id already there; counters are Redis integers (exact to 2^63), never Lua numbers.
+ * A page reads ids by lex range from the cursor with their lines, a batch per round trip; a
+ * summary reads the days in range, then all their rollup hashes in one script.
  *
  * @example
  * createRedisLedger({ redis: process.env.REDIS_URL! })
