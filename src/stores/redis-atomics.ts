@@ -181,7 +181,7 @@ function balanceState(reply: unknown): BalanceState {
 }
 
 /** Braces would end the hash tag early; `%` is escaped too so the mapping stays one to one. */
-function escapeTag(scope: string): string {
+export function escapeTag(scope: string): string {
   return scope.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

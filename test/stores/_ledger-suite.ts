@@ -202,6 +202,70 @@ export function describeLedgerStore(name: string, open: () => Promise<LedgerHarn
       expect(byAgent.map((row) => row.lines)).toEqual([100, 100, 100]);
     });
 
+    it("finds the few lines a filter matches among many, page by page", async () => {
+      const lines = Array.from({ length: 2500 }, (_, i) => line("acct_1", T0 + i, { agent_id: i % 1000 === 7 ? "agt_rare" : "agt_common" }));
+      await Promise.all(lines.map((entry) => ledger.append(entry)));
+      const rare = lines.filter((entry) => entry.agent_id === "agt_rare");
+      expect(await allPages("acct_1", { agentId: "agt_rare", limit: 2 })).toEqual(rare);
+      expect(await allPages("acct_1", { agentId: "agt_rare", limit: 1, after: rare[0].id })).toEqual(rare.slice(1));
+    });
+
+    it("pages after a cursor that is no line's id, from where it would sort", async () => {
+      const lines = Array.from({ length: 4 }, (_, i) => line("acct_1", T0 + i * 1000));
+      await appendAll(lines);
+      expect((await ledger.page("acct_1", { after: `${lines[1].id}0` })).entries.map((e) => e.id)).toEqual([lines[2].id, lines[3].id]);
+      expect((await ledger.page("acct_1", { after: "led_" })).entries.map((e) => e.id)).toEqual(lines.map((e) => e.id));
+      expect((await ledger.page("acct_1", { after: "led_~" })).entries).toEqual([]);
+    });
+
+    it("orders pages by id and rolls up by the day of created_at, even when the two disagree", async () => {
+      // Ids of day 1 written with a created_at two days later, and the other way round.
+      const early = { ...line("acct_1", T0), created_at: new Date(T0 + 2 * DAY_MS).toISOString(), amount_micros: -1 };
+      const late = { ...line("acct_1", T0 + 2 * DAY_MS), created_at: new Date(T0).toISOString(), amount_micros: -2 };
+      const middle = line("acct_1", T0 + DAY_MS, { amount_micros: -4 });
+      await appendAll([late, middle, early]);
+      expect((await allPages("acct_1", { limit: 1 })).map((e) => e.id)).toEqual([early.id, middle.id, late.id]);
+      expect((await allPages("acct_1", { limit: 1, after: early.id })).map((e) => e.id)).toEqual([middle.id, late.id]);
+      expect((await ledger.summarize("acct_1", { groupBy: ["day"] })).map((row) => [row.day, row.amount_micros])).toEqual([
+        ["2026-11-01", -2],
+        ["2026-11-02", -4],
+        ["2026-11-03", -1],
+      ]);
+      await ledger.append(early);
+      expect(await ledger.total("acct_1")).toBe(-7);
+    });
+
+    it("keeps ids and fields with quotes, backslashes, newlines and any unicode as they were", async () => {
+      const odd = [
+        line("acct_1", T0, { id: 'led_"quoted"', model: 'm/"x"\\y' }),
+        line("acct_1", T0 + 1, { id: "led_back\\slash\nline", thread_id: "thread\u2028\u0000é😀" }),
+        line("acct_1", T0 + 2, { id: "led_é😀", agent_id: "agt_\n" }),
+      ];
+      await appendAll(odd);
+      await ledger.append(odd[0]);
+      const sorted = [...odd].sort((a, b) => (a.id < b.id ? -1 : 1));
+      expect(await allPages("acct_1", { limit: 1 })).toEqual(sorted);
+      expect((await ledger.page("acct_1", { after: sorted[0].id })).entries).toEqual(sorted.slice(1));
+      expect(await ledger.total("acct_1")).toBe(-300);
+      expect((await ledger.summarize("acct_1", { groupBy: ["agent"] })).map((row) => row.agent_id)).toEqual(["agt_\n", "agt_a"]);
+    });
+
+    it("reads whole lines in order while appends are under way", async () => {
+      const lines = Array.from({ length: 600 }, (_, i) => line("acct_1", T0 + i, { amount_micros: -1 }));
+      const writing = Promise.all(lines.map((entry) => ledger.append(entry)));
+      const known = new Map(lines.map((entry) => [entry.id, entry]));
+      for (let round = 0; round < 5; round++) {
+        const seen = await allPages("acct_1", { limit: 1000 });
+        expect(seen.map((e) => e.id)).toEqual([...seen.map((e) => e.id)].sort());
+        for (const entry of seen) expect(entry).toEqual(known.get(entry.id));
+        const [sum] = await ledger.summarize("acct_1");
+        expect(sum === undefined || (sum.lines >= 0 && sum.amount_micros === -sum.lines)).toBe(true);
+      }
+      await writing;
+      expect(await allPages("acct_1", { limit: 1000 })).toEqual(lines);
+      expect(await ledger.total("acct_1")).toBe(-600);
+    });
+
     // Registered only for drivers that keep data (no skipped test for the others).
     if (options.persistent) it("keeps lines, totals and rollups when it is closed and opened again", async () => {
       const lines = [line("acct_1", T0, { amount_micros: -7 }), line("acct_1", T0 + DAY_MS, { type: "credit", amount_micros: 70 })];
