@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import { anthropic, createFsStorage, createGateway, createMemoryStorage, echo, gemini, openai, type Gateway, type Provider } from "../src/index";
+import { anthropic, createFsLedger, createFsStorage, createGateway, createMemoryLedger, createMemoryStorage, echo, gemini, openai, type Gateway, type LedgerStore, type Provider } from "../src/index";
 import type { PlaygroundConfig } from "./config";
 
 /** The playground's gateway: echo always, vendors when their keys are set. */
@@ -11,6 +11,7 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
   if (config.gemini) providers.push(gemini(config.gemini));
   return createGateway({
     storage: createPlaygroundStorage(config),
+    ledger: createPlaygroundLedger(config),
     // REDIS_URL: rate windows, balances and leases live in Redis, shared by every instance.
     redis: config.redisUrl,
     admin: { secret: config.adminSecret },
@@ -19,6 +20,16 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
     limits: { requestsPerMinute: config.requestsPerMinute || undefined, tokensPerMinute: config.tokensPerMinute || undefined },
     upstream: { timeoutMs: config.upstreamTimeoutMs || undefined },
   });
+}
+
+/**
+ * The ledger beside the documents, whatever holds the balances: files in DATA_DIR/ledger
+ * (so turning REDIS_URL on or off keeps it), in memory, or with STORAGE=redis in Redis.
+ */
+function createPlaygroundLedger(config: PlaygroundConfig): LedgerStore | undefined {
+  if (config.storage === "fs") return createFsLedger({ dir: config.dataDir + "/ledger" });
+  if (config.storage === "memory") return createMemoryLedger();
+  return undefined; // STORAGE=redis: createGateway keeps it in Redis, beside the documents
 }
 
 /** The documents' storage for STORAGE (exported for tests). */

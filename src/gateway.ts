@@ -50,7 +50,8 @@ export interface GatewayOptions {
   /**
    * Where every charge and credit is written, paged and summed: `createMemoryLedger()`,
    * `createFsLedger({ dir })`, `createRedisLedger({ redis })` or `createSqlLedger({ db })`.
-   * A ledger you pass in is yours: `close()` leaves it open.
+   * `gateway.close()` closes it (the fs ledger flushes its rollups; a Redis client or db0
+   * database you passed in stays open).
    * @default createMemoryLedger() (the newest 100,000 lines; rollups and totals whole)
    */
   ledger?: LedgerStore;

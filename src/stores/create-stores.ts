@@ -3,7 +3,8 @@ import type { Logger } from "../runtime";
 import { SETTLE_MEMORY_MS, type Atomics } from "./atomics";
 import { failClosed } from "./fail-closed";
 import { createMemoryLedger } from "./ledger/memory";
-import { createStorageLedger } from "./ledger/storage";
+import { createRedisLedger } from "./ledger/redis";
+import { createStorageLedger, moveLegacyLedger } from "./ledger/storage";
 import type { LedgerStore } from "./ledger/types";
 import { createMemoryAtomics } from "./memory-atomics";
 import { createMemoryStorage, type MemoryStorageOptions } from "./memory-storage";
@@ -56,9 +57,10 @@ export function createStores(options: StoresOptions): Stores {
   const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError, (message) => logger.warn(message)) : createMemoryStorage(options.memory));
   if (inMemory) warnMemoryOnce(logger);
   const rawRecords = createRecords(storage, { threadTtlSeconds: options.threadTtlSeconds });
-  const ownLedger = !options.ledger;
-  // Given storage (or Redis for documents) and no ledger: the ledger stays in that storage, as agentgate 0.1 kept it.
-  const rawLedger = options.ledger ?? (options.storage || redis !== undefined ? createStorageLedger(storage) : createMemoryLedger({ maxLines: options.memory?.maxLedgerLines }));
+  const rawLedger = options.ledger ?? defaultLedger(options, storage, prefix, logger);
+  // Lines agentgate 0.1 kept in storage move into the ledger store, in the background
+  // (balances never depend on it; the usage list is complete once it is done).
+  const moving = inMemory ? Promise.resolve() : moveLegacy(storage, rawLedger, logger);
   const rawAtomics =
     options.atomics ??
     (redis !== undefined
@@ -77,15 +79,42 @@ export function createStores(options: StoresOptions): Stores {
     retries,
     async close() {
       if (sweeper) clearInterval(sweeper);
+      await moving;
       await retries.close();
       await rawAtomics.close();
-      if (ownLedger) await rawLedger.close();
+      // Like the atomics, the ledger is closed (flushed) with the gateway; a Redis client you passed in stays open.
+      await rawLedger.close();
       if (ownStorage) await storage.dispose();
     },
   };
 }
 
 // --- internal ---
+
+/**
+ * The ledger follows the documents, so switching atomics (in-process or Redis) over one
+ * storage never moves it: given `storage`, it stays there as agentgate 0.1 kept it (a line
+ * a key: fine for small deployments, said once in the log); documents on Redis, the Redis
+ * ledger beside them (one hash tag per account, as the atomics); neither, the bounded
+ * memory ledger.
+ */
+function defaultLedger(options: StoresOptions, storage: Storage, prefix: string, logger: Logger): LedgerStore {
+  if (options.storage) {
+    logger.warn("agentgate: the ledger is kept in `storage`, one key per line, and every usage page reads the whole account: pass `ledger` (createFsLedger, createRedisLedger or createSqlLedger) for production volumes");
+    return createStorageLedger(storage);
+  }
+  if (options.redis !== undefined) return createRedisLedger({ redis: options.redis, prefix });
+  return createMemoryLedger({ maxLines: options.memory?.maxLedgerLines });
+}
+
+async function moveLegacy(storage: Storage, ledger: LedgerStore, logger: Logger): Promise<void> {
+  try {
+    const moved = await moveLegacyLedger(storage, ledger);
+    if (moved > 0) logger.warn(`agentgate: moved ${moved} ledger lines that agentgate 0.1 kept in storage into the ledger store`);
+  } catch (error) {
+    logger.warn("agentgate: could not move agentgate 0.1's ledger lines out of storage yet; they move at the next start", error instanceof Error ? error.message : String(error));
+  }
+}
 
 // Once per logger: a process that builds many gateways (tests) is told once.
 const warnedMemory = new WeakSet<Logger>();

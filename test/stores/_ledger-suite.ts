@@ -186,6 +186,8 @@ export function describeLedgerStore(name: string, open: () => Promise<LedgerHarn
         { ...good, type: "refund" as never },
         { ...good, created_at: "yesterday" },
         { ...good, prompt_tokens: -1 },
+        { ...good, thread_id: "thread_\u0000" },
+        { ...good, id: "led_\u0000" },
       ]) {
         await expect(ledger.append(bad)).rejects.toThrow(TypeError);
       }
@@ -235,10 +237,10 @@ export function describeLedgerStore(name: string, open: () => Promise<LedgerHarn
       expect(await ledger.total("acct_1")).toBe(-7);
     });
 
-    it("keeps ids and fields with quotes, backslashes, newlines and any unicode as they were", async () => {
+    it("keeps ids and fields with quotes, backslashes, newlines and any unicode but NUL as they were", async () => {
       const odd = [
         line("acct_1", T0, { id: 'led_"quoted"', model: 'm/"x"\\y' }),
-        line("acct_1", T0 + 1, { id: "led_back\\slash\nline", thread_id: "thread\u2028\u0000é😀" }),
+        line("acct_1", T0 + 1, { id: "led_back\\slash\nline", thread_id: "thread\u2028\u0001é😀" }),
         line("acct_1", T0 + 2, { id: "led_é😀", agent_id: "agt_\n" }),
       ];
       await appendAll(odd);

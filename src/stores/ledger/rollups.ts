@@ -107,7 +107,9 @@ export function checkLedgerEntry(entry: LedgerEntry): void {
     Number.isSafeInteger(entry.amount_micros) &&
     typeof entry.created_at === "string" &&
     Number.isFinite(Date.parse(entry.created_at)) &&
-    [entry.prompt_tokens, entry.completion_tokens].every((n) => n === undefined || (Number.isSafeInteger(n) && n >= 0));
+    [entry.prompt_tokens, entry.completion_tokens].every((n) => n === undefined || (Number.isSafeInteger(n) && n >= 0)) &&
+    // No NUL in any text: PostgreSQL cannot store one, SQLite cuts the text there.
+    [entry.id, entry.account_id, entry.created_at, entry.agent_id, entry.key_id, entry.model, entry.thread_id].every((text) => text == null || (typeof text === "string" && !text.includes("\0")));
   if (!ok) throw new TypeError(`[agentgate] not a ledger line: ${JSON.stringify(entry)?.slice(0, 200)}`);
 }
 

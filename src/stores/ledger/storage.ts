@@ -1,6 +1,6 @@
 import type { Storage } from "unstorage";
 import { seg } from "../records";
-import { addToRollups, checkLedgerEntry, checkSummaryQuery, isLedgerEntry, matchesLedgerQuery, pageSize, summarizeRollups, type Rollup } from "./rollups";
+import { addToRollups, checkLedgerEntry, checkSummaryQuery, dayOf, isLedgerEntry, matchesLedgerQuery, pageSize, summarizeRollups, type Rollup } from "./rollups";
 import type { LedgerEntry, LedgerStore } from "./types";
 
 /**
@@ -20,7 +20,7 @@ export function createStorageLedger(storage: Storage): LedgerStore {
     return items.map((item) => item.value).filter(isLedgerEntry).filter((entry) => entry.account_id === accountId).sort((a, b) => (a.id < b.id ? -1 : 1));
   };
 
-  return {
+  const ledger: LedgerStore = {
     async append(entry) {
       checkLedgerEntry(entry);
       const key = `ledger:${seg(entry.account_id)}:${seg(entry.id)}`;
@@ -35,9 +35,13 @@ export function createStorageLedger(storage: Storage): LedgerStore {
     },
     async summarize(accountId, query = {}) {
       checkSummaryQuery(query);
-      const rollups = new Map<string, Rollup>();
-      for (const entry of await linesOf(accountId)) addToRollups(rollups, entry);
-      return summarizeRollups(rollups.values(), query);
+      const days = new Map<string, Map<string, Rollup>>();
+      for (const entry of await linesOf(accountId)) {
+        const day = dayOf(entry.created_at);
+        if (!days.has(day)) days.set(day, new Map());
+        addToRollups(days.get(day)!, entry);
+      }
+      return summarizeRollups([...days.values()].flatMap((rollups) => [...rollups.values()]), query);
     },
     async total(accountId) {
       const lines = await linesOf(accountId);
@@ -45,7 +49,12 @@ export function createStorageLedger(storage: Storage): LedgerStore {
     },
     async close() {},
   };
+  keptIn.set(ledger, storage);
+  return ledger;
 }
+
+// Which storage a storage ledger keeps its lines in, so they are never "moved" onto themselves.
+const keptIn = new WeakMap<LedgerStore, Storage>();
 
 /** Copies every line of `accounts` from one ledger into another (lines already there are left as they are); returns how many it read. */
 export async function importLedger(from: LedgerStore, to: LedgerStore, accounts: readonly string[]): Promise<number> {
@@ -62,3 +71,27 @@ export async function importLedger(from: LedgerStore, to: LedgerStore, accounts:
   return count;
 }
 
+
+/**
+ * Moves the lines agentgate 0.1 kept in storage (`ledger:<account>:<id>`) into a ledger
+ * store, deleting each once the store has it (it takes each id once, so an interrupted
+ * move is simply run again); lines torn by a killed process are dropped. Returns how many
+ * lines were moved.
+ */
+export async function moveLegacyLedger(storage: Storage, to: LedgerStore): Promise<number> {
+  if (keptIn.get(to) === storage) return 0; // already where they are
+  const keys = await storage.getKeys("ledger:");
+  let moved = 0;
+  for (let i = 0; i < keys.length; i += 500) {
+    const batch = keys.slice(i, i + 500);
+    const items = await storage.getItems(batch);
+    for (const item of items) {
+      if (isLedgerEntry(item.value)) {
+        await to.append(item.value);
+        moved += 1;
+      }
+      await storage.removeItem(item.key);
+    }
+  }
+  return moved;
+}
