@@ -24,6 +24,8 @@ interface Account {
   lines: Map<string, LedgerEntry>;
 }
 
+/** Settles remembered at most (the oldest go first), besides their time limit. */
+const MAX_SETTLED = 20_000;
 /** How long an idempotent credit is remembered. */
 const CREDIT_MEMORY_MS = 24 * 3_600_000;
 
@@ -42,7 +44,9 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   const accounts = new Map<string, Account>();
   const loading = new Map<string, Promise<Account>>();
   // Insertion order is expiry order (one TTL per entry, set once), so sweeping stops at the first live one.
-  const settled = new Map<string, { result: SettleResult; expiresAt: number }>();
+  // Kept small (the charge and its line's id) and to the last MAX_SETTLED, so memory stays
+  // flat however busy the process is.
+  const settled = new Map<string, { charged: number; lineId?: string; expiresAt: number }>();
   // `landed`: the credit's write to storage; a repeat answers only once it is in.
   const credits = new Map<string, { receipt: string; expiresAt: number; landed: Promise<void> }>();
   // Write-through is serialised per account so an older balance never overwrites a newer one.
@@ -162,9 +166,9 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const earlier = settled.get(marker);
       if (earlier) {
         // A retry: the charge is already taken; make sure it reached storage too.
-        if (earlier.result.charged_micros > 0) await persist(accountId, account);
-        const lines = (earlier.result.lines ?? []).filter((ahead) => account.lines.has(ahead.id));
-        return { ...state(account), charged_micros: earlier.result.charged_micros, ...(lines.length && { lines }) };
+        if (earlier.charged > 0) await persist(accountId, account);
+        const ahead = earlier.lineId === undefined ? undefined : account.lines.get(earlier.lineId);
+        return { ...state(account), charged_micros: earlier.charged, ...(ahead && { lines: [ahead] }) };
       }
       state(account); // sweeps: an expired hold is gone
       const hold = account.reservations.get(reservationId);
@@ -178,7 +182,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const ahead = charged > 0 && line ? { ...line, amount_micros: -charged } : undefined;
       if (ahead) account.lines.set(ahead.id, ahead);
       const result: SettleResult = { ...state(account), charged_micros: charged, ...(ahead && { lines: [ahead] }) };
-      settled.set(marker, { result, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLE_MEMORY_MS) });
+      settled.set(marker, { charged, lineId: ahead?.id, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLE_MEMORY_MS) });
+      if (settled.size > MAX_SETTLED) settled.delete(settled.keys().next().value!);
       if (charged > 0) await persist(accountId, account);
       return result;
     },
