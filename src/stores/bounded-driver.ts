@@ -1,4 +1,5 @@
 import type { Driver } from "unstorage";
+import { createLimit } from "./limit";
 
 export interface BoundedDriverOptions {
   /** Reads (`getItem`, `getItemRaw`) in flight at once; the others wait their turn. @default 64 */
@@ -22,16 +23,16 @@ export interface BoundedDriverOptions {
  * createStorage({ driver: boundedDriver(fsLiteDriver({ base: ".data/storage" })) })
  */
 export function boundedDriver(driver: Driver, options: BoundedDriverOptions = {}): Driver {
-  const read = limiter(options.maxReads ?? 64);
-  const write = limiter(options.maxWrites ?? 64);
+  const read = createLimit(options.maxReads ?? 64);
+  const write = createLimit(options.maxWrites ?? 64);
   return {
     ...driver,
     name: driver.name,
     hasItem: async (key, opts) => rejectErrors(await driver.hasItem(key, opts)),
     getItem: (key, opts) => read(async () => rejectErrors(await driver.getItem(key, opts))),
     ...(driver.getItemRaw && { getItemRaw: (key, opts) => read(async () => rejectErrors(await driver.getItemRaw!(key, opts))) }),
-    ...(driver.setItem && { setItem: (key, value, opts) => write(() => driver.setItem!(key, value, opts)) }),
-    ...(driver.setItemRaw && { setItemRaw: (key, value, opts) => write(() => driver.setItemRaw!(key, value, opts)) }),
+    ...(driver.setItem && { setItem: (key, value, opts) => write(async () => driver.setItem!(key, value, opts)) }),
+    ...(driver.setItemRaw && { setItemRaw: (key, value, opts) => write(async () => driver.setItemRaw!(key, value, opts)) }),
     ...(driver.removeItem && { removeItem: async (key, opts) => void rejectErrors(await driver.removeItem!(key, opts)) }),
     getKeys: async (base, opts) => rejectErrors(await driver.getKeys(base, opts)),
   };
@@ -42,22 +43,4 @@ export function boundedDriver(driver: Driver, options: BoundedDriverOptions = {}
 function rejectErrors<T>(value: T): T {
   if (value instanceof Error) throw value;
   return value;
-}
-
-/** Runs at most `max` tasks at once, the others in the order they came. */
-function limiter(max: number) {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => T | Promise<T>): Promise<T> => {
-    // A finished task hands its slot straight to the next waiter, so `running` never overshoots.
-    if (running < max) running++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
 }
