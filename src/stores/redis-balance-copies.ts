@@ -2,7 +2,7 @@ import { createId } from "../ids";
 import type { Logger } from "../runtime";
 import { balanceFromLedger, checkMicros } from "./atomics";
 import type { LedgerStore } from "./ledger/types";
-import type { Records } from "./records";
+import type { Records, StoredBalance } from "./records";
 import { script, type ScriptRunner } from "./redis-scripts";
 
 /**
@@ -39,12 +39,15 @@ export function createSeeding(run: ScriptRunner, key: KeyOf, records: Records | 
     // No copy (never written yet, or removed after it was torn; a torn copy throws): the
     // ledger stands in, signed as such. SEED uses it only when Redis holds nothing for the
     // account: the ledger may miss charges not written yet, Redis's balance does not.
-    const fromLedger = async () => {
+    const fromLedger = async (): Promise<StoredBalance | null> => {
       const micros = ledger ? await balanceFromLedger(ledger, accountId) : null;
       return micros === null ? null : { micros, writer: "ledger" };
     };
     const copy = (await records!.getStoredBalanceCopy(accountId)) ?? (await fromLedger());
     if (copy) checkMicros(copy.micros, `stored balance of ${accountId}`);
+    // Lines an in-process driver wrote ahead with this balance and died before the ledger
+    // had them: into the ledger now, since Redis's own copies of the balance carry none.
+    if (ledger) for (const line of copy?.lines ?? []) await ledger.append(line);
     const keys = [key(accountId, "balance"), key(accountId, "balance-meta")];
     const args = [copy ? "1" : "0", String(copy?.micros ?? 0), copy?.writer ?? "", createId("", 16)];
     for (let attempt = 0; attempt < 5; attempt++) {

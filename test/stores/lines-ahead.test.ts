@@ -76,6 +76,21 @@ describe("lines written ahead with the money", () => {
     expect(await ledger.total("acct")).toBe(700);
   });
 
+  it("puts the lines an in-process driver left in the balance copy into the ledger when Redis takes the account over", async () => {
+    const storage = createStorage();
+    const records = createRecords(storage);
+    const ledger = createMemoryLedger();
+    const dying = createMemoryAtomics({ records, ledger });
+    await dying.credit("acct", 1000);
+    await dying.reserve("acct", "r1", 300, 60_000);
+    const charge = draft("acct");
+    await dying.settle("acct", "r1", 300, charge); // dies before the ledger has the line
+    const redis = createRedisAtomics({ redis: inject("redisUrl"), prefix: prefix(), records, ledger });
+    expect((await redis.getBalance("acct")).balance_micros).toBe(700);
+    expect((await ledger.page("acct")).entries).toEqual([{ ...charge, amount_micros: -300 }]);
+    await redis.close();
+  });
+
   it("hands the line a dead process left on Redis to the next request's settle once the grace has passed, and to no one before", async () => {
     const shared = prefix();
     const dying = createRedisAtomics({ redis: inject("redisUrl"), prefix: shared, linesAheadGraceMs: 300 });
