@@ -52,14 +52,14 @@ export interface GatewayOptions {
    * `createFsLedger({ dir })`, `createRedisLedger({ redis })` or `createSqlLedger({ db })`.
    * `gateway.close()` closes it (the fs ledger flushes its rollups; a Redis client or db0
    * database you passed in stays open).
-   * @default createMemoryLedger() (the newest 100,000 lines; rollups and totals whole)
+   * @default follows the documents: 0.1's layout in `storage` when given, the Redis ledger with documents on Redis, else createMemoryLedger() (the newest 10,000 lines; rollups and totals whole)
    */
   ledger?: LedgerStore;
   /**
    * Bounds of the default in-memory storage and ledger (no `storage`, `redis` or `ledger`
    * given): threads past `maxThreads` or `maxThreadBytes` go least recently used first;
    * the ledger keeps its newest `maxLedgerLines` lines, its totals and rollups whole.
-   * @default { maxThreads: 10000, maxThreadBytes: 67108864, maxLedgerLines: 100000 }
+   * @default { maxThreads: 10000, maxThreadBytes: 67108864, maxLedgerLines: 10000 }
    */
   memory?: { maxThreads?: number; maxThreadBytes?: number; maxLedgerLines?: number };
   /** How admin tokens are verified; without it, the admin API answers 401 to everyone. */

@@ -5,7 +5,7 @@ export interface MemoryLedgerOptions {
   /**
    * Lines kept for paging, across all accounts; past it (by a tenth at most) the oldest go. Rollups and totals
    * are kept whole, so summaries and balances stay exact.
-   * @default 100000
+   * @default 10000
    */
   maxLines?: number;
 }
@@ -25,7 +25,7 @@ interface Account {
  * keys × models, not with requests. Lost on restart: use fs, Redis or SQL for real money.
  */
 export function createMemoryLedger(options: MemoryLedgerOptions = {}): LedgerStore {
-  const maxLines = options.maxLines ?? 100_000;
+  const maxLines = options.maxLines ?? 10_000;
   if (!(Number.isSafeInteger(maxLines) && maxLines > 0)) throw new TypeError("[agentgate] `maxLines` must be a positive whole number");
   const accounts = new Map<string, Account>();
   // Accounts in the order their lines were appended, to drop the oldest line first.
