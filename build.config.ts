@@ -5,8 +5,8 @@ import { defineBuildConfig } from "unbuild";
 export default defineBuildConfig({
   entries: [
     { input: "src/index", name: "index" },
-    { input: "src/providers/echo", name: "providers/echo" },
-    { input: "src/providers/openai", name: "providers/openai" },
+    { input: "src/providers/echo/index", name: "providers/echo" },
+    { input: "src/providers/openai/index", name: "providers/openai" },
     { input: "src/providers/anthropic", name: "providers/anthropic" },
     { input: "src/providers/gemini", name: "providers/gemini" },
     { input: "adapters/node", name: "adapters/node" },

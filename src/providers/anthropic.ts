@@ -16,7 +16,6 @@ import type {
 import type { Stream as AnthropicStream } from "@anthropic-ai/sdk/core/streaming";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, Usage } from "../schema";
 import { contentText } from "../tokens";
-import { keepAliveBody } from "./_deadline";
 import { createKeepAliveFetch } from "./_fetch";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
@@ -79,7 +78,7 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
   return defineProvider({
     id: PROVIDER_NAME,
     models: options.models,
-    async chat(request, { signal }) {
+    async chat(request, { signal, keepAlive }) {
       const params = toAnthropicParams(request, { defaultMaxTokens });
       const { client, APIError, Stream } = await getSDK();
       if (!request.stream) {
@@ -89,7 +88,7 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
           throw toError(error, signal, APIError);
         }
       }
-      return streamMessages(client, Stream, params, signal, (error) => toError(error, signal, APIError));
+      return streamMessages(client, Stream, params, signal, keepAlive, (error) => toError(error, signal, APIError));
     },
   });
 }
@@ -371,13 +370,14 @@ async function* streamMessages(
   Stream: typeof AnthropicStream,
   params: MessageCreateParamsNonStreaming,
   signal: AbortSignal,
+  keepAlive: () => void,
   toError: (error: unknown) => unknown,
 ): AsyncGenerator<ChatCompletionChunk> {
   const state = createAnthropicStreamState();
   try {
     // The SDK parses the events but drops `ping`s; the bytes, read first, restart the silence clock.
     const response = await client.messages.create({ ...params, stream: true }, { signal }).asResponse();
-    const stream = Stream.fromSSEResponse<RawMessageStreamEvent>(keepAliveBody(response, signal), new AbortController(), client);
+    const stream = Stream.fromSSEResponse<RawMessageStreamEvent>(keepAliveBody(response, keepAlive), new AbortController(), client);
     for await (const event of stream) {
       const chunk = fromAnthropicStreamEvent(event, state);
       if (chunk) yield chunk;
@@ -389,4 +389,16 @@ async function* streamMessages(
   if (signal.aborted) throw signal.reason;
   // A connection that closes before `message_delta` is a failure, never a silent cut.
   if (!state.finished) throw upstreamError({ provider: PROVIDER_NAME, message: "The stream ended before the answer was complete." });
+}
+
+/** The same response, its body calling `keepAlive` on every piece that arrives. */
+function keepAliveBody(response: Response, keepAlive: () => void): Response {
+  if (!response.body) return response;
+  const tap = new TransformStream<Uint8Array, Uint8Array>({
+    transform(piece, controller) {
+      keepAlive();
+      controller.enqueue(piece);
+    },
+  });
+  return new Response(response.body.pipeThrough(tap), { status: response.status, statusText: response.statusText, headers: response.headers });
 }

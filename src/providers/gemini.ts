@@ -14,7 +14,6 @@ import type {
 import { createAPIError } from "../errors";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, FinishReason, ToolCall, ToolCallDelta, Usage } from "../schema";
 import { contentText } from "../tokens";
-import { keepAlive } from "./_deadline";
 import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
 import { upstreamError, type UpstreamFailure } from "./_errors";
 import { keepRetryAfterHeader, RETRY_AFTER_HEADER_FIELD } from "./_gemini-http";
@@ -64,7 +63,7 @@ export function gemini(options: GeminiProviderOptions): Provider {
   return defineProvider({
     id: PROVIDER_NAME,
     models: options.models,
-    async chat(request, { signal }) {
+    async chat(request, { signal, keepAlive }) {
       const params = toGeminiRequest(request);
       const { client, ApiError } = await getSDK();
       const withSignal = { ...params, config: { ...params.config, abortSignal: signal } };
@@ -75,7 +74,7 @@ export function gemini(options: GeminiProviderOptions): Provider {
           throw toError(error, signal, ApiError);
         }
       }
-      return streamContent(client, withSignal, signal, (error) => toError(error, signal, ApiError));
+      return streamContent(client, withSignal, signal, keepAlive, (error) => toError(error, signal, ApiError));
     },
   });
 }
@@ -388,13 +387,13 @@ function parseErrorBody(message: string): GoogleErrorBody | undefined {
   }
 }
 
-async function* streamContent(client: GoogleGenAI, params: GenerateContentParameters, signal: AbortSignal, toError: (error: unknown) => unknown): AsyncGenerator<ChatCompletionChunk> {
+async function* streamContent(client: GoogleGenAI, params: GenerateContentParameters, signal: AbortSignal, keepAlive: () => void, toError: (error: unknown) => unknown): AsyncGenerator<ChatCompletionChunk> {
   const state = createGeminiStreamState();
   try {
     const stream = await client.models.generateContentStream(params);
     for await (const response of stream) {
       // A chunk of thoughts only maps to nothing, yet proves Gemini alive.
-      keepAlive(signal);
+      keepAlive();
       yield* fromGeminiStreamChunk(response, state);
     }
   } catch (error) {
