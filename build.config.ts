@@ -7,7 +7,7 @@ export default defineBuildConfig({
     { input: "src/index", name: "index" },
     { input: "src/providers/echo/index", name: "providers/echo" },
     { input: "src/providers/openai/index", name: "providers/openai" },
-    { input: "src/providers/anthropic", name: "providers/anthropic" },
+    { input: "src/providers/anthropic/index", name: "providers/anthropic" },
     { input: "src/providers/gemini", name: "providers/gemini" },
     { input: "adapters/node", name: "adapters/node" },
     { input: "adapters/express", name: "adapters/express" },
