@@ -8,7 +8,7 @@ export default defineBuildConfig({
     { input: "src/providers/echo/index", name: "providers/echo" },
     { input: "src/providers/openai/index", name: "providers/openai" },
     { input: "src/providers/anthropic/index", name: "providers/anthropic" },
-    { input: "src/providers/gemini", name: "providers/gemini" },
+    { input: "src/providers/gemini/index", name: "providers/gemini" },
     { input: "adapters/node", name: "adapters/node" },
     { input: "adapters/express", name: "adapters/express" },
     { input: "adapters/nitro", name: "adapters/nitro" },

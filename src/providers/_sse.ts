@@ -19,6 +19,8 @@ export function createSSEDecoder(): SSEDecoder {
   let buffer = "";
   let event = "";
   let data: string | undefined;
+  // The last read ended in a CR: an LF that starts the next one belongs to it (a CRLF split in two).
+  let afterCR = false;
 
   const takeLine = (line: string, out: SSEEvent[]) => {
     if (line === "") {
@@ -41,24 +43,24 @@ export function createSSEDecoder(): SSEDecoder {
       buffer += utf8.decode(bytes, { stream: true });
       const out: SSEEvent[] = [];
       const hasCR = buffer.includes("\r");
-      let start = 0;
+      let start = afterCR && buffer.charCodeAt(0) === 10 ? 1 : 0;
+      afterCR = false;
       for (;;) {
         let end = buffer.indexOf("\n", start);
         let next = end + 1;
         if (hasCR) {
           const cr = buffer.indexOf("\r", start);
           if (cr >= 0 && (end < 0 || cr < end)) {
-            // A CR last in the buffer may be the first half of a CRLF: wait for the next read.
-            if (cr === buffer.length - 1) break;
             end = cr;
             next = buffer.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
+            if (cr === buffer.length - 1) afterCR = true;
           }
         }
         if (end < 0) break;
         takeLine(buffer.slice(start, end), out);
         start = next;
       }
-      buffer = start === 0 ? buffer : buffer.slice(start);
+      buffer = start === 0 ? buffer : start >= buffer.length ? "" : buffer.slice(start);
       return out;
     },
   };
