@@ -32,7 +32,7 @@ export { gemini } from "./providers/gemini";
 export type { GeminiProviderOptions } from "./providers/gemini";
 
 // Catalog and money
-export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MODELS } from "./catalog";
+export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_MODELS, outputCap } from "./catalog";
 export type { Catalog, CatalogEntry } from "./catalog";
 
 // Stores

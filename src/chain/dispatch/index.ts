@@ -1,4 +1,5 @@
 import { HTTPError, type H3Event, type Middleware } from "h3";
+import { outputCap } from "../../catalog";
 import { requireContext, useGatewayContext, type GatewayContext } from "../../context";
 import { createAPIError } from "../../errors";
 import { createId } from "../../ids";
@@ -24,8 +25,8 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
     const model = requireContext(event, "model", "requestParser");
     const thread = requireContext(event, "thread", "threadResolver");
     const providerRequest = toProviderRequest(request, thread.messages, model.name);
-    // The hold covers this many output tokens; a vendor must not write more.
-    if (ctx.reservation?.outputCap) providerRequest.max_tokens = ctx.reservation.outputCap;
+    // Always a limit, and the one the hold covers (free models have no hold, the same rule).
+    providerRequest.max_tokens = ctx.reservation?.outputCap ?? outputCap(providerRequest.max_tokens, model, runtime.defaultMaxTokens);
     const providerId = model.providerId;
     const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
     // Timed out or left: settle follows; a stream nobody reads must not stay leased for ever.
