@@ -66,7 +66,8 @@ export interface WireVendor<State> {
 export function createWireProvider<State>(vendor: WireVendor<State>, options: WireProviderOptions, extra: Partial<Pick<Provider, "defaultMaxTokens">> = {}): Provider {
   const { apiKey, headers: custom } = options ?? {};
   if (!apiKey && !custom) throw new Error(`[agentgate] [${vendor.id}] Missing required option \`apiKey\``);
-  const client = createUpstreamClient(options.baseURL ?? vendor.defaultBaseURL, { connections: options.connections });
+  // An empty base URL (a config variable left unset) means the vendor's own.
+  const client = createUpstreamClient(options.baseURL || vendor.defaultBaseURL, { connections: options.connections });
   const fixed: Record<string, string> = { "content-type": "application/json", ...vendor.headers, ...(apiKey && vendor.authHeaders(apiKey)), ...(typeof custom === "object" && lowerCased(custom)) };
   const headersFor = typeof custom === "function" ? async (model: string) => ({ ...fixed, ...lowerCased(await custom({ model })) }) : () => fixed;
   const fail = (status: number | undefined, body: unknown, headers?: HeaderReader): HTTPError => {
