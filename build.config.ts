@@ -5,10 +5,10 @@ import { defineBuildConfig } from "unbuild";
 export default defineBuildConfig({
   entries: [
     { input: "src/index", name: "index" },
-    { input: "src/providers/echo", name: "providers/echo" },
-    { input: "src/providers/openai", name: "providers/openai" },
-    { input: "src/providers/anthropic", name: "providers/anthropic" },
-    { input: "src/providers/gemini", name: "providers/gemini" },
+    { input: "src/providers/echo/index", name: "providers/echo" },
+    { input: "src/providers/openai/index", name: "providers/openai" },
+    { input: "src/providers/anthropic/index", name: "providers/anthropic" },
+    { input: "src/providers/gemini/index", name: "providers/gemini" },
     { input: "adapters/node", name: "adapters/node" },
     { input: "adapters/express", name: "adapters/express" },
     { input: "adapters/nitro", name: "adapters/nitro" },

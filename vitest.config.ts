@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: {
     // Examples import the package by name, as a user would; tests run them against the sources.
     alias: [
-      { find: /^agentgate\/providers\/(.*)$/, replacement: here("./src/providers/$1.ts") },
+      { find: /^agentgate\/providers\/(.*)$/, replacement: here("./src/providers/$1") },
       { find: /^agentgate\/(node|express|nitro)$/, replacement: here("./adapters/$1.ts") },
       { find: /^agentgate$/, replacement: here("./src/index.ts") },
     ],

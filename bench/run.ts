@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --soak]`: agentgate against a mock OpenAI upstream, beside
+// `npm run bench [-- --quick | --soak]`: agentgate against a mock vendor upstream (OpenAI, Anthropic and Gemini wire formats), beside
 // the baselines (the upstream itself, and a bare h3 v2 forwarder using global fetch).
 // Servers run pinned to core 0, the load generator (autocannon) to core 1.
 import { execFileSync } from "node:child_process";
@@ -17,7 +17,9 @@ const ttfbSamples = quick ? 60 : 400;
 // --quick keeps 100 in flight only: the figure the targets are about, in under a minute.
 const connectionsList = quick ? [100] : [10, 100];
 const configsArg = process.argv.find((a) => a.startsWith("--configs="));
-const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis"];
+const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis", "anthropic", "gemini"];
+/** The model each gateway configuration is asked for. */
+const MODELS: Record<string, string> = { echo: "echo/echo", anthropic: "anthropic/claude-sonnet-4-6", gemini: "gemini/gemini-2.5-flash" };
 const SERVER_CPU = 0;
 
 // The servers load the built package: (re)build it when the sources are newer, so the figures are today's code.
@@ -52,7 +54,7 @@ try {
         url: gateway.url,
         path: "/api/v1/chat/completions",
         headers: { authorization: `Bearer ${gateway.info.key}` },
-        model: gateway.name.endsWith("echo") ? "echo/echo" : "openai/gpt-4o-mini",
+        model: MODELS[gateway.name.slice("agentgate-".length)] ?? "openai/gpt-4o-mini",
         expect: gateway.name.endsWith("echo") ? "Hello from the benchmark" : "mock upstream",
       },
     })),

@@ -18,8 +18,24 @@ export const DEFAULT_MODELS: Record<string, ModelInfo> = {
   "openai/gpt-4.1": { inputPerMTok: 2, outputPerMTok: 8, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
 };
 
-/** When neither the request nor the catalog bounds the answer, reserve for this many tokens. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
+/**
+ * The output cap sent, and held for, when the client sets no `max_tokens` (and neither
+ * the model nor its provider has a default of its own): room for a long answer with some
+ * reasoning, at most about $0.25 held on the priciest built-in model, and under the size
+ * Anthropic only allows streamed. Change it with `createGateway({ defaultMaxTokens })`.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
+
+/**
+ * The output cap of a request: the client's own limit, else the model's, the provider's
+ * or the gateway's default, and never above the model's maximum. The balance holds for
+ * exactly this many tokens and dispatch sends exactly this as the limit.
+ */
+export function outputCap(requested: number | null | undefined, entry: Pick<CatalogEntry, "info" | "provider">, gatewayDefault: number = DEFAULT_MAX_OUTPUT_TOKENS): number {
+  const wanted = requested ?? entry.info.defaultMaxTokens ?? entry.provider?.defaultMaxTokens ?? gatewayDefault;
+  const max = entry.info.maxOutputTokens;
+  return max == null ? wanted : Math.min(wanted, max);
+}
 
 /** A model the gateway can answer for: its full name, price and provider (if configured). */
 export interface CatalogEntry {

@@ -36,7 +36,7 @@ export interface GatewayContext {
   reservation?: {
     id: string;
     amountMicros: number;
-    /** The output limit the hold covers, to send when neither the request nor the model sets one. */
+    /** The output limit the hold covers; dispatch sends the same. */
     outputCap?: number;
   };
   /** thread, balance: renews the lease and the hold while the request runs; stopped at settle. */

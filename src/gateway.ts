@@ -2,7 +2,7 @@ import { H3, type CorsOptions } from "h3";
 import type { Storage } from "unstorage";
 import { createAdminOperations, type AdminOperations } from "./admin/operations";
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
-import { createCatalog, type Catalog } from "./catalog";
+import { createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, type Catalog } from "./catalog";
 import { createHeartbeats } from "./chain/heartbeat";
 import { corsMiddleware } from "./cors";
 import { renderError } from "./errors";
@@ -91,6 +91,13 @@ export interface GatewayOptions {
   /** @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
   /**
+   * The output cap (`max_tokens`) sent upstream when the client sets none, and what the
+   * balance holds for; a model's `defaultMaxTokens` (in `models`) or its provider's wins,
+   * and a model's `maxOutputTokens` bounds it.
+   * @default 16384
+   */
+  defaultMaxTokens?: number;
+  /**
    * How long a request's thread lease and balance hold outlive it when its instance dies
    * (`kill -9`, a crash): after this the thread takes requests again (no more 409
    * `thread_busy`) and the held money is free, uncharged. A running request renews both
@@ -161,6 +168,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     keyLimits: options.keyLimits ?? {},
     threads: { ttlSeconds: threadTtlSeconds, maxMessages: options.threads?.maxMessages ?? 200 },
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    defaultMaxTokens: options.defaultMaxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     upstream: { timeoutMs: upstreamTimeoutMs, retries: options.upstream?.retries ?? 2, maxRetryDelayMs: options.upstream?.maxRetryDelayMs ?? 10_000 },
     holdTtlMs,
     heartbeats: createHeartbeats({ ttlMs: holdTtlMs, logger }),
@@ -169,6 +177,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   };
   checkLimits(runtime.limits, "limits");
   checkLimits(runtime.keyLimits, "keyLimits");
+  if (!(Number.isInteger(runtime.defaultMaxTokens) && runtime.defaultMaxTokens > 0)) throw new Error("[agentgate] `defaultMaxTokens` must be a positive whole number");
 
   const admin = createAdminOperations(runtime);
   const app = new H3({

@@ -21,8 +21,8 @@ export { upstreamError, upstreamTimeout } from "./providers/_errors";
 export { createKeepAliveFetch } from "./providers/_fetch";
 export type { KeepAliveFetchOptions } from "./providers/_fetch";
 export type { UpstreamFailure } from "./providers/_errors";
-export { echo } from "./providers/echo";
-export type { EchoProviderOptions } from "./providers/echo";
+export { echo } from "./providers/echo/index";
+export type { EchoProviderOptions } from "./providers/echo/index";
 // The vendor factories load their SDKs with import() on first use, so these exports load no SDK.
 export { openai } from "./providers/openai";
 export type { OpenAIProviderOptions } from "./providers/openai";
@@ -32,7 +32,7 @@ export { gemini } from "./providers/gemini";
 export type { GeminiProviderOptions } from "./providers/gemini";
 
 // Catalog and money
-export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MODELS } from "./catalog";
+export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_MODELS, outputCap } from "./catalog";
 export type { Catalog, CatalogEntry } from "./catalog";
 
 // Stores

@@ -29,6 +29,8 @@ export interface GatewayRuntime {
   keyLimits: RateLimits;
   threads: { ttlSeconds: number; maxMessages: number };
   maxBodyBytes: number;
+  /** The output cap sent and held for when neither the client, the model nor its provider sets one. */
+  defaultMaxTokens: number;
   upstream: { timeoutMs: number; retries: number; maxRetryDelayMs: number };
   /** How long a lease or reservation may outlive a crashed request; live ones are renewed. */
   holdTtlMs: number;

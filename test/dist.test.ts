@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,15 @@ describe("the built package in dist/", () => {
     for (const entry of ["index", "adapters/node", "adapters/express", "adapters/nitro", "providers/echo", "providers/openai", "providers/anthropic", "providers/gemini"]) {
       expect(existsSync(new URL(`${entry}.mjs`, dist)), entry).toBe(true);
       expect(existsSync(new URL(`${entry}.d.mts`, dist)), `${entry} types`).toBe(true);
+    }
+  });
+
+  it("imports no vendor SDK anywhere, so a server without them runs every provider", () => {
+    const files = (readdirSync(dist, { recursive: true }) as string[]).filter((file) => /\.(mjs|js)$/.test(file));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const text = readFileSync(new URL(file, dist), "utf8");
+      expect(text, file).not.toMatch(/(?:from|import)\s*\(?\s*["'](?:openai|@anthropic-ai\/sdk|@google\/genai)(?:\/[^"']*)?["']/);
     }
   });
 

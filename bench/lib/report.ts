@@ -13,6 +13,8 @@ export interface SummaryRow {
   errors: number;
   vsForwarder: number | null;
   vsDirect: number | null;
+  /** Against the `openai` configuration: the other vendors' wires should cost about the same. */
+  vsOpenAI: number | null;
 }
 
 export function summarize(runs: RunResult[], _ttfb: Record<string, number>): SummaryRow[] {
@@ -36,6 +38,7 @@ export function summarize(runs: RunResult[], _ttfb: Record<string, number>): Sum
       errors: group.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
       vsForwarder: null,
       vsDirect: null,
+      vsOpenAI: null,
     });
   }
   for (const row of rows) {
@@ -44,12 +47,14 @@ export function summarize(runs: RunResult[], _ttfb: Record<string, number>): Sum
     const direct = peer("direct");
     row.vsForwarder = forwarder ? row.requestsPerSecond / forwarder.requestsPerSecond : null;
     row.vsDirect = direct ? row.requestsPerSecond / direct.requestsPerSecond : null;
+    const openai = peer("agentgate-openai");
+    row.vsOpenAI = openai && row.config.startsWith("agentgate-") ? row.requestsPerSecond / openai.requestsPerSecond : null;
   }
   return rows;
 }
 
 export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, soak?: { samplesMB: number[]; driftPercent: number }): void {
-  const header = ["config", "mode", "in flight", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "RSS MB", "× h3 fwd", "× direct", "errors"];
+  const header = ["config", "mode", "in flight", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "RSS MB", "× h3 fwd", "× direct", "× openai", "errors"];
   const lines = rows.map((r) => [
     r.config,
     r.mode,
@@ -61,6 +66,7 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
     r.rssMB === null ? "–" : r.rssMB.toFixed(0),
     r.vsForwarder === null ? "–" : `${r.vsForwarder.toFixed(2)}×`,
     r.vsDirect === null ? "–" : `${r.vsDirect.toFixed(2)}×`,
+    r.vsOpenAI === null ? "–" : `${r.vsOpenAI.toFixed(2)}×`,
     String(r.errors),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

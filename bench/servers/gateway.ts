@@ -1,9 +1,9 @@
-// agentgate in one of the bench configurations (CONFIG=echo | openai | openai-redis).
+// agentgate in one of the bench configurations (CONFIG=echo | openai | openai-redis | anthropic | gemini).
 // Prints READY {port, key}; the key belongs to a seeded agent with a large balance.
 import { createServer } from "node:http";
 // The built package (npm run build), as users run it: no TypeScript transform in the measurement.
 import { toNodeListener } from "../../dist/adapters/node.mjs";
-import { createGateway, echo, openai, type GatewayOptions, type Provider } from "../../dist/index.mjs";
+import { anthropic, createGateway, echo, gemini, openai, type GatewayOptions, type Provider } from "../../dist/index.mjs";
 
 const config = process.env.CONFIG ?? "echo";
 const providers: Provider[] = [echo()];
@@ -16,6 +16,9 @@ const options: GatewayOptions = {
 if (config.startsWith("openai")) {
   providers.push(openai({ apiKey: "sk-bench", baseURL: `${process.env.UPSTREAM_URL}/v1` }));
 }
+// The same mock upstream answers Anthropic's and Gemini's wire formats too.
+if (config === "anthropic") providers.push(anthropic({ apiKey: "sk-ant-bench", baseURL: process.env.UPSTREAM_URL }));
+if (config === "gemini") providers.push(gemini({ apiKey: "gemini-bench", baseURL: process.env.UPSTREAM_URL }));
 if (config.endsWith("redis")) {
   // Documents and atomics both on Redis, as `createGateway({ redis })` sets them up.
   options.redis = process.env.REDIS_URL!;

@@ -1,5 +1,5 @@
 import type { H3Event, Middleware } from "h3";
-import { costMicros, DEFAULT_MAX_OUTPUT_TOKENS } from "../catalog";
+import { costMicros, outputCap } from "../catalog";
 import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
@@ -28,13 +28,9 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const request = requireContext(event, "request", "requestParser");
   const thread = requireContext(event, "thread", "threadResolver");
 
-  const requested = request.max_completion_tokens ?? request.max_tokens;
-  const modelMax = model.info.maxOutputTokens;
-  // The model never writes more than its own maximum, whatever the request asks. With
-  // neither limit known, the hold covers the default, and dispatch sends it as the limit.
-  const outputCap = requested == null && modelMax == null ? DEFAULT_MAX_OUTPUT_TOKENS : undefined;
-  const maxOutput = outputCap ?? (requested == null ? modelMax! : modelMax == null ? requested : Math.min(requested, modelMax));
-  const amountMicros = costMicros(model.info, thread.promptTokens, maxOutput);
+  // The hold covers exactly the cap dispatch sends (the same function, the same inputs).
+  const cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
+  const amountMicros = costMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const reservationId = createId("res_", 16);
@@ -52,7 +48,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       message: `Insufficient balance: this request may cost up to ${amountMicros} micro-USD and ${Math.max(0, result.balance_micros - result.reserved_micros)} are available. Top up the account and retry.`,
     });
   }
-  ctx.reservation = { id: reservationId, amountMicros, ...(outputCap && { outputCap }) };
+  ctx.reservation = { id: reservationId, amountMicros, outputCap: cap };
   useHeartbeat(event, runtime).keep(`hold ${reservationId} of account ${accountId}`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs));
 
   ctx.settlers.push(({ usage }) => {

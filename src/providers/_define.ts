@@ -8,8 +8,13 @@ export interface ModelInfo {
   outputPerMTok?: number;
   /** Context window in tokens. */
   contextWindow?: number;
-  /** The most tokens the model writes in one answer; the worst case the balance reserves. */
+  /** The most tokens the model writes in one answer; no request is sent a larger cap. */
   maxOutputTokens?: number;
+  /**
+   * The output cap sent (and held for) when the client sets no `max_tokens`; overrides
+   * the provider's and the gateway's `defaultMaxTokens`.
+   */
+  defaultMaxTokens?: number;
 }
 
 /** The request a provider receives: OpenAI's shape, with the thread's full history. */
@@ -28,6 +33,11 @@ export interface ProviderContext {
   signal: AbortSignal;
   /** The full model name as the client sent it (`openai/gpt-4o-mini`). */
   model: string;
+  /**
+   * Restarts the upstream silence clock: call it whenever the vendor shows it is alive,
+   * also with bytes that make no chunk (a ping, a thinking block).
+   */
+  keepAlive(): void;
 }
 
 /** A provider answers with one completion, or with chunks when `request.stream` is true. */
@@ -44,6 +54,8 @@ export interface Provider {
    * for failures; anything else becomes a 502.
    */
   chat(request: ProviderRequest, context: ProviderContext): Promise<ProviderResult> | ProviderResult;
+  /** The output cap for its models when the client sets none (a model's own `defaultMaxTokens` wins). */
+  defaultMaxTokens?: number;
   /** Releases clients and sockets; called by `gateway.close()`. */
   close?(): Promise<void> | void;
 }

@@ -62,3 +62,8 @@ export function isRetryable(error: HTTPError): boolean {
   if ((error.data as { code?: unknown } | undefined)?.code === "upstream_auth_failed") return false;
   return error.status === 429 || error.status === 502 || error.status === 503 || error.status === 504;
 }
+
+/** Removes a secret from a vendor message before it can reach a client or a log. */
+export function redact(text: string, secret: string | undefined): string {
+  return secret && secret.length >= 4 ? text.split(secret).join("[redacted]") : text;
+}

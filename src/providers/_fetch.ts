@@ -10,6 +10,9 @@ export interface KeepAliveFetchOptions {
 }
 
 /**
+ * @deprecated The built-in providers no longer use a `fetch` (they speak HTTP over their
+ * own pooled undici client); kept for hosts that hand it to an SDK of their own.
+ *
  * A `fetch` for the vendor SDKs over Node's own `http`/`https` with keep-alive agents:
  * sockets are pooled per host and reused across requests. On the gateway's hot path it
  * costs about half the CPU of the global `fetch` (undici), because JSON answers are

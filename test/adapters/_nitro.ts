@@ -23,7 +23,7 @@ export function nitroProject(files: Record<string, string>): string {
   mkdirSync(pkg);
   symlinkSync(join(root, "src"), join(pkg, "src"), "dir");
   symlinkSync(join(root, "adapters"), join(pkg, "adapters"), "dir");
-  const exports = { ".": "./src/index.ts", "./nitro": "./adapters/nitro.ts", "./providers/*": "./src/providers/*.ts" };
+  const exports = { ".": "./src/index.ts", "./nitro": "./adapters/nitro.ts", "./providers/*": "./src/providers/*/index.ts" };
   writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "agentgate", type: "module", exports }));
   return dir;
 }

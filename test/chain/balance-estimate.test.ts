@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defineProvider, echo, type ProviderRequest } from "../../src/index";
+import { DEFAULT_MAX_OUTPUT_TOKENS, defineProvider, echo, type ProviderRequest } from "../../src/index";
 import { seedAgent, startGateway, type TestGateway } from "../_setup";
 
 // 1 micro-USD per input token, 2 per output token.
@@ -59,12 +59,12 @@ describe("what the hold covers", () => {
   });
 
   it("sends the output limit its hold covers to a priced model whose maximum is unknown, and holds what a request asks beyond it", async () => {
-    const seeded = await seedAgent(t.gateway, { creditMicros: 15_000 });
+    const seeded = await seedAgent(t.gateway, { creditMicros: 40_000 });
     const capped = await chat(seeded.key, { model: "open/model", messages: [{ role: "user", content: "hi" }] });
     expect(capped.status).toBe(200);
-    expect(seen.at(-1)!.max_tokens).toBe(4096);
-    // Asked for 10,000 output tokens: 20,000 micro-USD at worst, more than the balance.
-    const asked = await chat(seeded.key, { model: "open/model", max_tokens: 10_000, messages: [{ role: "user", content: "hi" }] });
+    expect(seen.at(-1)!.max_tokens).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
+    // Asked for 30,000 output tokens: 60,000 micro-USD at worst, more than the balance.
+    const asked = await chat(seeded.key, { model: "open/model", max_tokens: 30_000, messages: [{ role: "user", content: "hi" }] });
     expect(asked.status).toBe(402);
     expect(seen).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 import { HTTPError } from "h3";
 import { describe, expect, it } from "vitest";
 import { parseDataUrl, rejectUnhandled, retryAfterSeconds, toolNamesById } from "../../src/providers/_mapping";
-import { lazyClient, redact } from "../../src/providers/_sdk";
+import { redact } from "../../src/providers/_errors";
 
 describe("the shared provider helpers", () => {
   it("read retry-after in milliseconds, seconds or as an HTTP date", () => {
@@ -37,15 +37,4 @@ describe("the shared provider helpers", () => {
     expect(redact("key sk-123456 is wrong", "sk-123456")).toBe("key [redacted] is wrong");
   });
 
-  it("turn a missing SDK package into a 503 that names it, and build a client only once", async () => {
-    const missing = "agentgate-test-missing-sdk";
-    const load = lazyClient("acme", missing, () => import(/* @vite-ignore */ missing));
-    const error = await load().catch((e: unknown) => e);
-    expect(HTTPError.isError(error) && error.status).toBe(503);
-    expect((error as HTTPError).data).toMatchObject({ code: "provider_not_configured", message: expect.stringContaining(`npm install ${missing}`) });
-    let built = 0;
-    const client = lazyClient("acme", "x", async () => ({ n: ++built }));
-    await Promise.all([client(), client(), client()]);
-    expect(built).toBe(1);
-  });
 });

@@ -1,4 +1,3 @@
-import { APIError } from "openai";
 import type { ChatCompletionChunk as OpenAIChunk, ChatCompletion as OpenAICompletion } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { fromOpenAIChunk, fromOpenAICompletion, fromOpenAIError, OPENAI_FINISH_REASONS, toOpenAIParams } from "../../src/providers/openai";
@@ -82,10 +81,10 @@ describe("the OpenAI response mapping", () => {
 
 describe("the OpenAI error mapping", () => {
   it("keeps the vendor's message and retry-after; a bad key becomes a 502", () => {
-    const limited = fromOpenAIError(APIError.generate(429, sample("openai", "error.429.rate_limit.json"), undefined, new Headers({ "retry-after": "1" })));
+    const limited = fromOpenAIError(429, sample("openai", "error.429.rate_limit.json"), new Headers({ "retry-after": "1" }));
     expect(limited).toMatchObject({ provider: "openai", status: 429, retryAfterSeconds: 1, message: expect.stringMatching(/^Rate limit reached/) });
     const key = "sk-test-1234567890abcdef";
-    const rejected = upstreamError(fromOpenAIError(APIError.generate(401, { error: { message: `Incorrect API key provided: ${key}` } }, undefined, new Headers()), key));
+    const rejected = upstreamError(fromOpenAIError(401, { error: { message: `Incorrect API key provided: ${key}` } }));
     expect(rejected.status).toBe(502);
     expect(JSON.stringify(rejected.data)).not.toContain(key);
   });

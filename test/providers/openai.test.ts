@@ -13,11 +13,9 @@ testProvider({
 });
 
 describe("the request the openai provider sends upstream", () => {
-  it("always asks for the final usage on streams, sends max_completion_tokens, leaves retries to the gateway and uses the injected fetch", async () => {
+  it("always asks for the final usage on streams, sends max_completion_tokens and leaves retries to the gateway", async () => {
     const fake = await startOpenAIFake();
-    const fetched: string[] = [];
-    const counting: typeof fetch = (input, init) => (fetched.push(String(input)), fetch(input, init));
-    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL, fetch: counting })], { retries: 1 });
+    const t = await startProviderGateway([openai({ apiKey: fake.apiKey, baseURL: fake.baseURL })], { retries: 1 });
     try {
       const { key } = await seedAgent(t.gateway);
       const client = openaiClient(t.baseURL, key);
@@ -25,16 +23,47 @@ describe("the request the openai provider sends upstream", () => {
       for await (const _ of stream);
       expect(fake.requests[0].body).toMatchObject({ model: "gpt-4o-mini", stream: true, stream_options: { include_usage: true }, max_completion_tokens: 64 });
       expect(fake.requests[0].body).not.toHaveProperty("thread_id");
+      expect(fake.requests[0].headers).toMatchObject({ authorization: `Bearer ${fake.apiKey}`, "content-type": "application/json" });
       fake.script({ error: { status: 500 } }, { error: { status: 500 } });
       await client.chat.completions.create({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] }).catch(() => undefined);
-      // Two attempts, both the SDK's first: the one retry was the gateway's.
-      expect(fake.requests.slice(1).map((r) => r.headers["x-stainless-retry-count"])).toEqual(["0", "0"]);
-      // Every call went through the injected fetch.
-      expect(fetched).toEqual(Array(3).fill(`${fake.baseURL}/chat/completions`));
+      // One retry, the gateway's: the provider itself never retries.
+      expect(fake.requests.length).toBe(3);
     } finally {
       await t.close();
       await fake.close();
     }
+  });
+
+  it("serves OpenAI-compatible vendors under their own ids, several at once, with static or per-request headers", async () => {
+    const [groq, local] = await Promise.all([startOpenAIFake(), startOpenAIFake()]);
+    let calls = 0;
+    const providers = [
+      openai({ id: "groq", apiKey: groq.apiKey, baseURL: groq.baseURL, headers: { "X-Team": "blue" }, models: { "groq/llama-3.3-70b": { inputPerMTok: 0.59, outputPerMTok: 0.79 } } }),
+      // No key: the auth comes from the headers, fetched before every request (an expiring token).
+      openai({ id: "vllm", baseURL: local.baseURL, headers: async () => ({ authorization: `Bearer ${local.apiKey}`, "x-call": String(++calls) }), models: { "vllm/qwen": {} } }),
+    ];
+    const t = await startProviderGateway(providers);
+    try {
+      const client = openaiClient(t.baseURL, (await seedAgent(t.gateway)).key);
+      const a = await client.chat.completions.create({ model: "groq/llama-3.3-70b", messages: [{ role: "user", content: "To groq" }] });
+      await client.chat.completions.create({ model: "vllm/qwen", messages: [{ role: "user", content: "To vllm" }] });
+      const b = await client.chat.completions.create({ model: "vllm/qwen", messages: [{ role: "user", content: "Again" }] });
+      expect([a.choices[0].message.content, b.choices[0].message.content]).toEqual(["To groq", "Again"]);
+      expect(groq.requests[0]).toMatchObject({ path: "/v1/chat/completions", body: { model: "llama-3.3-70b" }, headers: { authorization: `Bearer ${groq.apiKey}`, "x-team": "blue" } });
+      expect(local.requests.map((r) => [r.body.model, r.headers["x-call"]])).toEqual([["qwen", "1"], ["qwen", "2"]]);
+      groq.script({ error: { status: 401 } });
+      const error = await client.chat.completions.create({ model: "groq/llama-3.3-70b", messages: [{ role: "user", content: "Hi" }] }).then(() => expect.unreachable("the call should fail"), (e: { status: number; message: string }) => e);
+      expect(error).toMatchObject({ status: 502 });
+      expect(error.message).toContain("groq");
+    } finally {
+      await t.close();
+      await groq.close();
+      await local.close();
+    }
+  });
+
+  it("needs an apiKey or headers", () => {
+    expect(() => openai({} as never)).toThrow(/apiKey/);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { AssistantMessage, ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from "../schema";
+import type { AssistantMessage, ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from "../../schema";
 
 /** Builds the assistant's message from stream chunks: text, tool calls by index, finish, usage. */
 export interface ReplyAccumulator {

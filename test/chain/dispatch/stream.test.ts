@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Outcome } from "../../src/context";
-import { createDeadline } from "../../src/providers/_deadline";
-import { toSSEStream } from "../../src/providers/_stream";
-import type { ChatCompletionChunk } from "../../src/schema";
+import type { Outcome } from "../../../src/context";
+import { createDeadline } from "../../../src/chain/dispatch/deadline";
+import { toSSEStream } from "../../../src/chain/dispatch/stream";
+import type { ChatCompletionChunk } from "../../../src/schema";
 
 const chunk = (content: string): ChatCompletionChunk => ({ id: "", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] });
 

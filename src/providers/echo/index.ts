@@ -1,6 +1,6 @@
-import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from "../schema";
-import { contentText, estimateTokens, messageText } from "../tokens";
-import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "./_define";
+import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from "../../schema";
+import { contentText, estimateTokens, messageText } from "../../tokens";
+import { defineProvider, type ModelInfo, type Provider, type ProviderRequest } from "../_define";
 
 const PROVIDER_NAME = "echo";
 

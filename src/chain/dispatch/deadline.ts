@@ -33,7 +33,6 @@ export function createDeadline(ms: number, parent?: AbortSignal): Deadline {
   const touch = () => {
     if (!cleared && !controller.signal.aborted) start();
   };
-  touches.set(controller.signal, touch);
 
   return {
     signal: controller.signal,
@@ -45,32 +44,7 @@ export function createDeadline(ms: number, parent?: AbortSignal): Deadline {
     clear: () => {
       cleared = true;
       clearTimeout(timer);
-      touches.delete(controller.signal);
       parent?.removeEventListener("abort", onParentAbort);
     },
   };
-}
-
-/** Each live deadline's `touch`, by the signal a provider is handed. */
-const touches = new WeakMap<AbortSignal, () => void>();
-
-/**
- * Restarts the clock of the deadline behind a provider's `signal`: any upstream event
- * proves the vendor alive, also one that makes no chunk (Anthropic's `ping`, a thinking
- * block). A signal that is not a deadline's is left alone.
- */
-export function keepAlive(signal: AbortSignal): void {
-  touches.get(signal)?.();
-}
-
-/** The same response, its body calling `keepAlive(signal)` on every piece that arrives. */
-export function keepAliveBody(response: Response, signal: AbortSignal): Response {
-  if (!response.body) return response;
-  const tap = new TransformStream<Uint8Array, Uint8Array>({
-    transform(piece, controller) {
-      keepAlive(signal);
-      controller.enqueue(piece);
-    },
-  });
-  return new Response(response.body.pipeThrough(tap), { status: response.status, statusText: response.statusText, headers: response.headers });
 }

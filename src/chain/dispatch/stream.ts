@@ -1,8 +1,8 @@
-import type { Outcome } from "../context";
-import { toErrorBody } from "../errors";
-import type { ChatCompletionChunk, Usage } from "../schema";
-import { createReplyAccumulator } from "./_accumulate";
-import type { Deadline } from "./_deadline";
+import type { Outcome } from "../../context";
+import { toErrorBody } from "../../errors";
+import type { ChatCompletionChunk, Usage } from "../../schema";
+import { createReplyAccumulator } from "./accumulate";
+import type { Deadline } from "./deadline";
 
 export interface SSEStreamOptions {
   /** The first chunk, already pulled (so failures before it were plain HTTP errors). */

@@ -1,16 +1,17 @@
 import { HTTPError, type H3Event, type Middleware } from "h3";
-import { requireContext, useGatewayContext, type GatewayContext } from "../context";
-import { createAPIError } from "../errors";
-import { createId } from "../ids";
-import { collectCompletion, completionToChunks } from "../providers/_accumulate";
-import { createDeadline, type Deadline } from "../providers/_deadline";
-import { isChunkStream, type ProviderRequest } from "../providers/_define";
-import { isRetryable, upstreamError, upstreamTimeout } from "../providers/_errors";
-import { toSSEStream } from "../providers/_stream";
-import type { GatewayRuntime } from "../runtime";
-import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../schema";
-import { estimateTokens, messageText } from "../tokens";
-import { settle } from "./settle";
+import { outputCap } from "../../catalog";
+import { requireContext, useGatewayContext, type GatewayContext } from "../../context";
+import { createAPIError } from "../../errors";
+import { createId } from "../../ids";
+import { collectCompletion, completionToChunks } from "./accumulate";
+import { createDeadline, type Deadline } from "./deadline";
+import { isChunkStream, type ProviderRequest } from "../../providers/_define";
+import { isRetryable, upstreamError, upstreamTimeout } from "../../providers/_errors";
+import { toSSEStream } from "./stream";
+import type { GatewayRuntime } from "../../runtime";
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../schema";
+import { estimateTokens, messageText } from "../../tokens";
+import { settle } from "../settle";
 
 /**
  * Last step: sends the request to the model's provider and answers in OpenAI's format,
@@ -24,12 +25,13 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
     const model = requireContext(event, "model", "requestParser");
     const thread = requireContext(event, "thread", "threadResolver");
     const providerRequest = toProviderRequest(request, thread.messages, model.name);
-    // The hold covers this many output tokens; a vendor must not write more.
-    if (ctx.reservation?.outputCap) providerRequest.max_tokens = ctx.reservation.outputCap;
+    // Always a limit, and the one the hold covers (free models have no hold, the same rule).
+    providerRequest.max_tokens = ctx.reservation?.outputCap ?? outputCap(providerRequest.max_tokens, model, runtime.defaultMaxTokens);
     const providerId = model.providerId;
     const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
     // Timed out or left: settle follows; a stream nobody reads must not stay leased for ever.
     deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
+    const providerContext = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch };
     const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);
     const id = createId("chatcmpl-", 24);
     const created = Math.floor(Date.now() / 1000);
@@ -38,7 +40,7 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
       let completion: ChatCompletion;
       try {
         completion = await withRetries(runtime, deadline, toError, async () => {
-          const result = await model.provider.chat(providerRequest, { signal: deadline.signal, model: model.name });
+          const result = await model.provider.chat(providerRequest, providerContext);
           return isChunkStream(result) ? collectCompletion(result) : result;
         });
       } finally {
@@ -53,7 +55,7 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
     let iterator: AsyncIterator<ChatCompletionChunk>;
     try {
       ({ first, iterator } = await withRetries(runtime, deadline, toError, async () => {
-        const result = await model.provider.chat({ ...providerRequest, stream: true }, { signal: deadline.signal, model: model.name });
+        const result = await model.provider.chat({ ...providerRequest, stream: true }, providerContext);
         const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
         return { iterator: it, first: await it.next() };
       }));

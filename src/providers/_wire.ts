@@ -1,0 +1,159 @@
+import { HTTPError } from "h3";
+import type { ChatCompletion, ChatCompletionChunk } from "../schema";
+import { defineProvider, type ModelInfo, type Provider, type ProviderContext, type ProviderRequest } from "./_define";
+import { redact, upstreamError, type UpstreamFailure } from "./_errors";
+import { createSSEDecoder, type SSEEvent } from "./_sse";
+import { createUpstreamClient, readBody, type HeaderReader, type UpstreamResponse } from "./_upstream";
+
+/**
+ * Extra request headers: fixed, or a function called before every request (for tokens
+ * that expire: Azure OpenAI's Entra ID, Vertex AI's access tokens). They are sent after
+ * the vendor's own, so they may replace its auth header.
+ */
+export type HeadersOption = Record<string, string> | ((context: { model: string }) => Record<string, string> | Promise<Record<string, string>>);
+
+/** The options every built-in vendor provider takes. */
+export interface WireProviderOptions {
+  /** The vendor API key, sent as the vendor's SDK sends it; never shown in an error. Optional when `headers` brings the auth. */
+  apiKey?: string;
+  /** The API base URL, as the vendor's SDK takes it. */
+  baseURL?: string;
+  /** Extra headers for every request (see `HeadersOption`). */
+  headers?: HeadersOption;
+  /** Models to add to the catalog (full names, `<id>/...`), with their prices. */
+  models?: Record<string, ModelInfo>;
+  /**
+   * Connections kept to the vendor at most.
+   * @default 256
+   */
+  connections?: number;
+  /**
+   * @deprecated Ignored: the providers no longer run a vendor SDK, and speak HTTP over
+   * their own pooled undici client.
+   */
+  fetch?: typeof fetch;
+}
+
+/** What one vendor's wire needs, as small pure parts; `createWireProvider` does the rest. */
+export interface WireVendor<State> {
+  /** The provider id (and model prefix); errors name it. */
+  id: string;
+  defaultBaseURL: string;
+  /** Headers the vendor's SDK sends on every request, besides `content-type` (`accept`, an API version). */
+  headers: Record<string, string>;
+  /** The vendor's auth header for a key, as its SDK sends it. */
+  authHeaders(apiKey: string): Record<string, string>;
+  /** The endpoint, after the base URL. */
+  path(request: ProviderRequest, stream: boolean): string;
+  /** Gateway request → vendor body; throws a 400 for what the vendor cannot do, before any call. */
+  body(request: ProviderRequest, stream: boolean): object;
+  /** Vendor JSON answer → completion. */
+  completion(json: never): ChatCompletion;
+  streamState(): State;
+  /** One SSE event → chunks (or none); throws a `StreamFailure` for the vendor's mid-stream error. */
+  streamEvent(event: SSEEvent, state: State): ChatCompletionChunk | ChatCompletionChunk[] | undefined;
+  /** True once the vendor said the answer is complete; a stream that ends before is a failure. */
+  streamFinished(state: State): boolean;
+  /** A vendor error (an HTTP status, or none mid-stream) → what the gateway knows of it. */
+  failure(status: number | undefined, body: unknown, headers?: HeaderReader): UpstreamFailure;
+}
+
+/**
+ * A provider speaking `vendor`'s wire over one pooled undici client for its origin:
+ * the factory boilerplate every built-in shares (options, headers, error mapping, the
+ * stream and its tail), so each vendor only maps bodies and events.
+ */
+export function createWireProvider<State>(vendor: WireVendor<State>, options: WireProviderOptions, extra: Partial<Pick<Provider, "defaultMaxTokens">> = {}): Provider {
+  const { apiKey, headers: custom } = options ?? {};
+  if (!apiKey && !custom) throw new Error(`[agentgate] [${vendor.id}] Missing required option \`apiKey\``);
+  // An empty base URL (a config variable left unset) means the vendor's own.
+  const client = createUpstreamClient(options.baseURL || vendor.defaultBaseURL, { connections: options.connections });
+  const fixed: Record<string, string> = { "content-type": "application/json", ...vendor.headers, ...(apiKey && vendor.authHeaders(apiKey)), ...(typeof custom === "object" && lowerCased(custom)) };
+  const headersFor = typeof custom === "function" ? async (model: string) => ({ ...fixed, ...lowerCased(await custom({ model })) }) : () => fixed;
+  const fail = (status: number | undefined, body: unknown, headers?: HeaderReader): HTTPError => {
+    const failure = vendor.failure(status, body, headers);
+    if (failure.message) failure.message = redact(failure.message, apiKey);
+    return upstreamError(failure);
+  };
+
+  return defineProvider({
+    id: vendor.id,
+    models: options.models,
+    ...extra,
+    async chat(request, context) {
+      const stream = request.stream === true;
+      const body = JSON.stringify(vendor.body(request, stream));
+      const headers = await headersFor(context.model);
+      let response: UpstreamResponse;
+      try {
+        response = await client.post(vendor.path(request, stream), body, headers, context.signal);
+      } catch (error) {
+        throw networkFailure(vendor.id, error, context.signal);
+      }
+      if (response.status >= 300) throw fail(response.status, await readBody(response.body).catch(() => undefined), response.headers);
+      if (!stream) {
+        const json = await readBody(response.body).catch((error: unknown) => Promise.reject(networkFailure(vendor.id, error, context.signal)));
+        if (!json || typeof json !== "object") throw upstreamError({ provider: vendor.id, message: "The answer was not JSON." });
+        return vendor.completion(json as never);
+      }
+      return streamChunks(vendor, response, context, fail);
+    },
+    close: () => client.close(),
+  });
+}
+
+/** The vendor's error event inside a stream, thrown by `streamEvent` with the error's body. */
+export class StreamFailure {
+  constructor(readonly body: unknown) {}
+}
+
+/** Parses an event's JSON data; a vendor that sends something else failed. */
+export function eventJSON<T>(provider: string, event: SSEEvent): T {
+  try {
+    return JSON.parse(event.data) as T;
+  } catch (error) {
+    throw upstreamError({ provider, message: "The stream carried an event that is not JSON.", cause: error });
+  }
+}
+
+// --- internal ---
+
+async function* streamChunks<State>(vendor: WireVendor<State>, response: UpstreamResponse, context: ProviderContext, fail: (status: number | undefined, body: unknown) => HTTPError): AsyncGenerator<ChatCompletionChunk> {
+  const state = vendor.streamState();
+  const decoder = createSSEDecoder();
+  try {
+    for await (const bytes of response.body) {
+      // Any bytes prove the vendor alive, also a ping or a thinking block that makes no chunk.
+      context.keepAlive();
+      for (const event of decoder.push(bytes as Uint8Array)) {
+        const out = vendor.streamEvent(event, state);
+        if (out === undefined) continue;
+        if (Array.isArray(out)) yield* out;
+        else yield out;
+      }
+    }
+  } catch (error) {
+    if (error instanceof StreamFailure) throw fail(undefined, error.body);
+    if (HTTPError.isError(error)) throw error;
+    throw networkFailure(vendor.id, error, context.signal);
+  } finally {
+    // Left early (the client went away): close the vendor's connection rather than drain it.
+    if (!response.body.readableEnded) response.body.destroy();
+  }
+  if (context.signal.aborted) throw context.signal.reason;
+  // A connection that closes before the vendor's finish is a failure, never a silent cut.
+  if (!vendor.streamFinished(state)) throw upstreamError({ provider: vendor.id, message: "The stream ended before the answer was complete." });
+}
+
+/** The gateway's own aborts pass through for dispatch to name (timeout, client gone); anything else is a 502. */
+function networkFailure(provider: string, error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason ?? error;
+  if (HTTPError.isError(error)) return error;
+  return upstreamError({ provider, cause: error });
+}
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) out[name.toLowerCase()] = headers[name];
+  return out;
+}
