@@ -6,8 +6,9 @@ import type { ThreadRecord } from "./records";
 export interface ThreadRecords {
   getThread(id: string): Promise<ThreadRecord | null>;
   /**
-   * Saves a thread. `previous` (the record it was read as, null for a new thread) spares
-   * the index write on most saves: the index is written for a new thread and once a day.
+   * Saves a thread. `previous` (the record as `getThread` returned it, null for a new
+   * thread) spares the index write on most saves: the index is written for a new thread
+   * and once a day after.
    */
   putThread(thread: ThreadRecord, previous?: ThreadRecord | null): Promise<void>;
   deleteThread(thread: Pick<ThreadRecord, "id" | "agent_id">): Promise<void>;
@@ -53,7 +54,15 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
   };
   const keysUnder = async (prefix: string) => checkKeys(prefix, await storage.getKeys(prefix));
 
-  const getThread = async (id: string): Promise<ThreadRecord | null> => (await read(docKey(id))) ?? (await read(legacyKey(id)));
+  // Threads read from 0.1's unsharded key, so their next save removes that copy (and only theirs pays for it).
+  const readFromLegacy = new WeakSet<ThreadRecord>();
+  const getThread = async (id: string): Promise<ThreadRecord | null> => {
+    const thread = await read(docKey(id));
+    if (thread) return thread;
+    const legacy = await read(legacyKey(id));
+    if (legacy) readFromLegacy.add(legacy);
+    return legacy;
+  };
 
   /** The agent's index: thread id (as stored) -> its entry; entries 0.1 wrote (`1`) have no times. */
   const indexOf = async (agentId: string): Promise<{ id: string; entry: ThreadIndexEntry | null }[]> => {
@@ -84,8 +93,8 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
         writes.push(storage.setItem(indexKey(thread), { created_at: thread.created_at, updated_at: thread.updated_at } satisfies ThreadIndexEntry, indexTtl));
       }
       await Promise.all(writes);
-      // Saved by 0.1 at the unsharded key: that copy is now stale.
-      if (previous && (await storage.hasItem(legacyKey(thread.id)))) await storage.removeItem(legacyKey(thread.id));
+      // Read from 0.1's unsharded key: that copy is now stale.
+      if (previous && readFromLegacy.has(previous)) await storage.removeItem(legacyKey(thread.id));
     },
     async deleteThread(thread) {
       await storage.removeItem(indexKey(thread));

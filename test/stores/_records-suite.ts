@@ -118,10 +118,11 @@ export function testRecords(name: string, makeStorage: () => Promise<Storage> | 
       const old = thread("thread_old", "agt_1", [{ role: "user", content: "from 0.1" }]);
       await storage.setItem("threads:thread_old", old);
       await storage.setItem("agent-threads:agt_1:thread_old", 1);
-      expect(await records.getThread("thread_old")).toEqual(old);
+      const read = await records.getThread("thread_old");
+      expect(read).toEqual(old);
       expect((await records.pageThreads("agt_1", { limit: 10 })).threads).toEqual([old]);
       const next = { ...old, updated_at: new Date(Date.now() + 1000).toISOString() };
-      await records.putThread(next, old);
+      await records.putThread(next, read);
       expect(await storage.hasItem("threads:thread_old")).toBe(false);
       expect(await records.getThread("thread_old")).toEqual(next);
       await records.deleteThread(next);
