@@ -66,6 +66,8 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const client: Redis | Cluster = isRedisClient(options.redis) ? options.redis : createRedisClient(options.redis, options.onConnectionError);
   const run = scriptRunner(client);
   const key = (scope: string, what: string) => `${prefix}{${escapeTag(scope)}}:${what}`;
+  // The lines written ahead (id -> entry) and when each was written (a sorted set, so finding old ones is cheap).
+  const aheadKeys = (accountId: string) => [key(accountId, "lines-ahead"), key(accountId, "lines-ahead-at")];
   const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta"].map((what) => key(accountId, what));
   const { records } = options;
   const grace = String(options.linesAheadGraceMs ?? 60_000);
@@ -111,7 +113,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async settle(accountId, reservationId, chargeMicros, line) {
       checkMicros(chargeMicros, "chargeMicros");
-      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), key(accountId, "lines-ahead")];
+      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), ...aheadKeys(accountId)];
       const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace];
       const [charged, balance, reserved, ...ahead] = (await seeding.call(accountId, () => run(SETTLE, keys, args))) as [number, number, number, ...string[]];
       // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
@@ -122,7 +124,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async credit(accountId, amountMicros, once, line) {
       checkMicros(amountMicros, "amountMicros");
-      const keys = [...accountKeys(accountId), key(accountId, "lines-ahead"), ...(once ? [key(accountId, `credit:${once.id}`)] : [])];
+      const keys = [...accountKeys(accountId), ...aheadKeys(accountId), ...(once ? [key(accountId, `credit:${once.id}`)] : [])];
       const args = [tracked, String(amountMicros), once?.receipt ?? "", String(CREDIT_MEMORY_MS), String(MAX_BALANCE_MICROS), line?.id ?? "", line ? JSON.stringify(line) : "", grace];
       const [balance, reserved, receipt, ...ahead] = (await seeding.call(accountId, () => run(CREDIT, keys, args))) as [number, number, string, ...string[]];
       if (reserved === -1) throw balanceLimitError(balance);
@@ -133,7 +135,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
     },
 
     async landedLines(accountId, lineIds) {
-      if (lineIds.length) await client.hdel(key(accountId, "lines-ahead"), ...lineIds);
+      if (lineIds.length) await run(FORGET_LINES, aheadKeys(accountId), lineIds);
     },
 
     async getBalance(accountId) {
@@ -282,27 +284,26 @@ return 1
 // the script's own line, then lines older than the grace (a minute), left by a process that died before
 // the ledger took them (whoever gets them writes them: the ledger takes a line once).
 const LINES_AHEAD = `
-local function write_ahead(k, id, amount, draft, now)
+local function write_ahead(k, at_k, id, amount, draft, now)
   if id == '' then return '' end
   local entry = string.format('%.0f', amount) .. '|' .. now .. '|' .. draft
   redis.call('HSET', k, id, entry)
+  redis.call('ZADD', at_k, now, id)
   return entry
 end
-local function left_behind(k, own, now, grace, out)
-  if redis.call('HLEN', k) <= 1 then return out end
-  local all = redis.call('HGETALL', k)
-  for i = 1, #all, 2 do
-    local at = tonumber(string.match(all[i + 1], '^%-?%d+|(%d+)|'))
-    if all[i] ~= own and at and at <= now - grace then
-      out[#out + 1] = all[i + 1]
-      if #out >= 53 then break end
+local function left_behind(k, at_k, own, now, grace, out)
+  local ids = redis.call('ZRANGEBYSCORE', at_k, '-inf', now - grace, 'LIMIT', 0, 50)
+  for _, id in ipairs(ids) do
+    if id ~= own then
+      local entry = redis.call('HGET', k, id)
+      if entry then out[#out + 1] = entry else redis.call('ZREM', at_k, id) end
     end
   end
   return out
 end
 `;
 
-// KEYS[6]: the settled marker of this reservation; KEYS[7]: the lines written ahead.
+// KEYS[6]: the settled marker of this reservation; KEYS[7], KEYS[8]: the lines written ahead, and when.
 // ARGV: tracked, reservation id, charge, marker ttl, line id ('' for none), line draft, grace ms.
 const SETTLE = script(`${ACCOUNT}${LINES_AHEAD}
 if unseeded() then return { 'unseeded' } end
@@ -312,7 +313,7 @@ local earlier = redis.call('GET', KEYS[6])
 if earlier then
   -- A retry: its line, if still waiting for the ledger, comes back with it.
   local own = ARGV[5] ~= '' and redis.call('HGET', KEYS[7], ARGV[5]) or false
-  return left_behind(KEYS[7], ARGV[5], now, tonumber(ARGV[7]), { tonumber(earlier), num(KEYS[1]), num(KEYS[2]), own or '' })
+  return left_behind(KEYS[7], KEYS[8], ARGV[5], now, tonumber(ARGV[7]), { tonumber(earlier), num(KEYS[1]), num(KEYS[2]), own or '' })
 end
 local ttl = tonumber(ARGV[4])
 local hold = redis.call('HGET', KEYS[3], ARGV[2])
@@ -332,29 +333,36 @@ local own = ''
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()
-  own = write_ahead(KEYS[7], ARGV[5], -charged, ARGV[6], now)
+  own = write_ahead(KEYS[7], KEYS[8], ARGV[5], -charged, ARGV[6], now)
 end
 redis.call('SET', KEYS[6], string.format('%.0f', charged), 'PX', ttl)
-return left_behind(KEYS[7], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, num(KEYS[2]), own })
+return left_behind(KEYS[7], KEYS[8], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, num(KEYS[2]), own })
 `);
 
-// KEYS[6]: the lines written ahead; KEYS[7], when the credit is idempotent: its marker.
+// KEYS[6], KEYS[7]: the lines written ahead, and when; KEYS[8], when the credit is idempotent: its marker.
 // ARGV: tracked, amount, receipt, marker ttl, largest balance, line id ('' for none), line draft, grace ms.
 const CREDIT = script(`${ACCOUNT}${LINES_AHEAD}
 if unseeded() then return { 'unseeded' } end
 local now = now_ms()
 sweep(now)
-if KEYS[7] then
-  local earlier = redis.call('GET', KEYS[7])
+if KEYS[8] then
+  local earlier = redis.call('GET', KEYS[8])
   if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier, '' } end
 end
 -- Over the limit: nothing credited, nothing remembered; reserved -1 tells the caller.
 if num(KEYS[1]) + tonumber(ARGV[2]) > tonumber(ARGV[5]) then return { num(KEYS[1]), -1, '', '' } end
-if KEYS[7] then redis.call('SET', KEYS[7], ARGV[3], 'PX', ARGV[4]) end
+if KEYS[8] then redis.call('SET', KEYS[8], ARGV[3], 'PX', ARGV[4]) end
 local balance = redis.call('INCRBY', KEYS[1], ARGV[2])
 changed()
-local own = write_ahead(KEYS[6], ARGV[6], tonumber(ARGV[2]), ARGV[7], now)
-return left_behind(KEYS[6], ARGV[6], now, tonumber(ARGV[8]), { balance, num(KEYS[2]), ARGV[3], own })
+local own = write_ahead(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[2]), ARGV[7], now)
+return left_behind(KEYS[6], KEYS[7], ARGV[6], now, tonumber(ARGV[8]), { balance, num(KEYS[2]), ARGV[3], own })
+`);
+
+// KEYS[1], KEYS[2]: the lines written ahead, and when. ARGV: the ids the ledger now has.
+const FORGET_LINES = script(`
+redis.call('HDEL', KEYS[1], unpack(ARGV))
+redis.call('ZREM', KEYS[2], unpack(ARGV))
+return 0
 `);
 
 const BALANCE = script(`${ACCOUNT}

@@ -139,6 +139,7 @@ describe("a gateway's charges and credits", () => {
       expect(lines.map((line) => line.type)).toEqual(["credit", "charge"]);
       expect(lines.reduce((sum, line) => sum + line.amount_micros, 0)).toBe((await gateway.admin.getBilling(accountId)).balance_micros);
       await expect.poll(() => client.hlen(`${redisPrefix}{${accountId}}:lines-ahead`)).toBe(0);
+      expect(await client.zcard(`${redisPrefix}{${accountId}}:lines-ahead-at`)).toBe(0);
     } finally {
       await gateway.close();
       client.disconnect();
