@@ -71,14 +71,14 @@ export function createStores(options: StoresOptions): Stores {
   const retries = createRetryQueue({ logger, maxAgeMs: Math.max(options.holdTtlMs, SETTLE_MEMORY_MS) });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
   // Redis expires threads by itself (their keys carry the TTL); other storage is swept.
-  const sweeper = expiresKeys(storage) ? undefined : startThreadSweeper(rawRecords, options.threadTtlSeconds, options.threadSweepIntervalMs, logger);
+  const stopSweeper = expiresKeys(storage) ? undefined : startThreadSweeper(rawRecords, options.threadTtlSeconds, options.threadSweepIntervalMs, logger);
   return {
     records: failClosed(rawRecords, "storage", logger),
     atomics,
     ledger: failClosed(rawLedger, "ledger", logger),
     retries,
     async close() {
-      if (sweeper) clearInterval(sweeper);
+      stopSweeper?.();
       await moving;
       await retries.close();
       await rawAtomics.close();
@@ -129,10 +129,11 @@ function expiresKeys(storage: Storage): boolean {
   return storage.getMount("").driver.name === "redis";
 }
 
-function startThreadSweeper(records: Records, ttlSeconds: number, intervalMs: number, logger: Logger): ReturnType<typeof setInterval> | undefined {
+/** Sweeps a minute after start (a process restarted more often than hourly still sweeps), then every `intervalMs`. Returns a stop function. */
+function startThreadSweeper(records: Records, ttlSeconds: number, intervalMs: number, logger: Logger): (() => void) | undefined {
   if (!(intervalMs > 0)) return undefined;
   let running = false;
-  const timer = setInterval(async () => {
+  const sweep = async () => {
     if (running) return; // a slow sweep of a large index is never run twice at once
     running = true;
     try {
@@ -142,7 +143,14 @@ function startThreadSweeper(records: Records, ttlSeconds: number, intervalMs: nu
     } finally {
       running = false;
     }
-  }, intervalMs);
-  timer.unref?.();
-  return timer;
+  };
+  const first = setTimeout(sweep, Math.min(intervalMs, 60_000));
+  const every = setInterval(sweep, intervalMs);
+  // Sweeps never keep a process alive on their own.
+  first.unref?.();
+  every.unref?.();
+  return () => {
+    clearTimeout(first);
+    clearInterval(every);
+  };
 }

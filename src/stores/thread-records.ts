@@ -117,9 +117,10 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
       for (let i = 0; i < keys.length; i += SWEEP_BATCH) {
         const items = await storage.getItems(keys.slice(i, i + SWEEP_BATCH));
         for (const item of items) {
-          // The index is at most a day behind its thread: only a candidate's document decides.
+          // The index may be behind its thread (it is rewritten once a day), never ahead: a thread
+          // live by its index is live; a candidate's document decides.
           const entry = indexEntry(item.key, item.value);
-          if (entry && Date.parse(entry.updated_at) + 86_400_000 > cutoff) continue;
+          if (entry && Date.parse(entry.updated_at) > cutoff) continue;
           const parts = item.key.split(":");
           const threadId = decodeSeg(parts.at(-1)!);
           const thread = await getThread(threadId);
