@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { createStorage, defineDriver, type Storage } from "unstorage";
 import { createLimit, type Limit } from "./limit";
+import { writeWhole } from "./write-whole";
 
 export interface FsStorageOptions {
   /** The folder that holds the documents; created when missing. */
@@ -40,16 +40,9 @@ export const agentgateFsDriver = defineDriver((options: FsStorageOptions) => {
     },
     async setItem(key, value) {
       const path = pathOf(key);
-      const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
       await limit(async () => {
         await mkdir(dirname(path), { recursive: true });
-        try {
-          await writeFile(temporary, value);
-          await rename(temporary, path);
-        } catch (error) {
-          await unlink(temporary).catch(() => {});
-          throw error;
-        }
+        await writeWhole(path, value);
       });
     },
     async removeItem(key) {

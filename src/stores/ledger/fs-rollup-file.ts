@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeWhole } from "../write-whole";
 import type { SegmentMeta } from "./fs-segments";
 import { addToRollups, rollupField, type Rollup } from "./rollups";
 import type { LedgerEntry } from "./types";
@@ -38,15 +38,7 @@ export async function readDayFile(dayDir: string): Promise<DayFile> {
 
 /** Writes the day's rollup file: to a temp file first, then renamed over the old one. */
 export async function writeDayFile(dayDir: string, file: DayFile): Promise<void> {
-  const path = join(dayDir, ROLLUP_FILE);
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    await writeFile(temp, JSON.stringify({ v: 1, segments: file.segments, rollups: file.rollups }));
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeWhole(join(dayDir, ROLLUP_FILE), JSON.stringify({ v: 1, segments: file.segments, rollups: file.rollups }));
 }
 
 /** True for a temp file a killed writer left behind. */
