@@ -56,21 +56,27 @@ export function createStorageLedger(storage: Storage): LedgerStore {
 // Which storage a storage ledger keeps its lines in, so they are never "moved" onto themselves.
 const keptIn = new WeakMap<LedgerStore, Storage>();
 
+/** Every line of an account, oldest first, a page of 1,000 at a time. */
+export async function* everyLine(ledger: Pick<LedgerStore, "page">, accountId: string): AsyncGenerator<LedgerEntry> {
+  for (let after: string | undefined; ; ) {
+    const page = await ledger.page(accountId, { after, limit: 1000 });
+    yield* page.entries;
+    if (!page.hasMore) return;
+    after = page.entries.at(-1)!.id;
+  }
+}
+
 /** Copies every line of `accounts` from one ledger into another (lines already there are left as they are); returns how many it read. */
 export async function importLedger(from: LedgerStore, to: LedgerStore, accounts: readonly string[]): Promise<number> {
   let count = 0;
   for (const accountId of accounts) {
-    for (let after: string | undefined; ; ) {
-      const page = await from.page(accountId, { after, limit: 1000 });
-      for (const entry of page.entries) await to.append(entry);
-      count += page.entries.length;
-      if (!page.hasMore) break;
-      after = page.entries.at(-1)!.id;
+    for await (const entry of everyLine(from, accountId)) {
+      await to.append(entry);
+      count += 1;
     }
   }
   return count;
 }
-
 
 /**
  * Moves the lines agentgate 0.1 kept in storage (`ledger:<account>:<id>`) into a ledger
