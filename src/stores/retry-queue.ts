@@ -31,12 +31,15 @@ export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
   const minDelay = options.minDelayMs ?? 200;
   const maxDelay = options.maxDelayMs ?? 5_000;
   const waiting = new Map<symbol, { label: string; task: () => Promise<unknown>; timer: ReturnType<typeof setTimeout> }>();
-  let lastWarning = 0;
+  // At most one warning per 10 s for each kind of task (its label without ids), so an
+  // outage is said once per kind, and one kind failing never hides another.
+  const lastWarning = new Map<string, number>();
 
   const warn = (label: string, error: unknown) => {
     const now = Date.now();
-    if (now - lastWarning < 10_000) return;
-    lastWarning = now;
+    const kind = label.split(" ").filter((word) => !word.includes("_")).join(" ");
+    if (now - (lastWarning.get(kind) ?? -Infinity) < 10_000) return;
+    lastWarning.set(kind, now);
     logger.warn(`agentgate: could not finish "${label}" (storage or Redis unavailable); retrying in the background (${waiting.size} waiting)`, errorText(error));
   };
 

@@ -34,6 +34,20 @@ describe("the settle retry queue", () => {
     await queue.close();
   });
 
+  it("warns once per kind of task in an outage, so one failing kind never hides another", async () => {
+    const { lines, logger } = quiet();
+    const queue = createRetryQueue({ logger, maxAgeMs: 60_000, minDelayMs: 60_000 });
+    const down = () => Promise.reject(new Error("NOPERM"));
+    for (let i = 0; i < 5; i++) await queue.attempt(`settle res_${i}`, down);
+    await queue.attempt("forget ledger lines written ahead", down);
+    await queue.attempt("release a thread lease", down);
+    await queue.attempt("release a thread lease", down);
+    const warnings = lines.filter((l) => l.startsWith("warn"));
+    expect(warnings).toHaveLength(3);
+    expect(warnings.map((w) => /"([^"]+)"/.exec(w)![1])).toEqual(["settle res_0", "forget ledger lines written ahead", "release a thread lease"]);
+    await queue.close();
+  });
+
   it("gives up after maxAgeMs, saying so", async () => {
     const { lines, logger } = quiet();
     const queue = createRetryQueue({ logger, maxAgeMs: 60, minDelayMs: 10, maxDelayMs: 10 });
