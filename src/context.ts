@@ -3,6 +3,7 @@ import type { CatalogEntry } from "./catalog";
 import { createAPIError } from "./errors";
 import type { AdminIdentity } from "./admin/token";
 import type { Heartbeat } from "./chain/heartbeat";
+import type { Dialect } from "./dialects/types";
 import type { Provider } from "./providers/_define";
 import type { AssistantMessage, ChatMessage, ChatRequest, Usage } from "./schema";
 import type { RateWindow } from "./stores/atomics";
@@ -16,6 +17,8 @@ export interface Outcome {
   reply?: AssistantMessage;
   /** Set when the request failed; nothing is charged unless `usage` says text was generated. */
   error?: unknown;
+  /** The answer as the dialect sent it (the JSON body, or the whole answer a stream added up to). */
+  answer?: unknown;
 }
 
 /** Undoes or completes what one step acquired (a reservation, a lease...). */
@@ -23,6 +26,13 @@ export type Settler = (outcome: Outcome) => Promise<void> | void;
 
 /** What the chain's steps know about one request, each step adding its own part. */
 export interface GatewayContext {
+  /** The route's wire format: its answers, stream events and error envelope (chat completions when unset). */
+  dialect?: Dialect;
+  /**
+   * Set by a dialect's parser for a request that keeps no history (Responses with
+   * `store: false`, Messages without `x-thread-id`): no thread is leased, read or written.
+   */
+  stateless?: boolean;
   /** parse: the validated request and its catalog entry. */
   request?: ChatRequest;
   model?: CatalogEntry & { provider: Provider };
@@ -31,7 +41,7 @@ export interface GatewayContext {
   /** rate: the windows charged, kept to add the real token count later. */
   rate?: { windows: RateWindow[]; estimatedTokens: number };
   /** thread: the thread (null until first saved), the full prompt and its token estimate, and the lease token. */
-  thread?: { id: string; record: ThreadRecord | null; messages: ChatMessage[]; promptTokens: number; newMessages: ChatMessage[]; leaseToken: string };
+  thread?: { id: string | null; record: ThreadRecord | null; messages: ChatMessage[]; promptTokens: number; newMessages: ChatMessage[]; leaseToken: string };
   /** balance: the reservation made before dispatch. */
   reservation?: {
     id: string;

@@ -186,7 +186,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       if ((error.data as { code?: string } | undefined)?.code === "incomplete_body") {
         logger.warn(`agentgate: a client closed the connection before sending the whole request body (${event.req.method} ${event.url.pathname}); nothing was done`);
       }
-      return renderError(error, event);
+      const dialect = event.context.gateway?.dialect;
+      return dialect?.renderError ? dialect.renderError(error, event) : renderError(error, event);
     },
   });
   const routes = trackRoutes(app);

@@ -105,12 +105,17 @@ export type ChatRequest = z.infer<typeof chatRequestObject>;
 export type ChatTool = z.infer<typeof tool>;
 export type ToolCall = z.infer<typeof toolCall>;
 
-/** Token counts as OpenAI reports them. */
+/**
+ * Token counts as OpenAI reports them. `prompt_tokens` counts every input token, those
+ * read from and written to a vendor's prompt cache included; `cached_tokens` are the ones
+ * read from it, `cache_write_tokens` (ours: Anthropic's `cache_creation_input_tokens`) the
+ * ones written to it.
+ */
 export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number };
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 

@@ -1,5 +1,5 @@
 import type { H3Event, Middleware } from "h3";
-import { useGatewayContext } from "../context";
+import { useGatewayContext, type GatewayContext } from "../context";
 import { clip, createAPIError } from "../errors";
 import type { GatewayRuntime } from "../runtime";
 import { chatRequestSchema, type ChatRequest } from "../schema";
@@ -14,24 +14,34 @@ export function requestParser(runtime: GatewayRuntime): Middleware {
   return async function requestParser(event) {
     const ctx = useGatewayContext(event);
     const request = await requireChatRequest(event, runtime.maxBodyBytes);
-    const entry = runtime.catalog.get(request.model);
-    if (!entry) {
-      throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(request.model)}\` does not exist or you do not have access to it.` });
-    }
-    if (!entry.provider) {
-      throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
-    }
+    const model = resolveModel(runtime, request.model);
     request.thread_id ??= threadIdHeader(event);
     ctx.request = request;
-    ctx.model = { ...entry, provider: entry.provider };
+    ctx.model = model;
   };
+}
+
+/**
+ * The catalog entry a request's model names, with its provider; 404 `model_not_found`
+ * (param `model`) when unknown, 503 when its provider is not configured. Every dialect's
+ * parser resolves its model here.
+ */
+export function resolveModel(runtime: Pick<GatewayRuntime, "catalog">, name: string): NonNullable<GatewayContext["model"]> {
+  const entry = runtime.catalog.get(name);
+  if (!entry) {
+    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(name)}\` does not exist or you do not have access to it.` });
+  }
+  if (!entry.provider) {
+    throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
+  }
+  return { ...entry, provider: entry.provider };
 }
 
 /**
  * `X-Thread-Id` on the request continues a thread like the body's `thread_id` (which wins
  * when both are sent), for clients that can add a header but not a body field.
  */
-function threadIdHeader(event: H3Event): string | undefined {
+export function threadIdHeader(event: H3Event): string | undefined {
   const value = event.req.headers.get("x-thread-id")?.trim();
   if (!value) return undefined;
   if (value.length > 200) throw createAPIError({ code: "invalid_request", param: "x-thread-id", message: "The `X-Thread-Id` header must be at most 200 characters." });

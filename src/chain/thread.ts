@@ -9,7 +9,7 @@ import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
 
 /**
- * Resolves `thread_id` (or opens a new thread) and leases it for this request: a second
+ * Resolves `thread_id` (or opens a new thread; none for a stateless request) and leases it for this request: a second
  * request on the same thread gets 409 `thread_busy` until the first settles. Another
  * agent's thread is 404, exactly like one that does not exist. The prompt becomes the
  * agent's instructions, then the stored history, then the new messages. At settle time
@@ -26,6 +26,12 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const ctx = useGatewayContext(event);
   const { agent } = requireContext(event, "auth", "apiKeyAuth");
   const request = requireContext(event, "request", "requestParser");
+  if (ctx.stateless && !request.thread_id) {
+    // Nothing to continue and nothing to keep: no lease, no read, no write.
+    const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...request.messages] : request.messages;
+    ctx.thread = { id: null, record: null, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages: request.messages, leaseToken: "" };
+    return;
+  }
   const leaseToken = createId("lease_", 16);
   const threadId = request.thread_id ?? createId("thread_", 24);
   const leaseName = threadLeaseName(agent.id, threadId);

@@ -1,20 +1,10 @@
 import type { H3 } from "h3";
-import { apiKeyAuth } from "../chain/auth";
-import { balanceGuard } from "../chain/balance";
-import { providerDispatch } from "../chain/dispatch";
 import { requestParser } from "../chain/parse";
-import { rateLimit } from "../chain/rate-limit";
-import { settlement } from "../chain/settle";
-import { threadResolver } from "../chain/thread";
+import { chatDialect } from "../dialects/chat";
 import type { GatewayRuntime } from "../runtime";
+import { registerAnswerRoute } from "./answer-chain";
 
-/**
- * `POST {base}/v1/chat/completions`: the chain of DESIGN.md, built once.
- * parse → auth → rate → thread → balance → dispatch, with settlement around them all.
- */
+/** `POST {base}/v1/chat/completions`: the chain in OpenAI's chat-completions dialect. */
 export function registerChatCompletions(app: H3, base: string, runtime: GatewayRuntime): void {
-  const dispatch = providerDispatch(runtime);
-  app.post(`${base}/v1/chat/completions`, (event) => dispatch(event, () => undefined), {
-    middleware: [settlement(runtime.logger), requestParser(runtime), apiKeyAuth(runtime), rateLimit(runtime), threadResolver(runtime), balanceGuard(runtime)],
-  });
+  registerAnswerRoute(app, `${base}/v1/chat/completions`, runtime, chatDialect, requestParser(runtime));
 }

@@ -1,8 +1,9 @@
-import { HTTPError, type H3Event, type Middleware } from "h3";
+import { HTTPError, type Middleware } from "h3";
 import { outputCap } from "../../catalog";
 import { requireContext, useGatewayContext, type GatewayContext } from "../../context";
 import { createAPIError } from "../../errors";
-import { createId } from "../../ids";
+import { chatDialect } from "../../dialects/chat";
+import type { AnswerMeta, Dialect, NormalizedCompletion } from "../../dialects/types";
 import { collectCompletion, completionToChunks } from "./accumulate";
 import { createDeadline, type Deadline } from "./deadline";
 import { isChunkStream, type ProviderRequest } from "../../providers/_define";
@@ -14,11 +15,12 @@ import { estimateTokens, messageText } from "../../tokens";
 import { settle } from "../settle";
 
 /**
- * Last step: sends the request to the model's provider and answers in OpenAI's format,
- * as one `chat.completion` or as an SSE stream. Failures before the first byte are
- * retried here (and only here) with backoff, honouring `retry-after`.
+ * Last step: sends the request to the model's provider and answers in the route's dialect
+ * (OpenAI's chat completions unless told), as one JSON answer or as an SSE stream.
+ * Failures before the first byte are retried here (and only here) with backoff,
+ * honouring `retry-after`.
  */
-export function providerDispatch(runtime: GatewayRuntime): Middleware {
+export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = chatDialect): Middleware {
   return async function providerDispatch(event) {
     const ctx = useGatewayContext(event);
     const request = requireContext(event, "request", "requestParser");
@@ -33,8 +35,7 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
     deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
     const providerContext = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch };
     const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);
-    const id = createId("chatcmpl-", 24);
-    const created = Math.floor(Date.now() / 1000);
+    const meta: AnswerMeta = { id: dialect.newId(), created: Math.floor(Date.now() / 1000), model: model.name, threadId: thread.id, request, promptTokens: thread.promptTokens };
 
     if (!request.stream) {
       let completion: ChatCompletion;
@@ -46,8 +47,9 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
       } finally {
         deadline.clear();
       }
-      const answer = normalizeCompletion(completion, id, created, model.name, thread.id, thread.promptTokens);
-      await settle(ctx, { usage: answer.usage, reply: answer.choices[0]?.message }, runtime.logger);
+      const normalized = normalizeCompletion(completion, meta);
+      const answer = dialect.answer(normalized, meta);
+      await settle(ctx, { usage: normalized.usage, reply: normalized.choices[0]?.message, answer }, runtime.logger);
       return answer;
     }
 
@@ -63,14 +65,10 @@ export function providerDispatch(runtime: GatewayRuntime): Middleware {
       deadline.clear();
       throw error;
     }
-    return sseResponse(event, ctx, runtime, {
+    return sseResponse(ctx, runtime, {
       first,
       iterator,
-      id,
-      created,
-      model: model.name,
-      threadId: thread.id,
-      includeUsage: request.stream_options?.include_usage === true,
+      encoder: dialect.stream(meta),
       promptTokens: thread.promptTokens,
       deadline,
       clientSignal: event.req.signal,
@@ -89,7 +87,6 @@ export function toProviderRequest(request: ChatRequest, messages: ProviderReques
 // --- internal ---
 
 function sseResponse(
-  event: H3Event,
   ctx: GatewayContext,
   runtime: GatewayRuntime,
   options: Omit<Parameters<typeof toSSEStream>[0], "onEnd">,
@@ -101,7 +98,7 @@ function sseResponse(
   });
 }
 
-function normalizeCompletion(completion: ChatCompletion, id: string, created: number, model: string, threadId: string, promptEstimate: number) {
+function normalizeCompletion(completion: ChatCompletion, { id, created, model, threadId, promptTokens: promptEstimate }: AnswerMeta): NormalizedCompletion {
   const choices = completion.choices.map((choice, index) => ({
     index: choice.index ?? index,
     message: { ...choice.message, role: "assistant" as const, content: choice.message.content ?? null, refusal: choice.message.refusal ?? null },
@@ -114,7 +111,7 @@ function normalizeCompletion(completion: ChatCompletion, id: string, created: nu
     const completionTokens = choices[0] ? estimateTokens(messageText(choices[0].message)) : 0;
     usage = { prompt_tokens: promptEstimate, completion_tokens: completionTokens, total_tokens: promptEstimate + completionTokens };
   }
-  return { id, object: "chat.completion" as const, created, model, choices, usage, thread_id: threadId };
+  return { id, object: "chat.completion", created, model, choices, usage, thread_id: threadId };
 }
 
 async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toError: (e: unknown) => HTTPError, attempt: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import type { Outcome } from "../../context";
-import { toErrorBody } from "../../errors";
+import type { StreamEncoder } from "../../dialects/types";
 import type { ChatCompletionChunk, Usage } from "../../schema";
 import { createReplyAccumulator } from "./accumulate";
 import type { Deadline } from "./deadline";
@@ -8,11 +8,8 @@ export interface SSEStreamOptions {
   /** The first chunk, already pulled (so failures before it were plain HTTP errors). */
   first: IteratorResult<ChatCompletionChunk>;
   iterator: AsyncIterator<ChatCompletionChunk>;
-  id: string;
-  created: number;
-  model: string;
-  threadId: string;
-  includeUsage: boolean;
+  /** The dialect's frames for this stream. */
+  encoder: StreamEncoder;
   /** Estimated prompt tokens, to bill a stream cut before the vendor's count. */
   promptTokens: number;
   deadline: Deadline;
@@ -24,8 +21,7 @@ export interface SSEStreamOptions {
   toError(error: unknown): unknown;
 }
 
-const encoder = new TextEncoder();
-const DONE = "data: [DONE]\n\n";
+const utf8 = new TextEncoder();
 /** Flush a batch once it is this large, even if more chunks are ready. */
 const MAX_BATCH_CHARS = 64 * 1024;
 const NOT_YET = Symbol("not yet");
@@ -44,38 +40,30 @@ function nextTurn(): { promise: Promise<typeof NOT_YET>; cancel(): void } {
 }
 
 /**
- * Provider chunks → OpenAI's SSE bytes: one `id` and `created` for the whole stream, the
- * role in the first delta, `thread_id` on every chunk, `usage: null` on each chunk and
- * the vendor's final usage in a last chunk when `include_usage` is set, then `[DONE]`.
- * A failure mid-way ends with an OpenAI-style error event; a client that leaves
- * aborts the upstream call and is charged for what was generated.
+ * Provider chunks → the dialect's SSE bytes, batched per turn of the event loop (the first
+ * frame alone). A failure mid-way ends with the dialect's error event; a client that
+ * leaves aborts the upstream call and is charged for what was generated.
  */
 export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Array> {
-  const { iterator, deadline } = options;
+  const { iterator, deadline, encoder } = options;
   const acc = createReplyAccumulator();
   let pending: IteratorResult<ChatCompletionChunk> | undefined = options.first;
-  let sentRole = false;
-  let sentFinish = false;
   let finished = false;
-
-  const frame = (payload: object) => `data: ${JSON.stringify(payload)}\n\n`;
-  const base = () => ({ id: options.id, object: "chat.completion.chunk", created: options.created, model: options.model });
   const estimate = (): Usage => {
     const completion = Math.ceil(acc.generatedChars() / 4);
     return { prompt_tokens: options.promptTokens, completion_tokens: completion, total_tokens: options.promptTokens + completion };
   };
   const clientLeft = () => finished || options.clientSignal?.aborted === true;
 
-  /** The closing frames: the finish reason if the provider sent none, usage, `[DONE]`. */
+  /** The closing frames, made before settling (which may keep the whole answer) and sent after it. */
   const end = async (): Promise<string> => {
     finished = true;
     deadline.clear();
     const usage = acc.usage ?? estimate();
-    await options.onEnd({ usage, reply: acc.reply() ?? { role: "assistant", content: "", refusal: null } });
-    let out = "";
-    if (!sentFinish) out += frame({ ...base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: acc.finishReason ?? "stop" }], ...(options.includeUsage && { usage: null }), thread_id: options.threadId });
-    if (options.includeUsage) out += frame({ ...base(), choices: [], usage, thread_id: options.threadId });
-    return out + DONE;
+    const reply = acc.reply() ?? { role: "assistant" as const, content: "", refusal: null };
+    const closing = encoder.end({ usage, reply, finishReason: acc.finishReason ?? "stop" });
+    await options.onEnd({ usage, reply, answer: encoder.answer?.() });
+    return closing;
   };
 
   /** The error event that ends a stream whose upstream failed mid-way. */
@@ -90,7 +78,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     deadline.clear();
     // An upstream failure charges nothing and writes no half answer into the thread.
     await options.onEnd({ error });
-    return frame({ ...toErrorBody(options.toError(error)).body, thread_id: options.threadId });
+    return encoder.fail(options.toError(error));
   };
 
   /** The client left: abort the upstream call, bill and keep what was generated so far. Once. */
@@ -103,21 +91,16 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     await options.onEnd({ error: "client_disconnected", usage: estimate(), reply: acc.reply() });
   };
 
-  /** One provider chunk as an SSE frame ("" for usage-only chunks: ours comes last). */
+  /** One provider chunk as the dialect's frames. */
   const toFrame = (chunk: ChatCompletionChunk): string => {
     deadline.touch();
     acc.add(chunk);
-    if (chunk.choices.length === 0) return "";
-    const choices = chunk.choices.map((choice) => {
-      const delta = sentRole ? choice.delta : { role: "assistant" as const, ...choice.delta };
-      if (choice.finish_reason) sentFinish = true;
-      return { index: choice.index, delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finish_reason ?? null };
-    });
-    sentRole = true;
-    return frame({ ...base(), choices, ...(options.includeUsage && { usage: null }), thread_id: options.threadId });
+    return encoder.chunk(chunk);
   };
 
   let sentFirstFrame = false;
+  // The opening frames alone are not the first frame: the first chunk goes with them.
+  let sentChunk = false;
   let yieldAfterFirst = false;
   // A chunk requested but not yet arrived when a batch was sent; awaited by the next pull.
   let inFlight: Promise<IteratorResult<ChatCompletionChunk>> | undefined;
@@ -126,7 +109,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
   const sendBatch = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> => {
     // Chunks that arrive together (an upstream read holds several) go out as one write;
     // waiting for more never goes past the current turn of the event loop.
-    let batch = "";
+    let batch = sentFirstFrame ? "" : (encoder.open?.() ?? "");
     let closing: string | undefined;
     if (yieldAfterFirst) {
       // Let the host write the first frame to the socket before the rest is worked on.
@@ -148,7 +131,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
         } else if (inFlight) {
           result = await inFlight;
           inFlight = undefined;
-        } else if (batch && !sentFirstFrame) {
+        } else if (batch && !sentFirstFrame && sentChunk) {
           break; // the first frame goes out alone: time to first byte is what a client feels
         } else if (batch) {
           const next = iterator.next();
@@ -170,6 +153,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
           break;
         }
         batch += toFrame(result.value);
+        sentChunk = true;
       }
     } catch (error) {
       closing = await fail(error);
@@ -177,7 +161,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     const out = closing === undefined ? batch : batch + closing;
     try {
       if (out) {
-        controller.enqueue(encoder.encode(out));
+        controller.enqueue(utf8.encode(out));
         yieldAfterFirst = !sentFirstFrame;
         sentFirstFrame = true;
       }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Outcome } from "../../../src/context";
 import { createDeadline } from "../../../src/chain/dispatch/deadline";
 import { toSSEStream } from "../../../src/chain/dispatch/stream";
+import { chatStreamEncoder } from "../../../src/dialects/chat/stream";
 import type { ChatCompletionChunk } from "../../../src/schema";
 
 const chunk = (content: string): ChatCompletionChunk => ({ id: "", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: { content }, finish_reason: null }] });
@@ -21,11 +22,7 @@ describe("a stream whose client leaves", () => {
     const stream = toSSEStream({
       first: await iterator.next(),
       iterator,
-      id: "chatcmpl-1",
-      created: 1,
-      model: "m",
-      threadId: "thread_1",
-      includeUsage: false,
+      encoder: chatStreamEncoder({ id: "chatcmpl-1", created: 1, model: "m", threadId: "thread_1", request: { model: "m", messages: [] }, promptTokens: 10 }),
       promptTokens: 10,
       deadline,
       clientSignal: client.signal,
