@@ -53,6 +53,11 @@ export interface LedgerView {
   thread_id: string | null;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Of `prompt_tokens`, read from and written to the vendor's prompt cache; only on lines that have them. */
+  cache_read_tokens?: number;
+  cache_write_tokens?: number;
+  /** The client's session (Claude Code's `X-Claude-Code-Session-Id`); only on lines that have one. */
+  session_id?: string;
 }
 
 export function agentView(agent: AgentRecord): AgentView {
@@ -84,5 +89,8 @@ export function ledgerView(entry: LedgerEntry): LedgerView {
     thread_id: entry.thread_id ?? null,
     prompt_tokens: entry.prompt_tokens ?? 0,
     completion_tokens: entry.completion_tokens ?? 0,
+    ...(entry.cache_read_tokens && { cache_read_tokens: entry.cache_read_tokens }),
+    ...(entry.cache_write_tokens && { cache_write_tokens: entry.cache_write_tokens }),
+    ...(entry.session_id && { session_id: entry.session_id }),
   };
 }

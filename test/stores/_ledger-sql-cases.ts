@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Database } from "db0";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSqlLedger } from "../../src/stores/ledger/sql";
+import { ADDED_COLUMNS, ledgerTables } from "../../src/stores/ledger/sql-schema";
 import type { LedgerEntry, LedgerStore } from "../../src/stores/ledger/types";
 import { line } from "./_ledger-suite";
 
@@ -71,6 +72,25 @@ export function describeSqlLedgerCases(name: string, target: SqlTarget): void {
         { agent_id: null, key_id: null, model: null, lines: 1, prompt_tokens: 10, completion_tokens: 5, amount_micros: -1 },
         { agent_id: "", key_id: "", model: "", lines: 1, prompt_tokens: 10, completion_tokens: 5, amount_micros: -2 },
       ]);
+    });
+
+    it("adds the cache and session columns to tables an earlier release made, keeping their lines, and rolls cache counts up from then on", async () => {
+      const prefix = `legacy${++prefixes}_`;
+      const old = line("acct_1", T0, { amount_micros: -3 });
+      await store(prefix).append(old);
+      // Back to the earlier release's tables: without the added columns and the cache trigger.
+      const db = target.connect();
+      opened.push(db);
+      const tables = ledgerTables(prefix);
+      await db.exec(target.connector === "postgresql" ? `DROP TRIGGER ${tables.rollUpCache} ON ${tables.lines}` : `DROP TRIGGER ${tables.rollUpCache}`);
+      for (const { table, column } of ADDED_COLUMNS) await db.exec(`ALTER TABLE ${tables[table]} DROP COLUMN ${column}`);
+
+      const upgraded = store(prefix);
+      const cached = line("acct_1", T0 + 1, { amount_micros: -40, prompt_tokens: 900, cache_read_tokens: 800, cache_write_tokens: 50, session_id: "sess_1" });
+      await upgraded.append(cached);
+      expect(await allLines(upgraded, "acct_1")).toEqual([old, cached]);
+      expect(await upgraded.summarize("acct_1")).toEqual([{ lines: 2, prompt_tokens: 910, completion_tokens: 10, cache_read_tokens: 800, cache_write_tokens: 50, amount_micros: -43 }]);
+      expect(await store(prefix).total("acct_1")).toBe(-43);
     });
 
     it("keeps each prefix's ledger apart on one database, and finds its tables again from a new connection", async () => {

@@ -139,6 +139,22 @@ export function describeLedgerStore(name: string, open: () => Promise<LedgerHarn
       expect(await ledger.total("acct")).toBeNull();
     });
 
+    it("keeps a line's cache reads, cache writes and session, and sums the cache counts in the rollups", async () => {
+      const cached = line("acct_1", T0, { prompt_tokens: 1200, cache_read_tokens: 1000, cache_write_tokens: 150, session_id: "sess-claude-1", amount_micros: -420 });
+      const plain = line("acct_1", T0 + 1000, { model: "m/other", amount_micros: -9 });
+      const later = line("acct_1", T0 + DAY_MS, { prompt_tokens: 600, cache_read_tokens: 500, amount_micros: -60 });
+      await appendAll([cached, plain, later]);
+      expect(await allPages("acct_1")).toEqual([cached, plain, later]);
+      expect(await ledger.summarize("acct_1")).toEqual([{ lines: 3, prompt_tokens: 1810, completion_tokens: 15, cache_read_tokens: 1500, cache_write_tokens: 150, amount_micros: -489 }]);
+      expect(await ledger.summarize("acct_1", { groupBy: ["day", "model"] })).toEqual([
+        { day: "2026-11-01", model: "echo/echo", lines: 1, prompt_tokens: 1200, completion_tokens: 5, cache_read_tokens: 1000, cache_write_tokens: 150, amount_micros: -420 },
+        { day: "2026-11-01", model: "m/other", lines: 1, prompt_tokens: 10, completion_tokens: 5, amount_micros: -9 },
+        { day: "2026-11-02", model: "echo/echo", lines: 1, prompt_tokens: 600, completion_tokens: 5, cache_read_tokens: 500, amount_micros: -60 },
+      ]);
+      await expect(ledger.append(line("acct_1", T0, { cache_write_tokens: -1 }))).rejects.toThrow(TypeError);
+      await expect(ledger.append(line("acct_1", T0, { session_id: "a\0b" }))).rejects.toThrow(TypeError);
+    });
+
     it("sums a month from the daily rollups, grouped by day, agent, key, model and type", async () => {
       await appendAll([
         line("acct_1", T0, { agent_id: "agt_a", key_id: "key_a", model: "m/one", amount_micros: -10, prompt_tokens: 1, completion_tokens: 2 }),
@@ -270,13 +286,14 @@ export function describeLedgerStore(name: string, open: () => Promise<LedgerHarn
 
     // Registered only for drivers that keep data (no skipped test for the others).
     if (options.persistent) it("keeps lines, totals and rollups when it is closed and opened again", async () => {
-      const lines = [line("acct_1", T0, { amount_micros: -7 }), line("acct_1", T0 + DAY_MS, { type: "credit", amount_micros: 70 })];
+      const lines = [line("acct_1", T0, { amount_micros: -7, cache_read_tokens: 4, session_id: "sess_1" }), line("acct_1", T0 + DAY_MS, { type: "credit", amount_micros: 70 })];
       await appendAll(lines);
       await ledger.close();
       ledger = await harness.reopen!();
       expect((await ledger.page("acct_1")).entries).toEqual(lines);
       expect(await ledger.total("acct_1")).toBe(63);
       expect(await ledger.summarize("acct_1", { groupBy: ["day"] })).toHaveLength(2);
+      expect((await ledger.summarize("acct_1"))[0].cache_read_tokens).toBe(4);
       await ledger.append(lines[0]);
       expect(await ledger.total("acct_1")).toBe(63);
     });

@@ -22,7 +22,7 @@ export interface RedisLedgerOptions {
  * The ledger in Redis. Per account, under its hash tag (one Cluster slot):
  * `…:ledger:lines` (hash id -> JSON line), `…:ledger:ids` (sorted set, all scores 0, so
  * ids sort as strings: the page order), `…:ledger:day:<YYYY-MM-DD>` (hash of rollup
- * counters, `l|p|c|a` + `|` + the rollup's dimensions), `…:ledger:days` (sorted set of the
+ * counters, `l|p|c|r|w|a` + `|` + the rollup's dimensions; `r` and `w`, cache reads and writes, only once not zero), `…:ledger:days` (sorted set of the
  * days with lines) and `…:ledger:total`. An append is one script, all or nothing, and does
  * nothing for an id already there; counters are Redis integers (exact to 2^63), never Lua numbers.
  * A page reads ids by lex range from the cursor with their lines, a batch per round trip; a
@@ -44,7 +44,7 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
       checkLedgerEntry(entry);
       const day = dayOf(entry.created_at);
       const a = entry.account_id;
-      await run(APPEND, [key(a, "lines"), key(a, "ids"), key(a, "days"), key(a, "total"), key(a, `day:${day}`)], [entry.id, JSON.stringify(entry), day, rollupField(entry), String(entry.amount_micros), String(entry.prompt_tokens ?? 0), String(entry.completion_tokens ?? 0)]);
+      await run(APPEND, [key(a, "lines"), key(a, "ids"), key(a, "days"), key(a, "total"), key(a, `day:${day}`)], [entry.id, JSON.stringify(entry), day, rollupField(entry), String(entry.amount_micros), String(entry.prompt_tokens ?? 0), String(entry.completion_tokens ?? 0), String(entry.cache_read_tokens ?? 0), String(entry.cache_write_tokens ?? 0)]);
     },
 
     async page(accountId, query = {}) {
@@ -89,6 +89,7 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
             const [agent_id, key_id, model, type] = parsed;
             rollups.set(`${days[i]}|${dims}`, (rollup = { day: days[i], agent_id, key_id, model, type, lines: 0, prompt_tokens: 0, completion_tokens: 0, amount_micros: 0 }));
           }
+          if (counter.startsWith("cache_") && value === "0") continue; // left out while zero, as every driver does
           rollup[counter] = Number(value);
         }
       }
@@ -112,13 +113,14 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
 type Dimensions = [agent_id: string | null, key_id: string | null, model: string | null, type: Rollup["type"]];
 
 /** The rollup counters of one line, by the first letter of their field. */
-const COUNTERS = { l: "lines", p: "prompt_tokens", c: "completion_tokens", a: "amount_micros" } as const;
+const COUNTERS = { l: "lines", p: "prompt_tokens", c: "completion_tokens", r: "cache_read_tokens", w: "cache_write_tokens", a: "amount_micros" } as const;
 
 /** Ids read per round trip when a page is filtered (and the cap of HMGET's arguments). */
 const MAX_BATCH = 1_000;
 
 // KEYS: lines, ids, days, total, the day's rollup hash. ARGV: id, JSON line, day, rollup
-// field, amount, prompt tokens, completion tokens. 1 = appended, 0 = the id was there.
+// field, amount, prompt tokens, completion tokens, cache reads, cache writes (their counters
+// are made only when not zero). 1 = appended, 0 = the id was there.
 // Every check comes before the first write: a script's writes before an error are kept.
 const APPEND = script(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
@@ -126,7 +128,8 @@ local function fits(current, add)
   return math.abs(tonumber(current or '0')) + math.abs(tonumber(add)) < 9.2e18
 end
 if not (fits(redis.call('GET', KEYS[4]), ARGV[5]) and fits(redis.call('HGET', KEYS[5], 'a|' .. ARGV[4]), ARGV[5])
-  and fits(redis.call('HGET', KEYS[5], 'p|' .. ARGV[4]), ARGV[6]) and fits(redis.call('HGET', KEYS[5], 'c|' .. ARGV[4]), ARGV[7])) then
+  and fits(redis.call('HGET', KEYS[5], 'p|' .. ARGV[4]), ARGV[6]) and fits(redis.call('HGET', KEYS[5], 'c|' .. ARGV[4]), ARGV[7])
+  and fits(redis.call('HGET', KEYS[5], 'r|' .. ARGV[4]), ARGV[8] or '0') and fits(redis.call('HGET', KEYS[5], 'w|' .. ARGV[4]), ARGV[9] or '0')) then
   return redis.error_reply('ERR a ledger counter would pass 2^63')
 end
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
@@ -135,6 +138,8 @@ redis.call('ZADD', KEYS[3], 0, ARGV[3])
 redis.call('HINCRBY', KEYS[5], 'l|' .. ARGV[4], 1)
 redis.call('HINCRBY', KEYS[5], 'p|' .. ARGV[4], ARGV[6])
 redis.call('HINCRBY', KEYS[5], 'c|' .. ARGV[4], ARGV[7])
+if ARGV[8] and ARGV[8] ~= '0' then redis.call('HINCRBY', KEYS[5], 'r|' .. ARGV[4], ARGV[8]) end
+if ARGV[9] and ARGV[9] ~= '0' then redis.call('HINCRBY', KEYS[5], 'w|' .. ARGV[4], ARGV[9]) end
 redis.call('HINCRBY', KEYS[5], 'a|' .. ARGV[4], ARGV[5])
 redis.call('INCRBY', KEYS[4], ARGV[5])
 return 1

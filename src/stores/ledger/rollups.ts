@@ -10,6 +10,9 @@ export interface Rollup {
   lines: number;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Left out while zero (and absent from rollups written before cache billing). */
+  cache_read_tokens?: number;
+  cache_write_tokens?: number;
   amount_micros: number;
 }
 
@@ -37,7 +40,14 @@ export function addToRollups(rollups: Map<string, Rollup>, entry: LedgerEntry): 
   rollup.lines += 1;
   rollup.prompt_tokens += entry.prompt_tokens ?? 0;
   rollup.completion_tokens += entry.completion_tokens ?? 0;
+  addCacheTokens(rollup, entry);
   rollup.amount_micros += entry.amount_micros;
+}
+
+/** Adds `from`'s cache reads and writes to `to`'s, setting a count only once it is above zero. */
+export function addCacheTokens(to: Pick<Rollup, "cache_read_tokens" | "cache_write_tokens">, from: Pick<Rollup, "cache_read_tokens" | "cache_write_tokens">): void {
+  if (from.cache_read_tokens) to.cache_read_tokens = (to.cache_read_tokens ?? 0) + from.cache_read_tokens;
+  if (from.cache_write_tokens) to.cache_write_tokens = (to.cache_write_tokens ?? 0) + from.cache_write_tokens;
 }
 
 /** Groups rollups by the query's dimensions, rows sorted by them. */
@@ -53,6 +63,7 @@ export function summarizeRollups(rollups: Iterable<Rollup>, query: SummaryQuery 
     total.lines += rollup.lines;
     total.prompt_tokens += rollup.prompt_tokens;
     total.completion_tokens += rollup.completion_tokens;
+    addCacheTokens(total, rollup);
     total.amount_micros += rollup.amount_micros;
     rows.set(key, total);
   }
@@ -107,9 +118,9 @@ export function checkLedgerEntry(entry: LedgerEntry): void {
     Number.isSafeInteger(entry.amount_micros) &&
     typeof entry.created_at === "string" &&
     Number.isFinite(Date.parse(entry.created_at)) &&
-    [entry.prompt_tokens, entry.completion_tokens].every((n) => n === undefined || (Number.isSafeInteger(n) && n >= 0)) &&
+    [entry.prompt_tokens, entry.completion_tokens, entry.cache_read_tokens, entry.cache_write_tokens].every((n) => n === undefined || (Number.isSafeInteger(n) && n >= 0)) &&
     // No NUL in any text: PostgreSQL cannot store one, SQLite cuts the text there.
-    [entry.id, entry.account_id, entry.created_at, entry.agent_id, entry.key_id, entry.model, entry.thread_id].every((text) => text == null || (typeof text === "string" && !text.includes("\0")));
+    [entry.id, entry.account_id, entry.created_at, entry.agent_id, entry.key_id, entry.model, entry.thread_id, entry.session_id].every((text) => text == null || (typeof text === "string" && !text.includes("\0")));
   if (!ok) throw new TypeError(`[agentgate] not a ledger line: ${JSON.stringify(entry)?.slice(0, 200)}`);
 }
 

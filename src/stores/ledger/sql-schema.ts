@@ -8,6 +8,8 @@ export interface LedgerTables {
   totals: string;
   /** The trigger (and in PostgreSQL its function) that rolls a new line up. */
   rollUp: string;
+  /** The second trigger (and function): a new line's cache reads and writes into its rollup. */
+  rollUpCache: string;
 }
 
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/;
@@ -15,7 +17,7 @@ const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,40}$/;
 /** Table names for `prefix` (letters, digits and `_`, so they never need escaping). */
 export function ledgerTables(prefix = "agentgate_"): LedgerTables {
   if (!PREFIX.test(prefix)) throw new TypeError(`[agentgate] a SQL ledger's table prefix is letters, digits and _ (at most 41), not ${JSON.stringify(prefix)}`);
-  return { lines: `${prefix}ledger_lines`, rollups: `${prefix}ledger_rollups`, totals: `${prefix}ledger_totals`, rollUp: `${prefix}ledger_roll_up` };
+  return { lines: `${prefix}ledger_lines`, rollups: `${prefix}ledger_rollups`, totals: `${prefix}ledger_totals`, rollUp: `${prefix}ledger_roll_up`, rollUpCache: `${prefix}ledger_roll_up_cache` };
 }
 
 /**
@@ -50,6 +52,9 @@ export function ledgerSchema(dialect: LedgerDialect, tables: LedgerTables): stri
       thread_id ${text},
       prompt_tokens BIGINT,
       completion_tokens BIGINT,
+      cache_read_tokens BIGINT,
+      cache_write_tokens BIGINT,
+      session_id ${text},
       PRIMARY KEY (account_id, id)
     )${withoutRowid}`,
     `CREATE TABLE IF NOT EXISTS ${tables.rollups} (
@@ -62,7 +67,9 @@ export function ledgerSchema(dialect: LedgerDialect, tables: LedgerTables): stri
       lines BIGINT NOT NULL,
       prompt_tokens BIGINT NOT NULL,
       completion_tokens BIGINT NOT NULL,
-      amount_micros BIGINT NOT NULL
+      amount_micros BIGINT NOT NULL,
+      cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+      cache_write_tokens BIGINT NOT NULL DEFAULT 0
     )`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${tables.rollups}_key ON ${tables.rollups} (${ROLLUP_KEY})`,
     `CREATE TABLE IF NOT EXISTS ${tables.totals} (
@@ -72,23 +79,68 @@ export function ledgerSchema(dialect: LedgerDialect, tables: LedgerTables): stri
     )`,
   ];
   const body = rollUpBody(tables);
-  if (dialect === "sqlite") return [...create, `CREATE TRIGGER IF NOT EXISTS ${tables.rollUp} AFTER INSERT ON ${tables.lines} BEGIN ${body} END`];
+  const cacheBody = rollUpCacheBody(tables);
+  // The cache counts roll up in a trigger of their own, so tables made before them keep their
+  // first trigger untouched (a process of the older release may still be writing).
+  if (dialect === "sqlite") {
+    return [
+      ...create,
+      `CREATE TRIGGER IF NOT EXISTS ${tables.rollUp} AFTER INSERT ON ${tables.lines} BEGIN ${body} END`,
+      `CREATE TRIGGER IF NOT EXISTS ${tables.rollUpCache} AFTER INSERT ON ${tables.lines} WHEN ${HAS_CACHE} BEGIN ${cacheBody} END`,
+    ];
+  }
   return [
     [
       `SELECT pg_advisory_xact_lock(hashtext('${tables.lines}'))`,
       ...create,
+      ...ADDED_COLUMNS.map(({ table, column, type }) => `ALTER TABLE ${tables[table]} ADD COLUMN IF NOT EXISTS ${column} ${type === "text" ? text : type}`),
       // search_path fixed at creation, so every session's inserts roll up into these tables.
       `CREATE OR REPLACE FUNCTION ${tables.rollUp}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$ BEGIN ${body} RETURN NULL; END $fn$`,
-      `DO $do$ BEGIN
-        IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${tables.rollUp}' AND tgrelid = '${tables.lines}'::regclass) THEN
-          CREATE TRIGGER ${tables.rollUp} AFTER INSERT ON ${tables.lines} FOR EACH ROW EXECUTE FUNCTION ${tables.rollUp}();
+      `CREATE OR REPLACE FUNCTION ${tables.rollUpCache}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$ BEGIN ${cacheBody} RETURN NULL; END $fn$`,
+      ...[
+        [tables.rollUp, ""],
+        [tables.rollUpCache, ` WHEN (${HAS_CACHE})`],
+      ].map(
+        ([trigger, when]) => `DO $do$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '${trigger}' AND tgrelid = '${tables.lines}'::regclass) THEN
+          CREATE TRIGGER ${trigger} AFTER INSERT ON ${tables.lines} FOR EACH ROW${when} EXECUTE FUNCTION ${trigger}();
         END IF;
       END $do$`,
+      ),
     ].join(";\n"),
   ];
 }
 
+/**
+ * Columns added after the first release, which tables made before them lack: SQLite adds
+ * each one missing (it has no `ADD COLUMN IF NOT EXISTS`), PostgreSQL in its script.
+ */
+export const ADDED_COLUMNS: ReadonlyArray<{ table: "lines" | "rollups"; column: string; type: string }> = [
+  { table: "lines", column: "cache_read_tokens", type: "BIGINT" },
+  { table: "lines", column: "cache_write_tokens", type: "BIGINT" },
+  { table: "lines", column: "session_id", type: "text" },
+  { table: "rollups", column: "cache_read_tokens", type: "BIGINT NOT NULL DEFAULT 0" },
+  { table: "rollups", column: "cache_write_tokens", type: "BIGINT NOT NULL DEFAULT 0" },
+];
+
 // --- internal ---
+
+/** Only a line with cache use touches the cache counters. */
+const HAS_CACHE = `COALESCE(NEW.cache_read_tokens, 0) <> 0 OR COALESCE(NEW.cache_write_tokens, 0) <> 0`;
+
+/**
+ * Adds the new line's cache counts to its day's rollup. An upsert, as the first trigger's is:
+ * whichever of the two runs first makes the row (this one with 0 lines), the other adds to it.
+ */
+function rollUpCacheBody({ rollups }: LedgerTables): string {
+  return `
+    INSERT INTO ${rollups} (account_id, day, agent_id, key_id, model, type, lines, prompt_tokens, completion_tokens, amount_micros, cache_read_tokens, cache_write_tokens)
+    VALUES (NEW.account_id, NEW.day, NEW.agent_id, NEW.key_id, NEW.model, NEW.type, 0, 0, 0, 0, COALESCE(NEW.cache_read_tokens, 0), COALESCE(NEW.cache_write_tokens, 0))
+    ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
+      cache_read_tokens = ${rollups}.cache_read_tokens + excluded.cache_read_tokens,
+      cache_write_tokens = ${rollups}.cache_write_tokens + excluded.cache_write_tokens;
+  `;
+}
 
 /** Adds the new line (NEW, in both dialects) to its day's rollup and its account's total. */
 function rollUpBody({ rollups, totals }: LedgerTables): string {

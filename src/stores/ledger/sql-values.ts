@@ -27,6 +27,9 @@ export interface LineRow {
   thread_id: unknown;
   prompt_tokens: unknown;
   completion_tokens: unknown;
+  cache_read_tokens?: unknown;
+  cache_write_tokens?: unknown;
+  session_id?: unknown;
 }
 
 /** A stored line back as the entry it was: nullable ids as null, missing token counts left out. */
@@ -44,6 +47,10 @@ export function entryFromRow(row: LineRow): LedgerEntry {
   };
   if (row.prompt_tokens !== null && row.prompt_tokens !== undefined) entry.prompt_tokens = exactInteger(row.prompt_tokens, "prompt_tokens");
   if (row.completion_tokens !== null && row.completion_tokens !== undefined) entry.completion_tokens = exactInteger(row.completion_tokens, "completion_tokens");
+  // Columns added later: left out of the entry when the line has none, as it was appended.
+  if (row.cache_read_tokens !== null && row.cache_read_tokens !== undefined) entry.cache_read_tokens = exactInteger(row.cache_read_tokens, "cache_read_tokens");
+  if (row.cache_write_tokens !== null && row.cache_write_tokens !== undefined) entry.cache_write_tokens = exactInteger(row.cache_write_tokens, "cache_write_tokens");
+  if (row.session_id !== null && row.session_id !== undefined) entry.session_id = String(row.session_id);
   return entry;
 }
 

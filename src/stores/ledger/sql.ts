@@ -2,7 +2,7 @@
 import type { Database, Primitive } from "db0";
 import { checkLedgerEntry, checkSummaryQuery, dayOf, pageSize } from "./rollups";
 import { retryWhileBusy } from "./sql-busy";
-import { ledgerSchema, ledgerTables, type LedgerDialect } from "./sql-schema";
+import { ADDED_COLUMNS, ledgerSchema, ledgerTables, type LedgerDialect } from "./sql-schema";
 import { inTurn, isSingleClient } from "./sql-turns";
 import { entryFromRow, exactInteger, nullableText, type LineRow } from "./sql-values";
 import type { LedgerEntry, LedgerQuery, LedgerStore, SummaryDimension, SummaryRow } from "./types";
@@ -56,7 +56,23 @@ export function createSqlLedger(options: SqlLedgerOptions): LedgerStore {
       await setBusyTimeout(db, busyTimeoutMs);
       if (options.wal ?? true) await send(() => useWal(db));
     }
-    for (const statement of ledgerSchema(dialect, tables)) await send(() => db.exec(statement));
+    const statements = ledgerSchema(dialect, tables);
+    const isTrigger = (statement: string) => statement.startsWith("CREATE TRIGGER");
+    for (const statement of statements.filter((s) => !isTrigger(s))) await send(() => db.exec(statement));
+    if (dialect === "sqlite") await addMissingColumns();
+    for (const statement of statements.filter(isTrigger)) await send(() => db.exec(statement));
+  };
+  // Tables made by an earlier release lack the columns added since; another process may be adding them too.
+  const addMissingColumns = async () => {
+    for (const { table, column, type } of ADDED_COLUMNS) {
+      const present = await rows(`SELECT name FROM pragma_table_info('${tables[table]}')`, []);
+      if (present.some((row) => row.name === column)) continue;
+      try {
+        await send(() => db.exec(`ALTER TABLE ${tables[table]} ADD COLUMN ${column} ${type === "text" ? "TEXT" : type}`));
+      } catch (error) {
+        if (!/duplicate column/i.test(String((error as Error)?.message ?? error))) throw error;
+      }
+    }
   };
   // Once per store; a failed attempt (database down) is tried again by the next call.
   const open = async () => {
@@ -68,8 +84,8 @@ export function createSqlLedger(options: SqlLedgerOptions): LedgerStore {
     await ready;
   };
 
-  const insertLine = `INSERT INTO ${tables.lines} (account_id, id, created_ms, created_at, day, type, amount_micros, agent_id, key_id, model, thread_id, prompt_tokens, completion_tokens)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, id) DO NOTHING`;
+  const insertLine = `INSERT INTO ${tables.lines} (account_id, id, created_ms, created_at, day, type, amount_micros, agent_id, key_id, model, thread_id, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, session_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, id) DO NOTHING`;
 
   return {
     async append(entry) {
@@ -100,7 +116,7 @@ export function createSqlLedger(options: SqlLedgerOptions): LedgerStore {
         where.push("day <= ?");
         params.push(query.to);
       }
-      const select = [...columns, "SUM(lines) AS lines", "SUM(prompt_tokens) AS prompt_tokens", "SUM(completion_tokens) AS completion_tokens", "SUM(amount_micros) AS amount_micros"];
+      const select = [...columns, "SUM(lines) AS lines", "SUM(prompt_tokens) AS prompt_tokens", "SUM(completion_tokens) AS completion_tokens", "SUM(cache_read_tokens) AS cache_read_tokens", "SUM(cache_write_tokens) AS cache_write_tokens", "SUM(amount_micros) AS amount_micros"];
       const group = columns.length ? ` GROUP BY ${columns.join(", ")} ORDER BY ${columns.map((column) => `${column} NULLS FIRST`).join(", ")}` : "";
       await open();
       const found = await rows(`SELECT ${select.join(", ")} FROM ${tables.rollups} WHERE ${where.join(" AND ")}${group}`, params);
@@ -122,7 +138,7 @@ export function createSqlLedger(options: SqlLedgerOptions): LedgerStore {
 
 // --- internal ---
 
-const LINE_COLUMNS = "id, account_id, type, amount_micros, created_at, agent_id, key_id, model, thread_id, prompt_tokens, completion_tokens";
+const LINE_COLUMNS = "id, account_id, type, amount_micros, created_at, agent_id, key_id, model, thread_id, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, session_id";
 
 const COLUMN = { day: "day", agent: "agent_id", key: "key_id", model: "model", type: "type" } as const satisfies Record<SummaryDimension, keyof SummaryRow>;
 
@@ -174,6 +190,9 @@ function lineParams(entry: LedgerEntry): Primitive[] {
     entry.thread_id ?? null,
     entry.prompt_tokens ?? null,
     entry.completion_tokens ?? null,
+    entry.cache_read_tokens ?? null,
+    entry.cache_write_tokens ?? null,
+    entry.session_id ?? null,
   ];
 }
 
@@ -209,6 +228,10 @@ function summaryRow(row: Record<string, unknown>, columns: Column[]): SummaryRow
     completion_tokens: exactInteger(row.completion_tokens, "completion_tokens"),
     amount_micros: exactInteger(row.amount_micros, "amount_micros"),
   };
+  const cacheRead = exactInteger(row.cache_read_tokens ?? 0, "cache_read_tokens");
+  const cacheWrite = exactInteger(row.cache_write_tokens ?? 0, "cache_write_tokens");
+  if (cacheRead) summary.cache_read_tokens = cacheRead;
+  if (cacheWrite) summary.cache_write_tokens = cacheWrite;
   for (const column of columns) Object.assign(summary, { [column]: column === "day" || column === "type" ? String(row[column]) : nullableText(row[column]) });
   return summary;
 }

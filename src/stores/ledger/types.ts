@@ -11,8 +11,15 @@ export interface LedgerEntry {
   key_id?: string | null;
   model?: string | null;
   thread_id?: string | null;
+  /** Every input token, those read from and written to the vendor's prompt cache included. */
   prompt_tokens?: number;
   completion_tokens?: number;
+  /** Of `prompt_tokens`, those read from the vendor's prompt cache (priced at the model's cache-read price). */
+  cache_read_tokens?: number;
+  /** Of `prompt_tokens`, those written to the vendor's prompt cache (Anthropic's cache writes, at the cache-write price). */
+  cache_write_tokens?: number;
+  /** The client's session the request belonged to (Claude Code's `X-Claude-Code-Session-Id`), when it sent one. */
+  session_id?: string | null;
 }
 
 /** Filters and paging for an account's lines. */
@@ -59,6 +66,9 @@ export interface SummaryRow {
   lines: number;
   prompt_tokens: number;
   completion_tokens: number;
+  /** Cache reads and writes within `prompt_tokens`; left out when zero, so a ledger without cache use sums as before. */
+  cache_read_tokens?: number;
+  cache_write_tokens?: number;
   /** Signed sum, as the lines are. */
   amount_micros: number;
 }
