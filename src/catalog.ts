@@ -6,16 +6,18 @@ import type { ModelInfo, Provider } from "./providers/_define";
  * price or add a model.
  */
 export const DEFAULT_MODELS: Record<string, ModelInfo> = {
-  "gemini/gemini-2.0-flash": { inputPerMTok: 0.1, outputPerMTok: 0.4, contextWindow: 1_048_576, maxOutputTokens: 8_192 },
-  "gemini/gemini-2.5-flash": { inputPerMTok: 0.3, outputPerMTok: 2.5, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
-  "gemini/gemini-2.5-pro": { inputPerMTok: 1.25, outputPerMTok: 10, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
-  "gemini/gemini-3-flash-preview": { inputPerMTok: 0.5, outputPerMTok: 3, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
-  "gemini/gemini-3-pro-preview": { inputPerMTok: 2, outputPerMTok: 12, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
-  "anthropic/claude-sonnet-4-6": { inputPerMTok: 3, outputPerMTok: 15, contextWindow: 200_000, maxOutputTokens: 64_000 },
-  "anthropic/claude-haiku-4-5-20251001": { inputPerMTok: 1, outputPerMTok: 5, contextWindow: 200_000, maxOutputTokens: 64_000 },
-  "openai/gpt-4o-mini": { inputPerMTok: 0.15, outputPerMTok: 0.6, contextWindow: 128_000, maxOutputTokens: 16_384 },
-  "openai/gpt-4.1-mini": { inputPerMTok: 0.4, outputPerMTok: 1.6, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
-  "openai/gpt-4.1": { inputPerMTok: 2, outputPerMTok: 8, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
+  "gemini/gemini-2.0-flash": { inputPerMTok: 0.1, outputPerMTok: 0.4, cachedInputPerMTok: 0.025, contextWindow: 1_048_576, maxOutputTokens: 8_192 },
+  "gemini/gemini-2.5-flash": { inputPerMTok: 0.3, outputPerMTok: 2.5, cachedInputPerMTok: 0.03, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "gemini/gemini-2.5-pro": { inputPerMTok: 1.25, outputPerMTok: 10, cachedInputPerMTok: 0.125, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "gemini/gemini-3-flash-preview": { inputPerMTok: 0.5, outputPerMTok: 3, cachedInputPerMTok: 0.05, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  "gemini/gemini-3-pro-preview": { inputPerMTok: 2, outputPerMTok: 12, cachedInputPerMTok: 0.2, contextWindow: 1_048_576, maxOutputTokens: 65_536 },
+  // Anthropic: cache writes (the 5-minute cache) at 1.25x input, cache reads at 0.1x.
+  "anthropic/claude-sonnet-4-6": { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3, cacheWritePerMTok: 3.75, contextWindow: 200_000, maxOutputTokens: 64_000 },
+  "anthropic/claude-sonnet-4-5": { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3, cacheWritePerMTok: 3.75, contextWindow: 200_000, maxOutputTokens: 64_000 },
+  "anthropic/claude-haiku-4-5-20251001": { inputPerMTok: 1, outputPerMTok: 5, cachedInputPerMTok: 0.1, cacheWritePerMTok: 1.25, contextWindow: 200_000, maxOutputTokens: 64_000 },
+  "openai/gpt-4o-mini": { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075, contextWindow: 128_000, maxOutputTokens: 16_384 },
+  "openai/gpt-4.1-mini": { inputPerMTok: 0.4, outputPerMTok: 1.6, cachedInputPerMTok: 0.1, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
+  "openai/gpt-4.1": { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5, contextWindow: 1_047_576, maxOutputTokens: 32_768 },
 };
 
 /**
@@ -74,17 +76,35 @@ export function createCatalog(providers: readonly Provider[], models: Record<str
   };
 }
 
+/** Of a request's prompt tokens, those read from and written to the vendor's prompt cache. */
+export interface CacheTokens {
+  read?: number;
+  write?: number;
+}
+
 /**
  * Cost of a request in micro-USD, rounded up so a priced model never costs 0 and
  * identical requests cost the same. Prices are USD per million tokens, which is
- * exactly micro-USD per token.
+ * exactly micro-USD per token. `promptTokens` counts every input token; those in `cache`
+ * are priced at the model's cache-read and cache-write prices, the rest at its input price.
  */
-export function costMicros(info: ModelInfo, promptTokens: number, completionTokens: number): number {
+export function costMicros(info: ModelInfo, promptTokens: number, completionTokens: number, cache: CacheTokens = {}): number {
   // Integer pico-USD per token avoids float drift (0.1 + 0.2) before rounding up.
-  const inPico = Math.round((info.inputPerMTok ?? 0) * 1e6);
-  const outPico = Math.round((info.outputPerMTok ?? 0) * 1e6);
-  const pico = promptTokens * inPico + completionTokens * outPico;
-  return Math.ceil(pico / 1e6);
+  const inPico = pico(info.inputPerMTok);
+  const read = Math.min(cache.read ?? 0, promptTokens);
+  const write = Math.min(cache.write ?? 0, promptTokens - read);
+  const total = (promptTokens - read - write) * inPico + read * pico(info.cachedInputPerMTok ?? info.inputPerMTok) + write * pico(info.cacheWritePerMTok ?? info.inputPerMTok) + completionTokens * pico(info.outputPerMTok);
+  return Math.ceil(total / 1e6);
+}
+
+/**
+ * The most a request can cost: every prompt token at the dearer of the input and the
+ * cache-write price (an Anthropic prompt may all be written to the cache, at 1.25x), and
+ * the whole output cap. What the balance holds before dispatch.
+ */
+export function worstCaseMicros(info: ModelInfo, promptTokens: number, outputTokens: number): number {
+  const dearest = Math.max(info.inputPerMTok ?? 0, info.cacheWritePerMTok ?? 0);
+  return costMicros({ ...info, inputPerMTok: dearest }, promptTokens, outputTokens);
 }
 
 /** Whether an agent's `models` list admits a model (exact names or `prefix/*`). */
@@ -95,4 +115,10 @@ export function agentAllowsModel(allowed: readonly string[] | null, model: strin
     if (pattern.endsWith("/*") && model.startsWith(pattern.slice(0, -1))) return true;
   }
   return false;
+}
+
+// --- internal ---
+
+function pico(perMTok: number | undefined): number {
+  return Math.round((perMTok ?? 0) * 1e6);
 }

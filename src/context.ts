@@ -35,7 +35,12 @@ export interface GatewayContext {
   stateless?: boolean;
   /** parse: the validated request and its catalog entry. */
   request?: ChatRequest;
+  /** parse: the catalog entry the model routes to (set by auth when only the agent's aliases know the name). */
   model?: CatalogEntry & { provider: Provider };
+  /** parse: the model name the client sent, before aliases; auth routes it again through the agent's. */
+  modelName?: string;
+  /** The client's session (Claude Code's X-Claude-Code-Session-Id), recorded on the ledger line. */
+  sessionId?: string;
   /** auth: the key and agent behind the `a2a_` key. */
   auth?: { key: KeyRecord; agent: AgentRecord; accountId: string };
   /** rate: the windows charged, kept to add the real token count later. */

@@ -2,6 +2,7 @@ import { H3, type CorsOptions } from "h3";
 import type { Storage } from "unstorage";
 import { createAdminOperations, type AdminOperations } from "./admin/operations";
 import { createAdminVerifier, type AdminAuthOptions } from "./admin/token";
+import { compileAliases, type ModelAliases } from "./aliases";
 import { createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, type Catalog } from "./catalog";
 import { createHeartbeats } from "./chain/heartbeat";
 import { corsMiddleware } from "./cors";
@@ -68,6 +69,14 @@ export interface GatewayOptions {
   providers?: Provider[];
   /** Adds models or changes prices and sizes of catalog entries, by full name. */
   models?: Record<string, ModelInfo>;
+  /**
+   * Model aliases: a name (or a pattern, `*` for any characters) a client may send, routed
+   * to a catalog model. The most specific wins: an exact name, then the pattern with the
+   * most characters besides `*`, then the one listed first. An agent's `aliases` are looked
+   * at before these. An alias to a model not in the catalog fails here.
+   * @example { "claude-haiku-*": "gemini/gemini-2.5-flash", "claude-*": "anthropic/claude-sonnet-4-5" }
+   */
+  aliases?: ModelAliases;
   /**
    * Start from the built-in catalog of Gemini, Anthropic and OpenAI models.
    * @default true
@@ -156,6 +165,9 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   if (!(Number.isSafeInteger(holdTtlMs) && holdTtlMs >= 1000)) throw new Error("[agentgate] `holdTtlMs` must be a whole number of milliseconds, at least 1000");
   const logger = options.logger ?? console;
   const threadTtlSeconds = options.threads?.ttlSeconds ?? 30 * 86_400;
+  // Checked before any store opens: a bad alias fails here and leaves nothing running.
+  const catalog = createCatalog(providers, options.models, options.defaultModels ?? true);
+  const aliases = compileAliases(options.aliases, (name) => catalog.get(name) !== undefined);
   const stores = createStores({ ...options, holdTtlMs, logger, threadTtlSeconds, threadSweepIntervalMs: options.threads?.sweepIntervalMs ?? 3_600_000 });
   const { records, atomics, ledger } = stores;
   const runtime: GatewayRuntime = {
@@ -163,7 +175,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     atomics,
     ledger,
     retries: stores.retries,
-    catalog: createCatalog(providers, options.models, options.defaultModels ?? true),
+    catalog,
+    aliases,
     limits: options.limits ?? {},
     keyLimits: options.keyLimits ?? {},
     threads: { ttlSeconds: threadTtlSeconds, maxMessages: options.threads?.maxMessages ?? 200 },

@@ -34,6 +34,7 @@ export type { GeminiProviderOptions } from "./providers/gemini";
 // Catalog and money
 export { agentAllowsModel, costMicros, createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_MODELS, outputCap } from "./catalog";
 export type { Catalog, CatalogEntry } from "./catalog";
+export type { ModelAliases } from "./aliases";
 
 // Stores
 export { createRecords } from "./stores/records";

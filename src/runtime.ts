@@ -1,3 +1,4 @@
+import type { AliasTable } from "./aliases";
 import type { Catalog } from "./catalog";
 import type { Heartbeats } from "./chain/heartbeat";
 import type { Atomics } from "./stores/atomics";
@@ -23,6 +24,8 @@ export interface GatewayRuntime {
   atomics: Atomics;
   ledger: LedgerStore;
   catalog: Catalog;
+  /** The gateway's model aliases (`createGateway({ aliases })`), compiled once; an agent's own come first. */
+  aliases: AliasTable;
   /** Default limits of each agent as a whole (an agent's own `limits` override them). */
   limits: RateLimits;
   /** Limits of each key on its own. */

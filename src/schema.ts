@@ -175,11 +175,15 @@ const limitsSchema = z.strictObject({
   tokens_per_minute: z.number().int().positive().nullish(),
 });
 
+/** An agent's model aliases: name or `*` pattern -> catalog model (checked against the catalog by the admin operations). */
+const aliasesSchema = z.record(z.string().trim().min(1).max(200), z.string().min(1).max(200)).refine((aliases) => Object.keys(aliases).length <= 200, "at most 200 aliases");
+
 export const createAgentSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   instructions: z.string().max(100_000).optional(),
   models: z.array(z.string().min(1)).optional(),
   limits: limitsSchema.optional(),
+  aliases: aliasesSchema.optional(),
 });
 
 export const updateAgentSchema = z.strictObject({
@@ -187,6 +191,7 @@ export const updateAgentSchema = z.strictObject({
   instructions: z.string().max(100_000).nullable().optional(),
   models: z.array(z.string().min(1)).nullable().optional(),
   limits: limitsSchema.nullable().optional(),
+  aliases: aliasesSchema.nullable().optional(),
 });
 
 export const createKeySchema = z.strictObject({

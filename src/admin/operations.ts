@@ -1,3 +1,4 @@
+import { aliasProblems } from "../aliases";
 import { writeLines } from "../chain/balance";
 import { threadLeaseName } from "../chain/thread";
 import { clip, createAPIError } from "../errors";
@@ -148,6 +149,13 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
     return { record, view: { ...keyView(record, null), key } };
   };
 
+  /** An agent's aliases must route to catalog models: 400 naming the first that does not. */
+  const checkedAliases = (aliases: Record<string, string> | null | undefined) => {
+    const [problem] = aliasProblems(aliases, (name) => runtime.catalog.get(name) !== undefined);
+    if (problem) throw createAPIError({ code: "invalid_request", param: "aliases", message: `Invalid value for 'aliases': ${problem}.` });
+    return aliases;
+  };
+
   return {
     async createAgent(accountId, input) {
       const body = parseOrThrow(createAgentSchema, input);
@@ -159,6 +167,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         instructions: body.instructions ?? null,
         models: body.models ?? null,
         limits: body.limits ?? null,
+        aliases: checkedAliases(body.aliases) ?? null,
         created_at: now,
         updated_at: now,
       };
@@ -180,6 +189,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         ...(body.instructions !== undefined && { instructions: body.instructions }),
         ...(body.models !== undefined && { models: body.models }),
         ...(body.limits !== undefined && { limits: body.limits }),
+        ...(body.aliases !== undefined && { aliases: checkedAliases(body.aliases) }),
         updated_at: nowISO(),
       };
       await records.putAgent(next);

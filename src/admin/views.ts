@@ -11,6 +11,8 @@ export interface AgentView {
   instructions: string | null;
   models: string[] | null;
   limits: AgentRecord["limits"];
+  /** Model aliases of this agent (name or `*` pattern -> catalog model), before the gateway's. */
+  aliases: Record<string, string> | null;
   created_at: string;
   updated_at: string;
 }
@@ -62,7 +64,7 @@ export interface LedgerView {
 
 export function agentView(agent: AgentRecord): AgentView {
   const { id, name, instructions, models, limits, created_at, updated_at } = agent;
-  return { id, object: "agent", name, instructions, models, limits, created_at, updated_at };
+  return { id, object: "agent", name, instructions, models, limits, aliases: agent.aliases ?? null, created_at, updated_at };
 }
 
 export function keyView(key: KeyRecord, lastUsedAt: string | null): KeyView {

@@ -5,6 +5,7 @@ import { clip, createAPIError } from "../errors";
 import { nowISO } from "../ids";
 import { digestKey, isWellFormedKey, KEY_PREFIX } from "../keys";
 import type { GatewayRuntime } from "../runtime";
+import { resolveModel } from "./parse";
 
 const AGENT_MAX_AGE_MS = 1000;
 
@@ -15,7 +16,8 @@ const INVALID_KEY_MESSAGE = "Incorrect API key provided. Pass a valid a2a_ key a
  * Authenticates the `a2a_` key (`Authorization: Bearer` or `X-API-Key`): a malformed or
  * mistyped key is refused before any storage lookup; otherwise one lookup by digest.
  * Missing, unknown, expired and deleted keys all get the same 401 `invalid_api_key`.
- * When the parser resolved a model, the agent must be allowed to use it (else 404).
+ * The request's model is routed again through the agent's aliases (see `resolveModel`),
+ * and the agent must be allowed to use the routed model (else 404, as for an unknown one).
  */
 export function apiKeyAuth(runtime: GatewayRuntime): Middleware {
   return async function apiKeyAuth(event) {
@@ -37,8 +39,12 @@ export async function requireApiKey(event: H3Event, runtime: GatewayRuntime): Pr
   const agent = await runtime.records.getAgent(key.agent_id, { maxAgeMs: AGENT_MAX_AGE_MS });
   if (!agent) throw invalidKey();
 
+  // The agent's aliases come before the gateway's: route the client's name again with them
+  // (a name only they know reaches here without a model). The allow-list is of routed models.
+  const requested = ctx.modelName ?? (ctx.model ? ctx.request?.model : undefined);
+  if (requested !== undefined && (agent.aliases || !ctx.model)) ctx.model = resolveModel(runtime, requested, agent.aliases);
   if (ctx.model && !agentAllowsModel(agent.models, ctx.model.name)) {
-    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(ctx.model.name)}\` does not exist or you do not have access to it.` });
+    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(requested ?? ctx.model.name)}\` does not exist or you do not have access to it.` });
   }
   ctx.auth = { key, agent, accountId: key.account_id };
   recordLastUsed(runtime, key.id);

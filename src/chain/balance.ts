@@ -1,5 +1,5 @@
 import type { H3Event, Middleware } from "h3";
-import { costMicros, outputCap } from "../catalog";
+import { costMicros, outputCap, worstCaseMicros } from "../catalog";
 import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
@@ -10,7 +10,7 @@ import { useHeartbeat } from "./heartbeat";
 
 /**
  * Reserves the worst case before dispatch: the whole prompt (history included) plus the
- * largest answer allowed, at the model's price. Concurrent requests therefore never
+ * largest answer allowed, at the model's price (the cache-write price when dearer). Concurrent requests therefore never
  * spend more than the balance. At settle time the real usage is charged, the rest is
  * released, and the charge is written to the ledger. A failure charges nothing.
  */
@@ -30,7 +30,8 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
 
   // The hold covers exactly the cap dispatch sends (the same function, the same inputs).
   const cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
-  const amountMicros = costMicros(model.info, thread.promptTokens, cap);
+  // Worst case: the whole prompt may be written to the vendor's cache, which costs more than input.
+  const amountMicros = worstCaseMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const reservationId = createId("res_", 16);
@@ -52,7 +53,9 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   useHeartbeat(event, runtime).keep(`hold ${reservationId} of account ${accountId}`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs));
 
   ctx.settlers.push(({ usage }) => {
-    const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens) : 0;
+    const cacheRead = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    const cacheWrite = usage?.prompt_tokens_details?.cache_write_tokens ?? 0;
+    const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens, { read: cacheRead, write: cacheWrite }) : 0;
     const entryId = createSortableId("led_");
     const createdAt = nowISO();
     let settled: SettleResult | undefined;
@@ -71,6 +74,9 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       thread_id: thread.id,
       prompt_tokens: usage?.prompt_tokens ?? 0,
       completion_tokens: usage?.completion_tokens ?? 0,
+      ...(cacheRead > 0 && { cache_read_tokens: cacheRead }),
+      ...(cacheWrite > 0 && { cache_write_tokens: cacheWrite }),
+      ...(ctx.sessionId && { session_id: ctx.sessionId }),
     };
     return runtime.retries.attempt(`settle ${reservationId}`, async () => {
       settled ??= await runtime.atomics.settle(accountId, reservationId, charge, line);

@@ -1,33 +1,49 @@
 import type { H3Event, Middleware } from "h3";
 import { useGatewayContext, type GatewayContext } from "../context";
 import { clip, createAPIError } from "../errors";
+import { agentAliasTable, type ModelAliases } from "../aliases";
 import type { GatewayRuntime } from "../runtime";
 import { chatRequestSchema, type ChatRequest } from "../schema";
 import { parseOrThrow } from "../validate";
 
 /**
  * First step: reads the JSON body (at most `maxBodyBytes`, else 413), validates it
- * against OpenAI's request schema (400 naming the field) and resolves the model
- * against the catalog (404 `model_not_found`; 503 when its provider is not configured).
+ * against OpenAI's request schema (400 naming the field) and resolves the model through
+ * the gateway's aliases and the catalog (503 when its provider is not configured). A name
+ * the gateway does not know is left to the auth step, which knows the agent and its
+ * aliases (404 `model_not_found` there when they do not know it either).
  */
 export function requestParser(runtime: GatewayRuntime): Middleware {
   return async function requestParser(event) {
     const ctx = useGatewayContext(event);
     const request = await requireChatRequest(event, runtime.maxBodyBytes);
-    const model = resolveModel(runtime, request.model);
     request.thread_id ??= threadIdHeader(event);
     ctx.request = request;
-    ctx.model = model;
+    resolveRequestModel(runtime, ctx, request.model);
+    ctx.sessionId ??= sessionIdHeader(event);
   };
 }
 
 /**
- * The catalog entry a request's model names, with its provider; 404 `model_not_found`
- * (param `model`) when unknown, 503 when its provider is not configured. Every dialect's
- * parser resolves its model here.
+ * What a dialect's parser may call with the model the client named: records the name (the
+ * auth step routes it again through the agent's aliases) and sets `ctx.model` when the
+ * gateway's aliases or catalog know it; an unknown name waits for the agent's aliases.
  */
-export function resolveModel(runtime: Pick<GatewayRuntime, "catalog">, name: string): NonNullable<GatewayContext["model"]> {
-  const entry = runtime.catalog.get(name);
+export function resolveRequestModel(runtime: Pick<GatewayRuntime, "catalog" | "aliases">, ctx: GatewayContext, name: string): void {
+  ctx.modelName = name;
+  ctx.model = routeModel(runtime, name) === undefined ? undefined : resolveModel(runtime, name);
+}
+
+/**
+ * The catalog entry a request's model names, with its provider, after aliases: the
+ * agent's (when given), then the gateway's, then the catalog itself, then a bare
+ * `claude-…` name as `anthropic/claude-…`. 404 `model_not_found` (param `model`) when
+ * unknown, 503 when its provider is not configured. Every dialect's parser resolves its
+ * model here (without the agent: the auth step routes the name again with it).
+ */
+export function resolveModel(runtime: Pick<GatewayRuntime, "catalog"> & Partial<Pick<GatewayRuntime, "aliases">>, name: string, agentAliases?: ModelAliases | null): NonNullable<GatewayContext["model"]> {
+  const routed = routeModel(runtime, name, agentAliases);
+  const entry = routed === undefined ? undefined : runtime.catalog.get(routed);
   if (!entry) {
     throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(name)}\` does not exist or you do not have access to it.` });
   }
@@ -35,6 +51,24 @@ export function resolveModel(runtime: Pick<GatewayRuntime, "catalog">, name: str
     throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
   }
   return { ...entry, provider: entry.provider };
+}
+
+/** The catalog name `name` routes to (aliases, the catalog, bare `claude-` names), or undefined. */
+export function routeModel(runtime: Pick<GatewayRuntime, "catalog"> & Partial<Pick<GatewayRuntime, "aliases">>, name: string, agentAliases?: ModelAliases | null): string | undefined {
+  const isModel = (model: string) => runtime.catalog.get(model) !== undefined;
+  const aliased = (agentAliases ? agentAliasTable(agentAliases, isModel).resolve(name) : undefined) ?? runtime.aliases?.resolve(name);
+  if (aliased !== undefined) return aliased;
+  if (isModel(name)) return name;
+  return bareClaude(runtime.catalog, name);
+}
+
+/**
+ * `X-Claude-Code-Session-Id`: Claude Code's session, recorded on the request's ledger line.
+ * A value no session id looks like (over 200 characters) is ignored, not refused.
+ */
+export function sessionIdHeader(event: H3Event): string | undefined {
+  const value = event.req.headers.get("x-claude-code-session-id")?.trim();
+  return value && value.length <= 200 && !value.includes("\0") ? value : undefined;
 }
 
 /**
@@ -74,6 +108,19 @@ export async function readJSONBody(event: H3Event, maxBytes: number, options: { 
 }
 
 // --- internal ---
+
+/**
+ * Claude Code and the Anthropic SDKs send Anthropic's own names (`claude-sonnet-4-5-20250929`):
+ * one with no alias is `anthropic/<name>` when that is in the catalog with its provider
+ * configured, or else the name without its date (`anthropic/claude-sonnet-4-5`).
+ */
+function bareClaude(catalog: GatewayRuntime["catalog"], name: string): string | undefined {
+  if (!name.startsWith("claude-")) return undefined;
+  for (const candidate of [`anthropic/${name}`, `anthropic/${name.replace(/-\d{8}$/, "")}`]) {
+    if (catalog.get(candidate)?.provider) return candidate;
+  }
+  return undefined;
+}
 
 /**
  * How deep a body's arrays and objects may nest: far beyond any real request, and far

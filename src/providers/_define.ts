@@ -6,6 +6,10 @@ export interface ModelInfo {
   inputPerMTok?: number;
   /** USD per million output tokens. */
   outputPerMTok?: number;
+  /** USD per million input tokens read from the vendor's prompt cache; unset: the input price. */
+  cachedInputPerMTok?: number;
+  /** USD per million input tokens written to the vendor's prompt cache (Anthropic); unset: the input price. */
+  cacheWritePerMTok?: number;
   /** Context window in tokens. */
   contextWindow?: number;
   /** The most tokens the model writes in one answer; no request is sent a larger cap. */

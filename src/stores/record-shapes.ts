@@ -25,7 +25,8 @@ export const isAgentRecord: Shape<AgentRecord> = (value): value is AgentRecord =
     strings(v.id, v.account_id, v.name, v.created_at, v.updated_at) &&
     (v.instructions === null || typeof v.instructions === "string") &&
     (v.models === null || (Array.isArray(v.models) && v.models.every((model) => typeof model === "string"))) &&
-    (v.limits === null || isObject(v.limits))
+    (v.limits === null || isObject(v.limits)) &&
+    (v.aliases == null || (isObject(v.aliases) && Object.values(v.aliases).every((model) => typeof model === "string")))
   );
 };
 

@@ -17,6 +17,8 @@ export interface AgentRecord {
   /** Model names (or `prefix/*` patterns) it may use; null: every configured model. */
   models: string[] | null;
   limits: { requests_per_minute?: number | null; tokens_per_minute?: number | null } | null;
+  /** Model aliases of this agent, looked at before the gateway's (records saved before them have none). */
+  aliases?: Record<string, string> | null;
   created_at: string;
   updated_at: string;
 }

@@ -8,8 +8,8 @@ export interface FakeReply {
   toolCalls?: Array<{ name: string; arguments: Record<string, unknown>; /** Gemini only. */ signature?: string }>;
   /** @default "tool_calls" when toolCalls are given, else "stop" */
   finish?: "stop" | "length" | "tool_calls" | "content_filter";
-  /** In OpenAI's terms: prompt includes cached tokens. @default { prompt: 10, completion: <pieces of text> } */
-  usage?: { prompt: number; completion: number; cached?: number };
+  /** In OpenAI's terms: prompt includes cached tokens (and, Anthropic only, `cacheWrite`, the tokens written to its cache). @default { prompt: 10, completion: <pieces of text> } */
+  usage?: { prompt: number; completion: number; cached?: number; cacheWrite?: number };
   /** Gemini only: the finish chunk has the prompt count only; the full usage follows in a chunk of its own. */
   usageAfterFinish?: boolean;
   /** Gemini only: no usageMetadata anywhere, so the gateway must estimate. */

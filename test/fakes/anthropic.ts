@@ -98,10 +98,11 @@ const wire: VendorWire = {
   },
 };
 
-function usageOf(usage: { prompt: number; completion: number; cached?: number }) {
+function usageOf(usage: { prompt: number; completion: number; cached?: number; cacheWrite?: number }) {
   const cached = usage.cached ?? 0;
-  // Anthropic's input_tokens leaves out cache reads.
-  return { input_tokens: usage.prompt - cached, cache_creation_input_tokens: 0, cache_read_input_tokens: cached, output_tokens: usage.completion, service_tier: "standard" };
+  const written = usage.cacheWrite ?? 0;
+  // Anthropic's input_tokens leaves out cache reads and cache writes.
+  return { input_tokens: usage.prompt - cached - written, cache_creation_input_tokens: written, cache_read_input_tokens: cached, output_tokens: usage.completion, service_tier: "standard" };
 }
 
 /** A fake Anthropic upstream; point `anthropic({ baseURL: fake.baseURL, apiKey: fake.apiKey })` at it. */

@@ -205,12 +205,12 @@ describe("the Anthropic response mapping", () => {
     });
   });
 
-  it("counts cached input in the prompt, as OpenAI does, and reports it as cached tokens", () => {
+  it("counts cache reads and writes in the prompt, as OpenAI does, and reports them as cached and cache-write tokens", () => {
     expect(fromAnthropicUsage({ input_tokens: 100, cache_creation_input_tokens: 20, cache_read_input_tokens: 30, output_tokens: 10 })).toEqual({
       prompt_tokens: 150,
       completion_tokens: 10,
       total_tokens: 160,
-      prompt_tokens_details: { cached_tokens: 30 },
+      prompt_tokens_details: { cached_tokens: 30, cache_write_tokens: 20 },
     });
   });
 

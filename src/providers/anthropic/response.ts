@@ -51,13 +51,14 @@ export interface AnthropicUsageCounts {
 /**
  * Pure: Anthropic usage → OpenAI usage. Anthropic's `input_tokens` leaves out cached
  * input, so prompt = input + cache writes + cache reads (OpenAI's prompt includes cached
- * tokens), and `cached_tokens` is the cache reads.
+ * tokens), `cached_tokens` is the cache reads and `cache_write_tokens` the writes.
  */
 export function fromAnthropicUsage(usage: AnthropicUsageCounts): Usage {
   const cached = usage.cache_read_input_tokens ?? 0;
-  const prompt = (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + cached;
+  const written = usage.cache_creation_input_tokens ?? 0;
+  const prompt = (usage.input_tokens ?? 0) + written + cached;
   const completion = usage.output_tokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached, ...(written > 0 && { cache_write_tokens: written }) } };
 }
 
 /**
