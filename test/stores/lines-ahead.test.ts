@@ -26,6 +26,8 @@ const draft = (accountId: string, type: "charge" | "credit" = "charge"): LineDra
   thread_id: "thread_1",
   prompt_tokens: 3,
   completion_tokens: 4,
+  // Carried whole with the money, as every other field.
+  ...(type === "charge" && { cache_read_tokens: 2, cache_write_tokens: 1, session_id: "sess_1" }),
 });
 
 let n = 0;
