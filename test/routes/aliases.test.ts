@@ -1,3 +1,4 @@
+import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/admin/token";
 import { anthropic, createGateway, echo, gemini, openai } from "../../src/index";
@@ -159,6 +160,13 @@ describe("model aliases", () => {
     expect(ids).toEqual(["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-5", "anthropic/claude-haiku-4-5-20251001", "echo/echo"]);
     expect(list.first_id).toBe(ids[0]);
     expect(list.last_id).toBe(ids.at(-1));
+
+    // The Anthropic SDK, as Claude Code's ANTHROPIC_BASE_URL would point it.
+    const sdk = new Anthropic({ apiKey: key, baseURL: `${t.origin}/api`, maxRetries: 0 });
+    const listed = [];
+    for await (const model of sdk.models.list()) listed.push(model.id);
+    expect(listed).toEqual(ids);
+    expect(await sdk.models.retrieve("echo/echo")).toMatchObject({ type: "model", id: "echo/echo" });
   });
 
   it("records Claude Code's session id on the request's ledger line", async () => {
