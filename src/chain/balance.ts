@@ -10,9 +10,10 @@ import { useHeartbeat } from "./heartbeat";
 
 /**
  * Reserves the worst case before dispatch: the whole prompt (history included) plus the
- * largest answer allowed, at the model's price (the cache-write price when dearer). Concurrent requests therefore never
- * spend more than the balance. At settle time the real usage is charged, the rest is
- * released, and the charge is written to the ledger. A failure charges nothing.
+ * largest answer allowed, at the model's price (the cache-write price when dearer).
+ * Concurrent requests therefore never spend more than the balance. At settle time the real
+ * usage is charged (cache reads and writes at their own prices), the rest is released, and
+ * the charge is written to the ledger with the client's session. A failure charges nothing.
  */
 export function balanceGuard(runtime: GatewayRuntime): Middleware {
   return async function balanceGuard(event) {

@@ -1,7 +1,7 @@
 import type { H3Event, Middleware } from "h3";
+import { agentAliasTable, type ModelAliases } from "../aliases";
 import { useGatewayContext, type GatewayContext } from "../context";
 import { clip, createAPIError } from "../errors";
-import { agentAliasTable, type ModelAliases } from "../aliases";
 import type { GatewayRuntime } from "../runtime";
 import { chatRequestSchema, type ChatRequest } from "../schema";
 import { parseOrThrow } from "../validate";
@@ -31,7 +31,8 @@ export function requestParser(runtime: GatewayRuntime): Middleware {
  */
 export function resolveRequestModel(runtime: Pick<GatewayRuntime, "catalog" | "aliases">, ctx: GatewayContext, name: string): void {
   ctx.modelName = name;
-  ctx.model = routeModel(runtime, name) === undefined ? undefined : resolveModel(runtime, name);
+  const routed = routeModel(runtime, name);
+  ctx.model = routed === undefined ? undefined : catalogEntry(runtime, routed, name);
 }
 
 /**
@@ -42,15 +43,7 @@ export function resolveRequestModel(runtime: Pick<GatewayRuntime, "catalog" | "a
  * model here (without the agent: the auth step routes the name again with it).
  */
 export function resolveModel(runtime: Pick<GatewayRuntime, "catalog"> & Partial<Pick<GatewayRuntime, "aliases">>, name: string, agentAliases?: ModelAliases | null): NonNullable<GatewayContext["model"]> {
-  const routed = routeModel(runtime, name, agentAliases);
-  const entry = routed === undefined ? undefined : runtime.catalog.get(routed);
-  if (!entry) {
-    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(name)}\` does not exist or you do not have access to it.` });
-  }
-  if (!entry.provider) {
-    throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
-  }
-  return { ...entry, provider: entry.provider };
+  return catalogEntry(runtime, routeModel(runtime, name, agentAliases), name);
 }
 
 /** The catalog name `name` routes to (aliases, the catalog, bare `claude-` names), or undefined. */
@@ -108,6 +101,18 @@ export async function readJSONBody(event: H3Event, maxBytes: number, options: { 
 }
 
 // --- internal ---
+
+/** The entry of a routed name with its provider: 404 (naming what the client sent) or 503. */
+function catalogEntry(runtime: Pick<GatewayRuntime, "catalog">, routed: string | undefined, name: string): NonNullable<GatewayContext["model"]> {
+  const entry = routed === undefined ? undefined : runtime.catalog.get(routed);
+  if (!entry) {
+    throw createAPIError({ code: "model_not_found", param: "model", message: `The model \`${clip(name)}\` does not exist or you do not have access to it.` });
+  }
+  if (!entry.provider) {
+    throw createAPIError({ code: "provider_not_configured", message: `The provider \`${entry.providerId}\` is not configured on this gateway.` });
+  }
+  return { ...entry, provider: entry.provider };
+}
 
 /**
  * Claude Code and the Anthropic SDKs send Anthropic's own names (`claude-sonnet-4-5-20250929`):
