@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aliasProblems, compileAliases } from "../src/aliases";
+import { agentAliasTable, aliasProblems, compileAliases } from "../src/aliases";
 
 const models = new Set(["gemini/gemini-2.5-flash", "anthropic/claude-sonnet-4-5", "openai/gpt-4.1", "echo/echo"]);
 const isModel = (name: string) => models.has(name);
@@ -40,5 +40,13 @@ describe("model aliases", () => {
     expect(() => compileAliases({ fast: "gemini/gemini-9" }, isModel)).toThrow(/`fast` routes to "gemini\/gemini-9"/);
     expect(aliasProblems({ fast: "echo/echo", slow: "nope/nope", "": "echo/echo" }, isModel)).toHaveLength(2);
     expect(aliasProblems(null, isModel)).toEqual([]);
+  });
+});
+
+describe("an agent's alias table", () => {
+  it("skips an alias whose model has left the catalog since it was saved, instead of failing the request", () => {
+    const table = agentAliasTable({ gone: "old/model", kept: "echo/echo" }, isModel);
+    expect(table.resolve("gone")).toBeUndefined();
+    expect(table.resolve("kept")).toBe("echo/echo");
   });
 });
