@@ -93,7 +93,14 @@ export function ledgerSchema(dialect: LedgerDialect, tables: LedgerTables): stri
     [
       `SELECT pg_advisory_xact_lock(hashtext('${tables.lines}'))`,
       ...create,
-      ...ADDED_COLUMNS.map(({ table, column, type }) => `ALTER TABLE ${tables[table]} ADD COLUMN IF NOT EXISTS ${column} ${type === "text" ? text : type}`),
+      // Looked up first: ALTER TABLE locks the table out of every insert even when it adds nothing.
+      ...ADDED_COLUMNS.map(
+        ({ table, column, type }) => `DO $do$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${tables[table]}'::regclass AND attname = '${column}' AND NOT attisdropped) THEN
+          ALTER TABLE ${tables[table]} ADD COLUMN ${column} ${type === "text" ? text : type};
+        END IF;
+      END $do$`,
+      ),
       // search_path fixed at creation, so every session's inserts roll up into these tables.
       `CREATE OR REPLACE FUNCTION ${tables.rollUp}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$ BEGIN ${body} RETURN NULL; END $fn$`,
       `CREATE OR REPLACE FUNCTION ${tables.rollUpCache}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$ BEGIN ${cacheBody} RETURN NULL; END $fn$`,
@@ -112,8 +119,9 @@ export function ledgerSchema(dialect: LedgerDialect, tables: LedgerTables): stri
 }
 
 /**
- * Columns added after the first release, which tables made before them lack: SQLite adds
- * each one missing (it has no `ADD COLUMN IF NOT EXISTS`), PostgreSQL in its script.
+ * Columns added after the first release, which tables made before them lack: each one
+ * missing is added (SQLite by the driver, having no `ADD COLUMN IF NOT EXISTS`; PostgreSQL
+ * in its locked script).
  */
 export const ADDED_COLUMNS: ReadonlyArray<{ table: "lines" | "rollups"; column: string; type: string }> = [
   { table: "lines", column: "cache_read_tokens", type: "BIGINT" },
