@@ -122,6 +122,14 @@ export interface GatewayOptions {
   cors?: CorsOptions | true;
   /** @default console */
   logger?: Logger;
+  /**
+   * Called once per period and budget when an agent's or key's spending passes 80 % and
+   * 100 % of its budget (across instances with Redis), for the host's alerts. Never awaited
+   * by the request; a throw is logged.
+   */
+  onBudgetThreshold?: GatewayRuntime["onBudgetThreshold"];
+  /** The clock budgets' periods are read from, in ms; for tests. @default Date.now */
+  now?: () => number;
 }
 
 /** A gateway: mount `app` (h3) or call `fetch` (web standard); `admin` is the same API in-process. */
@@ -174,6 +182,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     heartbeats: createHeartbeats({ ttlMs: holdTtlMs, logger }),
     lastUsedIntervalMs: 60_000,
     logger,
+    now: options.now,
+    onBudgetThreshold: options.onBudgetThreshold,
   };
   checkLimits(runtime.limits, "limits");
   checkLimits(runtime.keyLimits, "keyLimits");

@@ -1,4 +1,5 @@
 import type { Catalog } from "./catalog";
+import type { BudgetThresholdEvent } from "./chain/budgets";
 import type { Heartbeats } from "./chain/heartbeat";
 import type { Atomics } from "./stores/atomics";
 import type { LedgerStore } from "./stores/ledger/types";
@@ -41,4 +42,8 @@ export interface GatewayRuntime {
   /** How often, at most, a key's last-used time is written. */
   lastUsedIntervalMs: number;
   logger: Logger;
+  /** The clock budgets' periods are read from (tests set it); Date.now when unset. */
+  now?: () => number;
+  /** Told once per period and budget when it passes 80 % and 100 % (the host's alerts). */
+  onBudgetThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
 }

@@ -175,11 +175,18 @@ const limitsSchema = z.strictObject({
   tokens_per_minute: z.number().int().positive().nullish(),
 });
 
+/** A budget: at most `limit_micros` per UTC day, ISO week, month, or in total. */
+const budgetSchema = z.strictObject({
+  limit_micros: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  period: z.enum(["day", "week", "month", "total"]),
+});
+
 export const createAgentSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   instructions: z.string().max(100_000).optional(),
   models: z.array(z.string().min(1)).optional(),
   limits: limitsSchema.optional(),
+  budget: budgetSchema.nullish(),
 });
 
 export const updateAgentSchema = z.strictObject({
@@ -187,11 +194,19 @@ export const updateAgentSchema = z.strictObject({
   instructions: z.string().max(100_000).nullable().optional(),
   models: z.array(z.string().min(1)).nullable().optional(),
   limits: limitsSchema.nullable().optional(),
+  budget: budgetSchema.nullable().optional(),
 });
 
 export const createKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   expires_at: z.iso.datetime({ offset: true }).nullish(),
+  budget: budgetSchema.nullish(),
+});
+
+/** `PATCH .../keys/{id}`: only its name and budget change (its secret and expiry never do). */
+export const updateKeySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  budget: budgetSchema.nullable().optional(),
 });
 
 export const creditSchema = z.strictObject({
@@ -202,3 +217,4 @@ export type AgentLimits = z.infer<typeof limitsSchema>;
 export type CreateAgentInput = z.infer<typeof createAgentSchema>;
 export type UpdateAgentInput = z.infer<typeof updateAgentSchema>;
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
+export type UpdateKeyInput = z.infer<typeof updateKeySchema>;

@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../schema";
+import type { BudgetView } from "./budget-views";
 import type { LedgerEntry } from "../stores/ledger/types";
 import type { AgentRecord, KeyRecord, ThreadRecord } from "../stores/records";
 
@@ -11,6 +12,8 @@ export interface AgentView {
   instructions: string | null;
   models: string[] | null;
   limits: AgentRecord["limits"];
+  /** Its budget and this period's spending (see budget-views.ts); absent without one. */
+  budget?: BudgetView;
   created_at: string;
   updated_at: string;
 }
@@ -24,6 +27,8 @@ export interface KeyView {
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
+  /** Its budget and this period's spending; absent without one. */
+  budget?: BudgetView;
 }
 
 /** The create (and rotate) response: the only place the plaintext `key` ever appears. */

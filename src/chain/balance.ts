@@ -6,6 +6,7 @@ import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
 import type { LineDraft, ReserveResult, SettleResult } from "../stores/atomics";
 import type { LedgerEntry } from "../stores/ledger/types";
+import { budgetExceeded, budgetsOf, budgetsUnsupported, reportThresholds } from "./budgets";
 import { useHeartbeat } from "./heartbeat";
 
 /**
@@ -33,16 +34,22 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const amountMicros = costMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
+  const budgets = budgetsOf(agent, key, runtime.now?.() ?? Date.now());
+  if (budgets.length && !runtime.atomics.getBudgets) throw budgetsUnsupported();
   const reservationId = createId("res_", 16);
   let result: ReserveResult;
   try {
-    result = await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
+    // The budgets are held in the same atomic step as the balance (none: the call of old).
+    result = budgets.length
+      ? await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs, budgets.map((b) => b.hold))
+      : await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
   } catch (error) {
     // The hold may exist even though its reply was lost: release it (settling is idempotent).
     void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
     throw error;
   }
   if (!result.ok) {
+    if (result.budget) throw budgetExceeded(budgets, result.budget, amountMicros);
     throw createAPIError({
       code: "insufficient_balance",
       message: `Insufficient balance: this request may cost up to ${amountMicros} micro-USD and ${Math.max(0, result.balance_micros - result.reserved_micros)} are available. Top up the account and retry.`,
@@ -73,7 +80,10 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       completion_tokens: usage?.completion_tokens ?? 0,
     };
     return runtime.retries.attempt(`settle ${reservationId}`, async () => {
-      settled ??= await runtime.atomics.settle(accountId, reservationId, charge, line);
+      if (!settled) {
+        settled = await runtime.atomics.settle(accountId, reservationId, charge, line);
+        reportThresholds(runtime, { accountId, agentId: agent.id, keyId: key.id }, budgets, settled.budgets);
+      }
       await writeLines(runtime, accountId, settled.lines ?? (settled.charged_micros > 0 ? [{ ...line, amount_micros: -settled.charged_micros }] : []), settled.lines !== undefined);
     });
   });

@@ -1,3 +1,4 @@
+import type { Budget } from "../chain/budgets";
 import type { Storage } from "unstorage";
 import { createId } from "../ids";
 import { createThreadRecords, type ThreadRecords } from "./thread-records";
@@ -17,6 +18,8 @@ export interface AgentRecord {
   /** Model names (or `prefix/*` patterns) it may use; null: every configured model. */
   models: string[] | null;
   limits: { requests_per_minute?: number | null; tokens_per_minute?: number | null } | null;
+  /** What all its keys together may spend per period; absent or null: no budget. */
+  budget?: Budget | null;
   created_at: string;
   updated_at: string;
 }
@@ -32,6 +35,8 @@ export interface KeyRecord {
   digest: string;
   created_at: string;
   expires_at: string | null;
+  /** What this key may spend per period, within its agent's budget; absent or null: no budget. */
+  budget?: Budget | null;
 }
 
 /** A conversation kept on the server, owned by one agent. */
