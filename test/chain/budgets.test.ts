@@ -41,7 +41,7 @@ describe("budgets on agents and keys", () => {
     expect(refused).toMatchObject({ status: 402, code: "budget_exceeded" });
     expect(refused.error!.type).toBe("budget_exceeded");
     expect(refused.error!.message).toContain(`Agent '${agent.id}' has a daily budget of 10 micro-USD, 10 spent`);
-    expect(refused.error!.headers.get("x-budget-reset")).toBe("2026-01-06T00:00:00.000Z");
+    expect(refused.error!.headers?.get("x-budget-reset")).toBe("2026-01-06T00:00:00.000Z");
 
     const shown = await admin(accountId, "GET", `/agents/${agent.id}`);
     expect(shown.json.budget).toEqual({ limit_micros: 10, period: "day", spent_micros: 10, reserved_micros: 0, remaining_micros: 0, resets_at: "2026-01-06T00:00:00.000Z" });
@@ -91,7 +91,7 @@ describe("budgets on agents and keys", () => {
     // A total budget never resets: no x-budget-reset.
     const refused = await ask(key);
     expect(refused.code).toBe("budget_exceeded");
-    expect(refused.error!.headers.get("x-budget-reset")).toBeNull();
+    expect(refused.error!.headers?.get("x-budget-reset") ?? null).toBeNull();
   });
 
   it("keeps budget_exceeded apart from insufficient_balance", async () => {
