@@ -14,6 +14,7 @@ import { registerThreads } from "./routes/threads";
 import { registerUnknownRoutes, trackRoutes } from "./routes/unknown";
 import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 import type { Atomics } from "./stores/atomics";
+import { cooldownsOf } from "./providers/_cooldowns-of";
 import type { LedgerStore } from "./stores/ledger/types";
 import { createStores } from "./stores/create-stores";
 import type { Records } from "./stores/records";
@@ -183,6 +184,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     lastUsedIntervalMs: 60_000,
     logger,
     now: options.now,
+    cooldowns: cooldownsOf(stores.atomics),
     onBudgetThreshold: options.onBudgetThreshold,
   };
   checkLimits(runtime.limits, "limits");

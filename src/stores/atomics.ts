@@ -66,6 +66,13 @@ export interface Atomics {
    */
   getBudgets?(accountId: string, budgets: readonly BudgetHold[]): Promise<BudgetState[]>;
 
+  /**
+   * Key-pool cooldowns (see providers/_key-pool.ts), shared by every instance this driver
+   * spans. Optional: without them each pool keeps its cooldowns in its own process.
+   */
+  coolDown?(pool: string, member: string, ms: number): Promise<void>;
+  coolingDown?(pool: string): Promise<Record<string, number>>;
+
   /** Takes the thread's lease if free (or expired). Only the holder's token releases it. */
   acquireLease(threadId: string, token: string, ttlMs: number): Promise<boolean>;
   /** Pushes the lease's expiry to `ttlMs` from now if `token` still holds it; false when it does not. */

@@ -2,6 +2,7 @@ import { createId } from "../ids";
 import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { balanceFromLedger, balanceLimitError, checkBudgets, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
+import { createMemoryCooldowns } from "./cooldowns";
 import { chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, type BudgetCounters } from "./budgets-memory";
 
 export interface MemoryAtomicsOptions {
@@ -121,6 +122,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   };
 
   return {
+    ...createMemoryCooldowns(),
     async hitRate(scope, input, now = Date.now()) {
       const windows = normalizeWindows(input);
       const at = Math.floor(now);

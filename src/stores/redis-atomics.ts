@@ -3,6 +3,7 @@ import type { Logger } from "../runtime";
 import { balanceLimitError, checkBudgets, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type LineDraft, type RateWindow } from "./atomics";
 import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
+import { createRedisCooldowns } from "./cooldowns";
 import { budgetArgs, BUDGETS_LUA, parseBudgetStates } from "./budgets-redis";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
@@ -85,6 +86,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   };
 
   return {
+    ...createRedisCooldowns(run, key),
     async hitRate(scope, input, now) {
       const windows = normalizeWindows(input);
       if (windows.length === 0) return { allowed: true, retryAfterMs: 0, windows: [] };

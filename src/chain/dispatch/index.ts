@@ -33,7 +33,7 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
     const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
     // Timed out or left: settle follows; a stream nobody reads must not stay leased for ever.
     deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
-    const providerContext = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch };
+    const providerContext = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch, cooldowns: runtime.cooldowns };
     const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);
     const meta: AnswerMeta = { id: dialect.newId(), created: Math.floor(Date.now() / 1000), model: model.name, threadId: thread.id, request, promptTokens: thread.promptTokens };
 
