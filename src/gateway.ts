@@ -129,6 +129,12 @@ export interface GatewayOptions {
    * by the request; a throw is logged.
    */
   onBudgetThreshold?: GatewayRuntime["onBudgetThreshold"];
+  /**
+   * Models to try, in order, when a model fails before its first byte (429, 5xx, overload,
+   * timeout): `{ "openai/gpt-4.1": ["anthropic/claude-sonnet-4-6"] }`. An agent's own
+   * `fallbacks` for a model replace these. See README "Fallbacks".
+   */
+  fallbacks?: Record<string, string[]>;
   /** The clock budgets' periods are read from, in ms; for tests. @default Date.now */
   now?: () => number;
 }
@@ -185,6 +191,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     logger,
     now: options.now,
     cooldowns: cooldownsOf(stores.atomics),
+    fallbacks: options.fallbacks,
     onBudgetThreshold: options.onBudgetThreshold,
   };
   checkLimits(runtime.limits, "limits");

@@ -43,6 +43,8 @@ export interface GatewayRuntime {
   /** How often, at most, a key's last-used time is written. */
   lastUsedIntervalMs: number;
   logger: Logger;
+  /** Fallback models by model name, for agents without their own list for it. */
+  fallbacks?: Record<string, string[]>;
   /** Where key pools share cooldowns (the atomics' when they keep them). */
   cooldowns?: CooldownStore;
   /** The clock budgets' periods are read from (tests set it); Date.now when unset. */

@@ -181,12 +181,16 @@ const budgetSchema = z.strictObject({
   period: z.enum(["day", "week", "month", "total"]),
 });
 
+/** Fallbacks: for a model name, up to 5 models to try in order. */
+const fallbacksSchema = z.record(z.string().min(1).max(200), z.array(z.string().min(1).max(200)).max(5));
+
 export const createAgentSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   instructions: z.string().max(100_000).optional(),
   models: z.array(z.string().min(1)).optional(),
   limits: limitsSchema.optional(),
   budget: budgetSchema.nullish(),
+  fallbacks: fallbacksSchema.nullish(),
 });
 
 export const updateAgentSchema = z.strictObject({
@@ -195,6 +199,7 @@ export const updateAgentSchema = z.strictObject({
   models: z.array(z.string().min(1)).nullable().optional(),
   limits: limitsSchema.nullable().optional(),
   budget: budgetSchema.nullable().optional(),
+  fallbacks: fallbacksSchema.nullable().optional(),
 });
 
 export const createKeySchema = z.strictObject({

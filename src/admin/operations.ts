@@ -156,7 +156,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
   // Agents and keys as the API shows them: with their budget's spending when they have one, read in one call.
   const showAgents = async (accountId: string, agents: AgentRecord[]): Promise<AgentView[]> => {
     const budgets = await budgetViews(runtime, accountId, agents.map((a) => ({ owner: "agent", id: a.id, budget: a.budget })));
-    return agents.map((a, i) => ({ ...agentView(a), ...(budgets[i] && { budget: budgets[i] }) }));
+    return agents.map((a, i) => ({ ...agentView(a), ...(a.fallbacks && { fallbacks: a.fallbacks }), ...(budgets[i] && { budget: budgets[i] }) }));
   };
   const showKeys = async (accountId: string, keys: KeyRecord[], lastUsed: Array<string | null>): Promise<KeyView[]> => {
     const budgets = await budgetViews(runtime, accountId, keys.map((k) => ({ owner: "key", id: k.id, budget: k.budget })));
@@ -175,6 +175,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         models: body.models ?? null,
         limits: body.limits ?? null,
         ...(body.budget && { budget: body.budget }),
+        ...(body.fallbacks && { fallbacks: body.fallbacks }),
         created_at: now,
         updated_at: now,
       };
@@ -197,6 +198,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         ...(body.models !== undefined && { models: body.models }),
         ...(body.limits !== undefined && { limits: body.limits }),
         ...(body.budget !== undefined && { budget: body.budget }),
+        ...(body.fallbacks !== undefined && { fallbacks: body.fallbacks }),
         updated_at: nowISO(),
       };
       await records.putAgent(next);

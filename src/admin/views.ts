@@ -14,6 +14,8 @@ export interface AgentView {
   limits: AgentRecord["limits"];
   /** Its budget and this period's spending (see budget-views.ts); absent without one. */
   budget?: BudgetView;
+  /** Its fallback models by model name; absent without any. */
+  fallbacks?: Record<string, string[]>;
   created_at: string;
   updated_at: string;
 }

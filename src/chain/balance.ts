@@ -7,6 +7,7 @@ import type { GatewayRuntime } from "../runtime";
 import type { LineDraft, ReserveResult, SettleResult } from "../stores/atomics";
 import type { LedgerEntry } from "../stores/ledger/types";
 import { budgetExceeded, budgetsOf, budgetsUnsupported, reportThresholds } from "./budgets";
+import { fallbackCandidates, worstCaseMicros } from "./dispatch/fallbacks";
 import { useHeartbeat } from "./heartbeat";
 
 /**
@@ -31,7 +32,9 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
 
   // The hold covers exactly the cap dispatch sends (the same function, the same inputs).
   const cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
-  const amountMicros = costMicros(model.info, thread.promptTokens, cap);
+  // With fallbacks, the hold covers the most expensive model that may answer.
+  const candidates = fallbackCandidates(runtime, agent, model);
+  const amountMicros = candidates.length > 1 ? worstCaseMicros(candidates, request.max_completion_tokens ?? request.max_tokens, thread.promptTokens, runtime.defaultMaxTokens) : costMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const budgets = budgetsOf(agent, key, runtime.now?.() ?? Date.now());
@@ -59,7 +62,9 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   useHeartbeat(event, runtime).keep(`hold ${reservationId} of account ${accountId}`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs));
 
   ctx.settlers.push(({ usage }) => {
-    const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens) : 0;
+    // Charged at the model that answered (a fallback, maybe), never the one that failed.
+    const answered = ctx.answeredBy ?? model;
+    const charge = usage ? costMicros(answered.info, usage.prompt_tokens, usage.completion_tokens) : 0;
     const entryId = createSortableId("led_");
     const createdAt = nowISO();
     let settled: SettleResult | undefined;
@@ -74,7 +79,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       created_at: createdAt,
       agent_id: agent.id,
       key_id: key.id,
-      model: model.name,
+      model: answered.name,
       thread_id: thread.id,
       prompt_tokens: usage?.prompt_tokens ?? 0,
       completion_tokens: usage?.completion_tokens ?? 0,

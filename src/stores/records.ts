@@ -20,6 +20,8 @@ export interface AgentRecord {
   limits: { requests_per_minute?: number | null; tokens_per_minute?: number | null } | null;
   /** What all its keys together may spend per period; absent or null: no budget. */
   budget?: Budget | null;
+  /** Fallback models by model name (they replace the gateway's for that model); absent or null: the gateway's. */
+  fallbacks?: Record<string, string[]> | null;
   created_at: string;
   updated_at: string;
 }
