@@ -1,12 +1,14 @@
 import { budgetLevel, type BudgetHold, type BudgetState } from "./atomics";
+import type { LedgerStore } from "./ledger/types";
 
 /**
  * Budget counting for the in-process atomics driver. Every function here is synchronous
  * and is called inside the driver's critical section for the account (no await between
  * the balance check and these), so balance and budgets are one atomic step.
  *
- * Spent amounts live in memory: a restarted process starts its budgets' periods from
- * zero (balances, by contrast, are written through). Use Redis where that matters.
+ * Spent amounts live in memory. Given the ledger, a budget this process has not counted
+ * yet (a restart) starts from the ledger's charges of its agent or key in the period
+ * (`seedBudgets`), so a restart does not hand out a fresh budget.
  */
 
 /** One budget's counters, the same fields the Redis driver keeps in its budgets hash. */
@@ -66,7 +68,40 @@ export function budgetStates(account: WithBudgets, budgets: readonly BudgetHold[
   return budgets.map((budget) => view(budget.scope, current(account, budget)));
 }
 
+/**
+ * Starts each budget not counted yet from the ledger's charges of its agent (`agent/<id>`)
+ * or key (`key/<id>`) since its period began, read from the daily rollups (periods start
+ * on UTC days). Called before the critical section; a counter made meanwhile wins.
+ */
+export async function seedBudgets(account: WithBudgets, ledger: Pick<LedgerStore, "summarize">, accountId: string, budgets: readonly BudgetHold[], seeding: Map<string, Promise<number>>): Promise<void> {
+  const missing = budgets.filter((b) => !account.budgets?.has(b.scope));
+  if (!missing.length) return;
+  await Promise.all(
+    missing.map(async (budget) => {
+      const marker = `${accountId}\n${budget.scope}`;
+      let pending = seeding.get(marker);
+      if (!pending) {
+        pending = spentInLedger(ledger, accountId, budget).finally(() => seeding.delete(marker));
+        seeding.set(marker, pending);
+      }
+      const spent = await pending;
+      account.budgets ??= new Map();
+      if (account.budgets.has(budget.scope)) return;
+      // Levels already passed were reported before the restart (or are now past): not again.
+      account.budgets.set(budget.scope, { limit: budget.limitMicros, periodStart: budget.periodStart, spent, held: 0, alerted: budgetLevel(spent, budget.limitMicros) });
+    }),
+  );
+}
+
 // --- internal ---
+
+async function spentInLedger(ledger: Pick<LedgerStore, "summarize">, accountId: string, budget: BudgetHold): Promise<number> {
+  const [owner, id] = budget.scope.split("/", 2);
+  if ((owner !== "agent" && owner !== "key") || !id) return 0;
+  const from = budget.periodStart > 0 ? new Date(budget.periodStart).toISOString().slice(0, 10) : undefined;
+  const rows = await ledger.summarize(accountId, { ...(from && { from }), groupBy: [owner, "type"] });
+  return rows.filter((row) => row.type === "charge" && (owner === "agent" ? row.agent_id : row.key_id) === id).reduce((sum, row) => sum - row.amount_micros, 0);
+}
 
 /** The counters of a budget, started afresh when its period has moved on. */
 function current(account: WithBudgets, budget: BudgetHold): BudgetCounters {

@@ -3,7 +3,7 @@ import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { balanceFromLedger, balanceLimitError, checkBudgets, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 import { createMemoryCooldowns } from "./cooldowns";
-import { chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, type BudgetCounters } from "./budgets-memory";
+import { chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, seedBudgets, type BudgetCounters } from "./budgets-memory";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -56,6 +56,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
   const notStarted = new Map<string, Promise<void>>();
+  const budgetSeeding = new Map<string, Promise<number>>();
   // Signs this driver's copies, so a Redis driver started later over the same storage
   // knows they are newer than any balance it held before (see createRedisAtomics).
   const writer = createId("memory:", 16);
@@ -149,6 +150,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       checkMicros(amountMicros, "amountMicros");
       checkBudgets(budgets);
       const account = await loadAccount(accountId);
+      if (budgets?.length && ledger) await seedBudgets(account, ledger, accountId, budgets, budgetSeeding);
       const current = state(account);
       if (account.reservations.has(reservationId)) return { ok: true, ...current };
       if (current.balance_micros - current.reserved_micros < amountMicros) return { ok: false, ...current };
@@ -251,6 +253,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     async getBudgets(accountId, budgets) {
       checkBudgets(budgets);
       const account = await loadAccount(accountId);
+      if (ledger) await seedBudgets(account, ledger, accountId, budgets, budgetSeeding);
       state(account); // sweeps: an expired hold holds no budget
       return budgetStates(account, budgets);
     },

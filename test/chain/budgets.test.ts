@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { APIError } from "openai";
+import { createStorage } from "unstorage";
+import fsLiteDriver from "unstorage/drivers/fs-lite";
+import { createGateway, echo, type Gateway } from "../../src/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { budgetPeriod, type BudgetThresholdEvent } from "../../src/chain/budgets";
 import { signAdminToken } from "../../src/admin/token";
@@ -122,5 +128,27 @@ describe("budget periods", () => {
     expect(budgetPeriod("week", Date.UTC(2026, 0, 5))).toEqual({ start: Date.UTC(2026, 0, 5), end: Date.UTC(2026, 0, 12) });
     expect(budgetPeriod("month", Date.UTC(2025, 11, 31, 12))).toEqual({ start: Date.UTC(2025, 11, 1), end: Date.UTC(2026, 0, 1) });
     expect(budgetPeriod("total", sunday)).toEqual({ start: 0, end: null });
+  });
+});
+
+describe("budgets over a restart of an in-process gateway", () => {
+  it("count what the ledger says was spent this period, so a restart hands out no fresh budget", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agentgate-budget-restart-"));
+    const open = () => createGateway({ storage: createStorage({ driver: fsLiteDriver({ base: dir }) }), providers: [echo()], models: MODELS, logger: { warn: () => {}, error: () => {} } });
+    const ask = (gateway: Gateway, key: string) =>
+      gateway.fetch(new Request("http://gw/api/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(REQUEST) })).then((r) => r.status);
+    try {
+      let gateway = open();
+      const { accountId, agent, key } = await seedAgent(gateway, { agent: { name: "Restarted", budget: { limit_micros: 10, period: "month" } } });
+      for (let i = 0; i < 3; i++) expect(await ask(gateway, key)).toBe(200);
+      await gateway.close();
+
+      gateway = open();
+      expect((await gateway.admin.getAgent(accountId, agent.id)).budget).toMatchObject({ spent_micros: 6, remaining_micros: 4 });
+      expect([await ask(gateway, key), await ask(gateway, key), await ask(gateway, key)]).toEqual([200, 200, 402]);
+      await gateway.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
