@@ -95,6 +95,15 @@ export function testBudgets(name: string, factory: AtomicsFactory): void {
       expect(await a.getBalance("acct")).toEqual({ balance_micros: 1_000_000, reserved_micros: 0 });
     });
 
+    it("reports each level to one settle only when two handles race past it", async () => {
+      const { a, open } = await fresh();
+      const b = await open();
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).reserve("acct", `r${i}`, 5, MINUTE, [agent(100)])));
+      const settled = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).settle("acct", `r${i}`, 5)));
+      const crossed = settled.map((r) => r.budgets?.[0].crossed).filter(Boolean);
+      expect(crossed.sort((x, y) => x! - y!)).toEqual([80, 100]);
+    });
+
     it("admits exactly the budget's worth when two handles race", async () => {
       const { a, open } = await fresh();
       const b = await open();
