@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createGateway, openai, type Gateway } from "../../src/index";
-import { seedAgent } from "../_setup";
+import { startGatewayProcess } from "../_processes";
+import { ADMIN_SECRET, seedAgent } from "../_setup";
 
 const MODELS = { "openai/pool-model": { inputPerMTok: 0, outputPerMTok: 1, maxOutputTokens: 50 } };
 const GOOD = ["sk-good-one-0123456789", "sk-good-two-0123456789"];
@@ -107,6 +108,41 @@ describe("a pool of API keys", () => {
       expect((await ask(gateway, key)).status).toBe(429);
     } finally {
       await gateway.close();
+    }
+  });
+
+  it("shares cooldowns between two gateway processes on one Redis", async () => {
+    const prefix = `pool-procs-${process.pid}-${Date.now().toString(36)}:`;
+    const env = { REDIS_URL: inject("redisUrl"), REDIS_PREFIX: prefix, ADMIN_SECRET, POOL_BASE_URL: fake.baseURL, POOL_KEYS: [GOOD[0], THROTTLED, GOOD[1]].join(","), GATEWAY_OPTIONS: JSON.stringify({ models: MODELS, upstream: { retries: 0 } }) };
+    const [one, two] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
+    const local = createGateway({ redis: inject("redisUrl"), redisPrefix: prefix, providers: [], models: MODELS });
+    const askAt = async (origin: string, key: string) => {
+      const response = await fetch(`${origin}/api/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "openai/pool-model", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    try {
+      const { key } = await seedAgent(local);
+      fake.hits.length = 0;
+      const start = Date.now();
+      for (let i = 0; i < 3; i++) expect(await askAt(one.origin, key)).toBe(200);
+      expect(fake.throttledHits(start)).toBe(1);
+      const cooledAt = fake.hits.find((h) => h.key === THROTTLED)!.at;
+      await sleep(300);
+      const during = Date.now();
+      for (let i = 0; i < 12; i++) expect(await askAt(two.origin, key)).toBe(200);
+      expect(fake.throttledHits(during)).toBe(0);
+      await sleep(Math.max(0, cooledAt + 2100 - Date.now()));
+      const after = Date.now();
+      for (let i = 0; i < 6; i++) expect(await askAt(i % 2 ? one.origin : two.origin, key)).toBe(200);
+      expect(fake.throttledHits(after)).toBeGreaterThanOrEqual(1);
+      expect(one.stderr() + two.stderr()).toBe("");
+    } finally {
+      await Promise.all([one.stop(), two.stop(), local.close()]);
     }
   });
 
