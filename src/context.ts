@@ -54,6 +54,8 @@ export interface GatewayContext {
     /** The output limit the hold covers; dispatch sends the same. */
     outputCap?: number;
   };
+  /** dispatch: the fallback model that answered, when not the one asked for (settle charges it). */
+  answeredBy?: CatalogEntry & { provider: Provider };
   /** thread, balance: renews the lease and the hold while the request runs; stopped at settle. */
   heartbeat?: Heartbeat;
   /** admin routes: who the admin token says is calling. */

@@ -11,6 +11,7 @@ const EXPOSED_HEADERS = [
   "x-ratelimit-limit-tokens",
   "x-ratelimit-remaining-tokens",
   "x-ratelimit-reset-tokens",
+  "x-budget-reset",
 ];
 
 /**

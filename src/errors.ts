@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   invalid_api_key: { status: 401, type: "invalid_request_error" },
   invalid_admin_token: { status: 401, type: "invalid_request_error" },
   insufficient_balance: { status: 402, type: "insufficient_balance" },
+  budget_exceeded: { status: 402, type: "budget_exceeded" },
   insufficient_scope: { status: 403, type: "permission_error" },
   not_found: { status: 404, type: "invalid_request_error" },
   model_not_found: { status: 404, type: "invalid_request_error" },

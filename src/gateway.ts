@@ -15,6 +15,7 @@ import { registerThreads } from "./routes/threads";
 import { registerUnknownRoutes, trackRoutes } from "./routes/unknown";
 import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 import type { Atomics } from "./stores/atomics";
+import { cooldownsOf } from "./providers/_cooldowns-of";
 import type { LedgerStore } from "./stores/ledger/types";
 import { createStores } from "./stores/create-stores";
 import type { Records } from "./stores/records";
@@ -131,6 +132,20 @@ export interface GatewayOptions {
   cors?: CorsOptions | true;
   /** @default console */
   logger?: Logger;
+  /**
+   * Called once per period and budget when an agent's or key's spending passes 80 % and
+   * 100 % of its budget (across instances with Redis), for the host's alerts. Never awaited
+   * by the request; a throw is logged.
+   */
+  onBudgetThreshold?: GatewayRuntime["onBudgetThreshold"];
+  /**
+   * Models to try, in order, when a model fails before its first byte (429, 5xx, overload,
+   * timeout): `{ "openai/gpt-4.1": ["anthropic/claude-sonnet-4-6"] }`. An agent's own
+   * `fallbacks` for a model replace these. See README "Fallbacks".
+   */
+  fallbacks?: Record<string, string[]>;
+  /** The clock budgets' periods are read from, in ms; for tests. @default Date.now */
+  now?: () => number;
 }
 
 /** A gateway: mount `app` (h3) or call `fetch` (web standard); `admin` is the same API in-process. */
@@ -187,6 +202,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     heartbeats: createHeartbeats({ ttlMs: holdTtlMs, logger }),
     lastUsedIntervalMs: 60_000,
     logger,
+    now: options.now,
+    cooldowns: cooldownsOf(stores.atomics),
+    fallbacks: options.fallbacks,
+    onBudgetThreshold: options.onBudgetThreshold,
   };
   checkLimits(runtime.limits, "limits");
   checkLimits(runtime.keyLimits, "keyLimits");

@@ -56,6 +56,10 @@ export type { BoundedDriverOptions } from "./stores/bounded-driver";
 export { REDIS_CLIENT_OPTIONS } from "./stores/redis-connection";
 export type { RedisInput } from "./stores/redis-connection";
 export { gcra, rateWindowState } from "./stores/atomics";
+export type { BudgetHold, BudgetState } from "./stores/atomics";
+export type { Budget, BudgetPeriod, BudgetThresholdEvent } from "./chain/budgets";
+export type { CooldownStore } from "./providers/_key-pool";
+export type { BudgetView } from "./admin/budget-views";
 export type { Atomics, BalanceState, GcraStep, RateDecision, RateState, RateWindow, RateWindowState, ReserveResult, SettleResult } from "./stores/atomics";
 
 // Admin

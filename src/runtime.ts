@@ -1,6 +1,8 @@
 import type { AliasTable } from "./aliases";
 import type { Catalog } from "./catalog";
+import type { BudgetThresholdEvent } from "./chain/budgets";
 import type { Heartbeats } from "./chain/heartbeat";
+import type { CooldownStore } from "./providers/_key-pool";
 import type { Atomics } from "./stores/atomics";
 import type { LedgerStore } from "./stores/ledger/types";
 import type { Records } from "./stores/records";
@@ -44,4 +46,12 @@ export interface GatewayRuntime {
   /** How often, at most, a key's last-used time is written. */
   lastUsedIntervalMs: number;
   logger: Logger;
+  /** Fallback models by model name, for agents without their own list for it. */
+  fallbacks?: Record<string, string[]>;
+  /** Where key pools share cooldowns (the atomics' when they keep them). */
+  cooldowns?: CooldownStore;
+  /** The clock budgets' periods are read from (tests set it); Date.now when unset. */
+  now?: () => number;
+  /** Told once per period and budget when it passes 80 % and 100 % (the host's alerts). */
+  onBudgetThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
 }

@@ -177,6 +177,14 @@ const limitsSchema = z.strictObject({
 
 /** An agent's model aliases: name or `*` pattern -> catalog model (checked against the catalog by the admin operations). */
 const aliasesSchema = z.record(z.string().trim().min(1).max(200), z.string().min(1).max(200)).refine((aliases) => Object.keys(aliases).length <= 200, "at most 200 aliases");
+/** A budget: at most `limit_micros` per UTC day, ISO week, month, or in total. */
+const budgetSchema = z.strictObject({
+  limit_micros: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  period: z.enum(["day", "week", "month", "total"]),
+});
+
+/** Fallbacks: for a model name, up to 5 models to try in order. */
+const fallbacksSchema = z.record(z.string().min(1).max(200), z.array(z.string().min(1).max(200)).max(5));
 
 export const createAgentSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
@@ -184,6 +192,8 @@ export const createAgentSchema = z.strictObject({
   models: z.array(z.string().min(1)).optional(),
   limits: limitsSchema.optional(),
   aliases: aliasesSchema.optional(),
+  budget: budgetSchema.nullish(),
+  fallbacks: fallbacksSchema.nullish(),
 });
 
 export const updateAgentSchema = z.strictObject({
@@ -192,11 +202,20 @@ export const updateAgentSchema = z.strictObject({
   models: z.array(z.string().min(1)).nullable().optional(),
   limits: limitsSchema.nullable().optional(),
   aliases: aliasesSchema.nullable().optional(),
+  budget: budgetSchema.nullable().optional(),
+  fallbacks: fallbacksSchema.nullable().optional(),
 });
 
 export const createKeySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   expires_at: z.iso.datetime({ offset: true }).nullish(),
+  budget: budgetSchema.nullish(),
+});
+
+/** `PATCH .../keys/{id}`: only its name and budget change (its secret and expiry never do). */
+export const updateKeySchema = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  budget: budgetSchema.nullable().optional(),
 });
 
 export const creditSchema = z.strictObject({
@@ -207,3 +226,4 @@ export type AgentLimits = z.infer<typeof limitsSchema>;
 export type CreateAgentInput = z.infer<typeof createAgentSchema>;
 export type UpdateAgentInput = z.infer<typeof updateAgentSchema>;
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
+export type UpdateKeyInput = z.infer<typeof updateKeySchema>;

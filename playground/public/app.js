@@ -116,7 +116,7 @@ async function loadAgents(preferred) {
     $("agents"),
     agents.map((agent) => {
       const select = button("Keys", () => selectAgent(agent.id), `Show the keys of ${agent.name}`, "secondary", `keys:${agent.id}`);
-      const row = tr(cell(agent.name), cell(agent.id, "code"), cell(agent.models?.join(", ") ?? "all"), cell(time(agent.created_at)), cell(select));
+      const row = tr(cell(agent.name), cell(agent.id, "code"), cell(agent.models?.join(", ") ?? "all"), cell(budgetText(agent.budget)), cell(time(agent.created_at)), cell(select));
       row.dataset.agentId = agent.id;
       return row;
     }),
@@ -161,12 +161,21 @@ function showKeys(agentId, keys) {
       tr(
         cell(key.name),
         cell(`${key.start}…`, "code"),
+        cell(budgetText(key.budget)),
         cell(time(key.created_at)),
         cell(key.last_used_at ? time(key.last_used_at) : "never"),
         cell(button("Delete", () => deleteKey(agentId, key), `Delete the key ${key.name}`, "secondary", `delete:${key.id}`)),
       ),
     ),
   );
+}
+
+/** "1.20 of 5.00 USD this day" (spent of the limit), or "none". */
+function budgetText(budget) {
+  if (!budget) return "none";
+  const usd = (micros) => (micros / 1_000_000).toFixed(2);
+  const period = budget.period === "total" ? "in total" : `this ${budget.period}`;
+  return `${usd(budget.spent_micros)} of ${usd(budget.limit_micros)} USD ${period}`;
 }
 
 async function createAgent() {

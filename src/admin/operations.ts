@@ -12,11 +12,14 @@ import {
   type CreateAgentInput,
   type CreateKeyInput,
   type UpdateAgentInput,
+  type UpdateKeyInput,
+  updateKeySchema,
 } from "../schema";
 import type { BalanceState } from "../stores/atomics";
 import type { LedgerEntry } from "../stores/ledger/types";
 import type { AgentRecord, KeyRecord, ThreadRecord } from "../stores/records";
 import { parseOrThrow } from "../validate";
+import { budgetViews } from "./budget-views";
 import { agentView, keyView, ledgerView, threadView, type AgentView, type CreatedKeyView, type KeyView, type LedgerView, type ThreadView } from "./views";
 
 /** Filters and paging of `GET /admin/usage`, as its query string names them. */
@@ -68,6 +71,8 @@ export interface AdminOperations {
   /** The plaintext `key` is in this result only; it is never stored. */
   createKey(accountId: string, agentId: string, input: CreateKeyInput): Promise<CreatedKeyView>;
   listKeys(accountId: string, agentId: string): Promise<ListOf<KeyView>>;
+  /** Changes a key's name or budget (null removes it); its secret and expiry stay. */
+  updateKey(accountId: string, agentId: string, keyId: string, patch: UpdateKeyInput): Promise<KeyView>;
   /** Revokes at once: the very next request with it fails, on every instance. */
   deleteKey(accountId: string, agentId: string, keyId: string): Promise<void>;
   /**
@@ -142,11 +147,21 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       await giveBack();
     }
   };
-  const issueKey = async (agent: AgentRecord, name: string, expiresAt: string | null): Promise<{ record: KeyRecord; view: CreatedKeyView }> => {
+  const issueKey = async (agent: AgentRecord, name: string, expiresAt: string | null, budget?: KeyRecord["budget"]): Promise<{ record: KeyRecord; view: CreatedKeyView }> => {
     const { key, digest, start } = generateKey();
-    const record: KeyRecord = { id: createId("key_"), agent_id: agent.id, account_id: agent.account_id, name, start, digest, created_at: nowISO(), expires_at: expiresAt };
+    const record: KeyRecord = { id: createId("key_"), agent_id: agent.id, account_id: agent.account_id, name, start, digest, created_at: nowISO(), expires_at: expiresAt, ...(budget && { budget }) };
     await records.putKey(record);
-    return { record, view: { ...keyView(record, null), key } };
+    const [budgetView] = await budgetViews(runtime, agent.account_id, [{ owner: "key", id: record.id, budget: record.budget }]);
+    return { record, view: { ...keyView(record, null), ...(budgetView && { budget: budgetView }), key } };
+  };
+  // Agents and keys as the API shows them: with their budget's spending when they have one, read in one call.
+  const showAgents = async (accountId: string, agents: AgentRecord[]): Promise<AgentView[]> => {
+    const budgets = await budgetViews(runtime, accountId, agents.map((a) => ({ owner: "agent", id: a.id, budget: a.budget })));
+    return agents.map((a, i) => ({ ...agentView(a), ...(a.fallbacks && { fallbacks: a.fallbacks }), ...(budgets[i] && { budget: budgets[i] }) }));
+  };
+  const showKeys = async (accountId: string, keys: KeyRecord[], lastUsed: Array<string | null>): Promise<KeyView[]> => {
+    const budgets = await budgetViews(runtime, accountId, keys.map((k) => ({ owner: "key", id: k.id, budget: k.budget })));
+    return keys.map((k, i) => ({ ...keyView(k, lastUsed[i]), ...(budgets[i] && { budget: budgets[i] }) }));
   };
 
   /** An agent's aliases must route to catalog models: 400 naming the first that does not. */
@@ -168,17 +183,19 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         models: body.models ?? null,
         limits: body.limits ?? null,
         aliases: checkedAliases(body.aliases) ?? null,
+        ...(body.budget && { budget: body.budget }),
+        ...(body.fallbacks && { fallbacks: body.fallbacks }),
         created_at: now,
         updated_at: now,
       };
       await records.putAgent(agent);
-      return agentView(agent);
+      return (await showAgents(accountId, [agent]))[0];
     },
     async listAgents(accountId) {
-      return { object: "list", data: (await records.listAgents(accountId)).map(agentView) };
+      return { object: "list", data: await showAgents(accountId, await records.listAgents(accountId)) };
     },
     async getAgent(accountId, agentId) {
-      return agentView(await ownAgent(accountId, agentId));
+      return (await showAgents(accountId, [await ownAgent(accountId, agentId)]))[0];
     },
     async updateAgent(accountId, agentId, patch) {
       const body = parseOrThrow(updateAgentSchema, patch);
@@ -190,10 +207,12 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         ...(body.models !== undefined && { models: body.models }),
         ...(body.limits !== undefined && { limits: body.limits }),
         ...(body.aliases !== undefined && { aliases: checkedAliases(body.aliases) }),
+        ...(body.budget !== undefined && { budget: body.budget }),
+        ...(body.fallbacks !== undefined && { fallbacks: body.fallbacks }),
         updated_at: nowISO(),
       };
       await records.putAgent(next);
-      return agentView(next);
+      return (await showAgents(accountId, [next]))[0];
     },
     async deleteAgent(accountId, agentId) {
       const agent = await ownAgent(accountId, agentId);
@@ -215,13 +234,20 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       if (expiresAt && Date.parse(expiresAt) <= Date.now()) {
         throw createAPIError({ code: "invalid_request", param: "expires_at", message: "`expires_at` is in the past: such a key would never work." });
       }
-      return (await issueKey(agent, body.name, expiresAt)).view;
+      return (await issueKey(agent, body.name, expiresAt, body.budget)).view;
     },
     async listKeys(accountId, agentId) {
       await ownAgent(accountId, agentId);
       const keys = await records.listKeys(agentId);
       const lastUsed = await Promise.all(keys.map((key) => records.getKeyLastUsed(key.id)));
-      return { object: "list", data: keys.map((key, i) => keyView(key, lastUsed[i])) };
+      return { object: "list", data: await showKeys(accountId, keys, lastUsed) };
+    },
+    async updateKey(accountId, agentId, keyId, patch) {
+      const body = parseOrThrow(updateKeySchema, patch);
+      const key = await ownKey(accountId, agentId, keyId);
+      const next: KeyRecord = { ...key, ...(body.name !== undefined && { name: body.name }), ...(body.budget !== undefined && { budget: body.budget }) };
+      await records.putKey(next);
+      return (await showKeys(accountId, [next], [await records.getKeyLastUsed(key.id)]))[0];
     },
     async deleteKey(accountId, agentId, keyId) {
       await records.deleteKey(await ownKey(accountId, agentId, keyId));
@@ -240,7 +266,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         });
       }
       // The new key keeps the old one's expiry (still ahead, checked above).
-      const fresh = await issueKey(agent, old.name, old.expires_at);
+      const fresh = await issueKey(agent, old.name, old.expires_at, old.budget);
       try {
         // A grace period can shorten the old key's life, never lengthen it.
         if (grace === 0) await records.deleteKey(old);

@@ -1,4 +1,5 @@
 import type { ChatMessage } from "../schema";
+import type { BudgetView } from "./budget-views";
 import type { LedgerEntry } from "../stores/ledger/types";
 import type { AgentRecord, KeyRecord, ThreadRecord } from "../stores/records";
 
@@ -13,6 +14,10 @@ export interface AgentView {
   limits: AgentRecord["limits"];
   /** Model aliases of this agent (name or `*` pattern -> catalog model), before the gateway's. */
   aliases: Record<string, string> | null;
+  /** Its budget and this period's spending (see budget-views.ts); absent without one. */
+  budget?: BudgetView;
+  /** Its fallback models by model name; absent without any. */
+  fallbacks?: Record<string, string[]>;
   created_at: string;
   updated_at: string;
 }
@@ -26,6 +31,8 @@ export interface KeyView {
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
+  /** Its budget and this period's spending; absent without one. */
+  budget?: BudgetView;
 }
 
 /** The create (and rotate) response: the only place the plaintext `key` ever appears. */

@@ -6,6 +6,8 @@ import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
 import type { LineDraft, ReserveResult, SettleResult } from "../stores/atomics";
 import type { LedgerEntry } from "../stores/ledger/types";
+import { budgetExceeded, budgetsOf, budgetsUnsupported, reportThresholds } from "./budgets";
+import { fallbackCandidates, worstCaseOverCandidates } from "./dispatch/fallbacks";
 import { useHeartbeat } from "./heartbeat";
 
 /**
@@ -31,20 +33,29 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
 
   // The hold covers exactly the cap dispatch sends (the same function, the same inputs).
   const cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
-  // Worst case: the whole prompt may be written to the vendor's cache, which costs more than input.
-  const amountMicros = worstCaseMicros(model.info, thread.promptTokens, cap);
+  // Worst case: the whole prompt may be written to the vendor's cache, which costs more than
+  // input; with fallbacks, at the most expensive model that may answer.
+  const candidates = fallbackCandidates(runtime, agent, model);
+  const amountMicros =
+    candidates.length > 1 ? worstCaseOverCandidates(candidates, request.max_completion_tokens ?? request.max_tokens, thread.promptTokens, runtime.defaultMaxTokens) : worstCaseMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
+  const budgets = budgetsOf(agent, key, runtime.now?.() ?? Date.now());
+  if (budgets.length && !runtime.atomics.getBudgets) throw budgetsUnsupported();
   const reservationId = createId("res_", 16);
   let result: ReserveResult;
   try {
-    result = await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
+    // The budgets are held in the same atomic step as the balance (none: the call of old).
+    result = budgets.length
+      ? await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs, budgets.map((b) => b.hold))
+      : await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
   } catch (error) {
     // The hold may exist even though its reply was lost: release it (settling is idempotent).
     void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
     throw error;
   }
   if (!result.ok) {
+    if (result.budget) throw budgetExceeded(budgets, result.budget, amountMicros);
     throw createAPIError({
       code: "insufficient_balance",
       message: `Insufficient balance: this request may cost up to ${amountMicros} micro-USD and ${Math.max(0, result.balance_micros - result.reserved_micros)} are available. Top up the account and retry.`,
@@ -56,7 +67,9 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   ctx.settlers.push(({ usage }) => {
     const cacheRead = usage?.prompt_tokens_details?.cached_tokens ?? 0;
     const cacheWrite = usage?.prompt_tokens_details?.cache_write_tokens ?? 0;
-    const charge = usage ? costMicros(model.info, usage.prompt_tokens, usage.completion_tokens, { read: cacheRead, write: cacheWrite }) : 0;
+    // Charged at the model that answered (a fallback, maybe), never the one that failed.
+    const answered = ctx.answeredBy ?? model;
+    const charge = usage ? costMicros(answered.info, usage.prompt_tokens, usage.completion_tokens, { read: cacheRead, write: cacheWrite }) : 0;
     const entryId = createSortableId("led_");
     const createdAt = nowISO();
     let settled: SettleResult | undefined;
@@ -71,7 +84,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       created_at: createdAt,
       agent_id: agent.id,
       key_id: key.id,
-      model: model.name,
+      model: answered.name,
       thread_id: thread.id,
       prompt_tokens: usage?.prompt_tokens ?? 0,
       completion_tokens: usage?.completion_tokens ?? 0,
@@ -80,7 +93,10 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       ...(ctx.sessionId && { session_id: ctx.sessionId }),
     };
     return runtime.retries.attempt(`settle ${reservationId}`, async () => {
-      settled ??= await runtime.atomics.settle(accountId, reservationId, charge, line);
+      if (!settled) {
+        settled = await runtime.atomics.settle(accountId, reservationId, charge, line);
+        reportThresholds(runtime, { accountId, agentId: agent.id, keyId: key.id }, budgets, settled.budgets);
+      }
       await writeLines(runtime, accountId, settled.lines ?? (settled.charged_micros > 0 ? [{ ...line, amount_micros: -settled.charged_micros }] : []), settled.lines !== undefined);
     });
   });

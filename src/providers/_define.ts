@@ -1,3 +1,4 @@
+import type { CooldownStore } from "./_key-pool";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ChatRequest } from "../schema";
 
 /** Price and size of one model; money is USD per million tokens. */
@@ -42,6 +43,8 @@ export interface ProviderContext {
    * also with bytes that make no chunk (a ping, a thinking block).
    */
   keepAlive(): void;
+  /** Where key pools share their cooldowns across instances (set by the gateway; absent: each pool keeps its own). */
+  cooldowns?: CooldownStore;
 }
 
 /** A provider answers with one completion, or with chunks when `request.stream` is true. */

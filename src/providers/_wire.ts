@@ -3,7 +3,8 @@ import type { ChatCompletion, ChatCompletionChunk } from "../schema";
 import { defineProvider, type ModelInfo, type Provider, type ProviderContext, type ProviderRequest } from "./_define";
 import { redact, upstreamError, type UpstreamFailure } from "./_errors";
 import { createSSEDecoder, type SSEEvent } from "./_sse";
-import { createUpstreamClient, readBody, type HeaderReader, type UpstreamResponse } from "./_upstream";
+import { cooldownAfter, createKeyPool, type PoolMember } from "./_key-pool";
+import { createUpstreamClient, readBody, type HeaderReader, type UpstreamClient, type UpstreamResponse } from "./_upstream";
 
 /**
  * Extra request headers: fixed, or a function called before every request (for tokens
@@ -18,6 +19,17 @@ export interface WireProviderOptions {
   apiKey?: string;
   /** The API base URL, as the vendor's SDK takes it. */
   baseURL?: string;
+  /**
+   * Several API keys of the vendor (instead of `apiKey`): requests take turns over them,
+   * and one answering 429 or failing is skipped for its `retry-after` (or a backoff) while
+   * the others serve, across instances with Redis. See README "Key pools".
+   */
+  apiKeys?: string[];
+  /**
+   * Several deployments (a base URL and its key each; a missing one is `baseURL` / `apiKey`),
+   * pooled as `apiKeys` are: regions, Azure deployments, self-hosted replicas.
+   */
+  deployments?: Array<{ apiKey?: string; baseURL?: string }>;
   /** Extra headers for every request (see `HeadersOption`). */
   headers?: HeadersOption;
   /** Models to add to the catalog (full names, `<id>/...`), with their prices. */
@@ -64,16 +76,67 @@ export interface WireVendor<State> {
  * stream and its tail), so each vendor only maps bodies and events.
  */
 export function createWireProvider<State>(vendor: WireVendor<State>, options: WireProviderOptions, extra: Partial<Pick<Provider, "defaultMaxTokens">> = {}): Provider {
-  const { apiKey, headers: custom } = options ?? {};
-  if (!apiKey && !custom) throw new Error(`[agentgate] [${vendor.id}] Missing required option \`apiKey\``);
-  // An empty base URL (a config variable left unset) means the vendor's own.
-  const client = createUpstreamClient(options.baseURL || vendor.defaultBaseURL, { connections: options.connections });
-  const fixed: Record<string, string> = { "content-type": "application/json", ...vendor.headers, ...(apiKey && vendor.authHeaders(apiKey)), ...(typeof custom === "object" && lowerCased(custom)) };
-  const headersFor = typeof custom === "function" ? async (model: string) => ({ ...fixed, ...lowerCased(await custom({ model })) }) : () => fixed;
+  const { headers: custom } = options ?? {};
+  const targets = deploymentsOf(vendor, options);
+  if (targets.some((t) => !t.apiKey) && !custom) throw new Error(`[agentgate] [${vendor.id}] Missing required option \`apiKey\``);
+  // One pooled client per origin, shared by the deployments on it.
+  const clients = new Map<string, UpstreamClient>();
+  const deployments: Deployment[] = targets.map(({ apiKey, baseURL }) => {
+    const client = clients.get(baseURL) ?? createUpstreamClient(baseURL, { connections: options.connections });
+    clients.set(baseURL, client);
+    const fixed: Record<string, string> = { "content-type": "application/json", ...vendor.headers, ...(apiKey && vendor.authHeaders(apiKey)), ...(typeof custom === "object" && lowerCased(custom)) };
+    return { apiKey, baseURL, client, fixed };
+  });
+  const headersFor = typeof custom === "function" ? async (d: Deployment, model: string) => ({ ...d.fixed, ...lowerCased(await custom({ model })) }) : (d: Deployment) => d.fixed;
+  const secrets = targets.map((t) => t.apiKey);
   const fail = (status: number | undefined, body: unknown, headers?: HeaderReader): HTTPError => {
     const failure = vendor.failure(status, body, headers);
-    if (failure.message) failure.message = redact(failure.message, apiKey);
+    // Any key of the pool, whichever answered: none is ever shown.
+    const message = failure.message;
+    if (message) failure.message = secrets.reduce<string>((text, secret) => redact(text, secret), message);
     return upstreamError(failure);
+  };
+  const pool = deployments.length > 1 ? createKeyPool(vendor.id, deployments, (d) => `${d.baseURL}\n${d.apiKey ?? ""}`) : undefined;
+
+  /** One call to one deployment, up to the answer's status (a stream's chunks are read later). */
+  const call = async (d: Deployment, request: ProviderRequest, context: ProviderContext) => {
+    const stream = request.stream === true;
+    const body = JSON.stringify(vendor.body(request, stream));
+    const headers = await headersFor(d, context.model);
+    let response: UpstreamResponse;
+    try {
+      response = await d.client.post(vendor.path(request, stream), body, headers, context.signal);
+    } catch (error) {
+      throw networkFailure(vendor.id, error, context.signal);
+    }
+    if (response.status >= 300) throw fail(response.status, await readBody(response.body).catch(() => undefined), response.headers);
+    if (!stream) {
+      const json = await readBody(response.body).catch((error: unknown) => Promise.reject(networkFailure(vendor.id, error, context.signal)));
+      if (!json || typeof json !== "object") throw upstreamError({ provider: vendor.id, message: "The answer was not JSON." });
+      return vendor.completion(json as never);
+    }
+    return streamChunks(vendor, response, context, fail);
+  };
+
+  /**
+   * Over a pool: the next member that is not cooling takes the request; one that fails
+   * before answering cools down and the next ready one is tried at once, within the same
+   * deadline. With every member cooling, the failure goes to dispatch (its retries wait).
+   */
+  const callPool = async (members: Array<PoolMember<Deployment> & { cooling: boolean }>, request: ProviderRequest, context: ProviderContext) => {
+    for (let i = 0; ; i++) {
+      const member = members[i];
+      try {
+        const result = await call(member.value, request, context);
+        pool!.succeeded(member);
+        return result;
+      } catch (error) {
+        const ms = HTTPError.isError(error) && !context.signal.aborted ? cooldownAfter(error, pool!.failuresOf(member)) : undefined;
+        if (ms === undefined) throw error;
+        pool!.failed(member, ms, context.cooldowns);
+        if (!members[i + 1] || members[i + 1].cooling) throw error;
+      }
+    }
   };
 
   return defineProvider({
@@ -81,24 +144,12 @@ export function createWireProvider<State>(vendor: WireVendor<State>, options: Wi
     models: options.models,
     ...extra,
     async chat(request, context) {
-      const stream = request.stream === true;
-      const body = JSON.stringify(vendor.body(request, stream));
-      const headers = await headersFor(context.model);
-      let response: UpstreamResponse;
-      try {
-        response = await client.post(vendor.path(request, stream), body, headers, context.signal);
-      } catch (error) {
-        throw networkFailure(vendor.id, error, context.signal);
-      }
-      if (response.status >= 300) throw fail(response.status, await readBody(response.body).catch(() => undefined), response.headers);
-      if (!stream) {
-        const json = await readBody(response.body).catch((error: unknown) => Promise.reject(networkFailure(vendor.id, error, context.signal)));
-        if (!json || typeof json !== "object") throw upstreamError({ provider: vendor.id, message: "The answer was not JSON." });
-        return vendor.completion(json as never);
-      }
-      return streamChunks(vendor, response, context, fail);
+      if (!pool) return call(deployments[0], request, context);
+      return callPool(await pool.order(context.cooldowns), request, context);
     },
-    close: () => client.close(),
+    close: async () => {
+      await Promise.all([...clients.values()].map((client) => client.close()));
+    },
   });
 }
 
@@ -117,6 +168,25 @@ export function eventJSON<T>(provider: string, event: SSEEvent): T {
 }
 
 // --- internal ---
+
+/** One key and base URL of a provider, with its client and fixed headers. */
+interface Deployment {
+  apiKey?: string;
+  baseURL: string;
+  client: UpstreamClient;
+  fixed: Record<string, string>;
+}
+
+/** `deployments`, else `apiKeys`, else the one `apiKey`: each with its base URL (an empty one means the vendor's own). */
+function deploymentsOf(vendor: { id: string; defaultBaseURL: string }, options: WireProviderOptions): Array<{ apiKey?: string; baseURL: string }> {
+  const base = options.baseURL || vendor.defaultBaseURL;
+  if (options.deployments?.length) return options.deployments.map((d) => ({ apiKey: d.apiKey ?? options.apiKey, baseURL: d.baseURL || base }));
+  if (options.apiKeys !== undefined) {
+    if (!options.apiKeys.length || options.apiKeys.some((key) => typeof key !== "string" || !key)) throw new Error(`[agentgate] [${vendor.id}] \`apiKeys\` must be a non-empty list of keys`);
+    return options.apiKeys.map((apiKey) => ({ apiKey, baseURL: base }));
+  }
+  return [{ apiKey: options.apiKey, baseURL: base }];
+}
 
 async function* streamChunks<State>(vendor: WireVendor<State>, response: UpstreamResponse, context: ProviderContext, fail: (status: number | undefined, body: unknown) => HTTPError): AsyncGenerator<ChatCompletionChunk> {
   const state = vendor.streamState();

@@ -28,6 +28,7 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
 
   app.post(`${base}/agents/:agent/keys`, async (event) => created(event, await admin.createKey(who(event), param(event, "agent"), (await body(event)) as never)), opts);
   app.get(`${base}/agents/:agent/keys`, (event) => admin.listKeys(who(event), param(event, "agent")), opts);
+  app.patch(`${base}/agents/:agent/keys/:key`, async (event) => admin.updateKey(who(event), param(event, "agent"), param(event, "key"), (await body(event)) as never), opts);
   app.delete(`${base}/agents/:agent/keys/:key`, async (event) => (await admin.deleteKey(who(event), param(event, "agent"), param(event, "key")), noContent()), opts);
   app.post(
     `${base}/agents/:agent/keys/:key/rotate`,

@@ -22,8 +22,16 @@ export interface Atomics {
    * when the balance minus what is already held cannot cover it. A reservation that is
    * neither settled nor renewed expires after `ttlMs`, so a crashed instance leaks
    * nothing for long. Reserving again under an id that is already held changes nothing.
+   *
+   * With `budgets`, the same atomic step also holds `amountMicros` against each of them
+   * and fails (ok: false, `budget` naming the first that cannot cover it) when one would
+   * pass its limit: what it spent this period plus what is held against it. Settling
+   * then charges every budget the hold named; an expired hold frees them too. Optional:
+   * a driver supports budgets when it implements `getBudgets` (both built-in ones do);
+   * the gateway never passes `budgets` to one that does not, and refuses such requests
+   * with a 503 rather than let a budget go unenforced.
    */
-  reserve(accountId: string, reservationId: string, amountMicros: number, ttlMs: number): Promise<ReserveResult>;
+  reserve(accountId: string, reservationId: string, amountMicros: number, ttlMs: number, budgets?: readonly BudgetHold[]): Promise<ReserveResult>;
   /**
    * Pushes a live reservation's expiry to `ttlMs` from now (its request is still running).
    * False when it is gone: settled, expired, or lost with Redis's data.
@@ -52,6 +60,18 @@ export interface Atomics {
   landedLines(accountId: string, lineIds: readonly string[]): Promise<void>;
   /** The balance and what is held now (expired reservations are swept first). */
   getBalance(accountId: string): Promise<BalanceState>;
+  /**
+   * What each budget has spent in its current period and holds now (for the admin API).
+   * Optional: drivers without budget support leave it out.
+   */
+  getBudgets?(accountId: string, budgets: readonly BudgetHold[]): Promise<BudgetState[]>;
+
+  /**
+   * Key-pool cooldowns (see providers/_key-pool.ts), shared by every instance this driver
+   * spans. Optional: without them each pool keeps its cooldowns in its own process.
+   */
+  coolDown?(pool: string, member: string, ms: number): Promise<void>;
+  coolingDown?(pool: string): Promise<Record<string, number>>;
 
   /** Takes the thread's lease if free (or expired). Only the holder's token releases it. */
   acquireLease(threadId: string, token: string, ttlMs: number): Promise<boolean>;
@@ -100,6 +120,37 @@ export interface BalanceState {
 
 export interface ReserveResult extends BalanceState {
   ok: boolean;
+  /** Refused by a budget (not by the balance): that budget's state. */
+  budget?: BudgetState;
+}
+
+/**
+ * One spending budget a reservation is held against. The caller decides the period (its
+ * clock, UTC boundaries): a `periodStart` later than the one the driver counted in starts
+ * the budget afresh; an earlier one (a skewed clock) counts in the newer period.
+ */
+export interface BudgetHold {
+  /** Names the budget within its account (`agent/<id>`, `key/<id>`); no `,` `|` or `:`. */
+  scope: string;
+  /** A positive whole number of micro-units. */
+  limitMicros: number;
+  /** When the current period began (ms); 0 for a budget that never resets. */
+  periodStart: number;
+}
+
+export interface BudgetState {
+  scope: string;
+  limit_micros: number;
+  /** Charged in the current period (the one of `period_start`). */
+  spent_micros: number;
+  /** Held by requests still running. */
+  reserved_micros: number;
+  period_start: number;
+  /**
+   * Set by `settle` when this charge took the budget past 80 % or 100 % of its limit for
+   * the first time this period: once per period and budget, across every instance.
+   */
+  crossed?: 80 | 100;
 }
 
 /** Makes a credit idempotent: `id` names it, `receipt` is kept with it (the ledger entry). */
@@ -131,6 +182,8 @@ export interface CreditResult extends BalanceState, WrittenAhead {
 export interface SettleResult extends BalanceState, WrittenAhead {
   /** What was really taken: the charge, capped at the balance. */
   charged_micros: number;
+  /** The budgets the hold named, after this charge (absent without budgets, and on a repeat). */
+  budgets?: BudgetState[];
 }
 
 /**
@@ -233,6 +286,20 @@ export function balanceLimitError(balanceMicros: number) {
 export async function balanceFromLedger(ledger: Pick<LedgerStore, "total">, accountId: string): Promise<number | null> {
   const sum = await ledger.total(accountId);
   return sum === null ? null : Math.min(Math.max(0, sum), MAX_BALANCE_MICROS);
+}
+
+/** Throws on a budget no driver can count (the scope is a field name in Redis). */
+export function checkBudgets(budgets: readonly BudgetHold[] | undefined): void {
+  for (const budget of budgets ?? []) {
+    if (!/^[^,|:\s]{1,200}$/.test(budget.scope)) throw new TypeError(`[agentgate] budget scope \`${budget.scope}\` must be 1 to 200 characters without , | : or spaces`);
+    if (!(Number.isSafeInteger(budget.limitMicros) && budget.limitMicros > 0)) throw new TypeError(`[agentgate] budget \`${budget.scope}\` needs a positive whole limit`);
+    if (!(Number.isSafeInteger(budget.periodStart) && budget.periodStart >= 0)) throw new TypeError(`[agentgate] budget \`${budget.scope}\` needs a whole, non-negative period start`);
+  }
+}
+
+/** The alert level a budget reached: 100 at its limit, 80 at four fifths of it. */
+export function budgetLevel(spent: number, limit: number): 0 | 80 | 100 {
+  return spent >= limit ? 100 : spent * 5 >= limit * 4 ? 80 : 0;
 }
 
 export function checkMicros(value: number, name: string): void {

@@ -1,7 +1,9 @@
 import { createId } from "../ids";
 import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
-import { balanceFromLedger, balanceLimitError, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
+import { balanceFromLedger, balanceLimitError, checkBudgets, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
+import { createMemoryCooldowns } from "./cooldowns";
+import { chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, seedBudgets, type BudgetCounters } from "./budgets-memory";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -19,7 +21,9 @@ interface Account {
   balance: number;
   /** Credits on their way to storage: written with the balance, not spendable until they land. */
   crediting: number;
-  reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number }>;
+  reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number; budgets?: string[] }>;
+  /** Budgets of this account by scope, made on first use (see budgets-memory.ts). */
+  budgets?: Map<string, BudgetCounters>;
   /** Lines written ahead with the balance, until the ledger has them (see `LineDraft`). */
   lines: Map<string, LedgerEntry>;
 }
@@ -52,6 +56,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
   const notStarted = new Map<string, Promise<void>>();
+  const budgetSeeding = new Map<string, Promise<number>>();
   // Signs this driver's copies, so a Redis driver started later over the same storage
   // knows they are newer than any balance it held before (see createRedisAtomics).
   const writer = createId("memory:", 16);
@@ -102,8 +107,10 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     const now = Date.now();
     let reserved = 0;
     for (const [id, hold] of account.reservations) {
-      if (hold.expiresAt <= now) account.reservations.delete(id);
-      else reserved += hold.amount;
+      if (hold.expiresAt <= now) {
+        account.reservations.delete(id);
+        releaseBudgets(account, hold);
+      } else reserved += hold.amount;
     }
     return { balance_micros: account.balance, reserved_micros: reserved };
   };
@@ -116,6 +123,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   };
 
   return {
+    ...createMemoryCooldowns(),
     async hitRate(scope, input, now = Date.now()) {
       const windows = normalizeWindows(input);
       const at = Math.floor(now);
@@ -138,13 +146,18 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       }
     },
 
-    async reserve(accountId, reservationId, amountMicros, ttlMs) {
+    async reserve(accountId, reservationId, amountMicros, ttlMs, budgets) {
       checkMicros(amountMicros, "amountMicros");
+      checkBudgets(budgets);
       const account = await loadAccount(accountId);
+      if (budgets?.length && ledger) await seedBudgets(account, ledger, accountId, budgets, budgetSeeding);
       const current = state(account);
       if (account.reservations.has(reservationId)) return { ok: true, ...current };
       if (current.balance_micros - current.reserved_micros < amountMicros) return { ok: false, ...current };
-      account.reservations.set(reservationId, { amount: amountMicros, expiresAt: Date.now() + ttlMs, ttlMs });
+      // The same critical section (nothing awaited since the balance check) holds the budgets.
+      const refused = budgets?.length ? reserveBudgets(account, budgets, amountMicros) : undefined;
+      if (refused) return { ok: false, ...current, budget: refused };
+      account.reservations.set(reservationId, { amount: amountMicros, expiresAt: Date.now() + ttlMs, ttlMs, ...(budgets?.length && { budgets: budgets.map((b) => b.scope) }) });
       return { ok: true, balance_micros: current.balance_micros, reserved_micros: current.reserved_micros + amountMicros };
     },
 
@@ -173,6 +186,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       state(account); // sweeps: an expired hold is gone
       const hold = account.reservations.get(reservationId);
       account.reservations.delete(reservationId);
+      if (hold) releaseBudgets(account, hold);
       // Its own hold released, a request pays from what no other request holds: a hold is
       // a promise to its request, so an overrun never eats into another's. No hold, no charge.
       const free = state(account);
@@ -181,7 +195,8 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       // The line goes to storage with the balance it changed, in the same write.
       const ahead = charged > 0 && line ? { ...line, amount_micros: -charged } : undefined;
       if (ahead) account.lines.set(ahead.id, ahead);
-      const result: SettleResult = { ...state(account), charged_micros: charged, ...(ahead && { lines: [ahead] }) };
+      const budgetsAfter = hold?.budgets && chargeBudgets(account, hold.budgets, charged);
+      const result: SettleResult = { ...state(account), charged_micros: charged, ...(ahead && { lines: [ahead] }), ...(budgetsAfter && { budgets: budgetsAfter }) };
       settled.set(marker, { charged, lineId: ahead?.id, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLE_MEMORY_MS) });
       if (settled.size > MAX_SETTLED) settled.delete(settled.keys().next().value!);
       if (charged > 0) await persist(accountId, account);
@@ -233,6 +248,14 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
 
     async getBalance(accountId) {
       return state(await loadAccount(accountId));
+    },
+
+    async getBudgets(accountId, budgets) {
+      checkBudgets(budgets);
+      const account = await loadAccount(accountId);
+      if (ledger) await seedBudgets(account, ledger, accountId, budgets, budgetSeeding);
+      state(account); // sweeps: an expired hold holds no budget
+      return budgetStates(account, budgets);
     },
 
     async acquireLease(threadId, token, ttlMs) {

@@ -1,3 +1,4 @@
+import type { Budget } from "../chain/budgets";
 import type { Storage } from "unstorage";
 import { createId } from "../ids";
 import { createThreadRecords, type ThreadRecords } from "./thread-records";
@@ -19,6 +20,10 @@ export interface AgentRecord {
   limits: { requests_per_minute?: number | null; tokens_per_minute?: number | null } | null;
   /** Model aliases of this agent, looked at before the gateway's (records saved before them have none). */
   aliases?: Record<string, string> | null;
+  /** What all its keys together may spend per period; absent or null: no budget. */
+  budget?: Budget | null;
+  /** Fallback models by model name (they replace the gateway's for that model); absent or null: the gateway's. */
+  fallbacks?: Record<string, string[]> | null;
   created_at: string;
   updated_at: string;
 }
@@ -34,6 +39,8 @@ export interface KeyRecord {
   digest: string;
   created_at: string;
   expires_at: string | null;
+  /** What this key may spend per period, within its agent's budget; absent or null: no budget. */
+  budget?: Budget | null;
 }
 
 /** A conversation kept on the server, owned by one agent. */

@@ -1,8 +1,10 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../runtime";
-import { balanceLimitError, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type LineDraft, type RateWindow } from "./atomics";
+import { balanceLimitError, checkBudgets, checkMicros, MAX_BALANCE_MICROS, normalizeWindows, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type LineDraft, type RateWindow } from "./atomics";
 import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
+import { createRedisCooldowns } from "./cooldowns";
+import { budgetArgs, BUDGETS_LUA, parseBudgetStates } from "./budgets-redis";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
 import { NOW, script, scriptRunner } from "./redis-scripts";
@@ -68,7 +70,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const key = (scope: string, what: string) => `${prefix}{${escapeTag(scope)}}:${what}`;
   // The lines written ahead (id -> entry) and when each was written (a sorted set, so finding old ones is cheap).
   const aheadKeys = (accountId: string) => [key(accountId, "lines-ahead"), key(accountId, "lines-ahead-at")];
-  const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta"].map((what) => key(accountId, what));
+  const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta", "budgets"].map((what) => key(accountId, what));
   const { records } = options;
   const grace = String(options.linesAheadGraceMs ?? 60_000);
   const logger = options.logger ?? console;
@@ -84,6 +86,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   };
 
   return {
+    ...createRedisCooldowns(run, key),
     async hitRate(scope, input, now) {
       const windows = normalizeWindows(input);
       if (windows.length === 0) return { allowed: true, retryAfterMs: 0, windows: [] };
@@ -100,10 +103,12 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       if (windows.length) await run(RATE, ...rateArgs(scope, windows, now, "charge"));
     },
 
-    async reserve(accountId, reservationId, amountMicros, ttlMs) {
+    async reserve(accountId, reservationId, amountMicros, ttlMs, budgets) {
       checkMicros(amountMicros, "amountMicros");
-      const [ok, balance, reserved] = (await seeding.call(accountId, () => run(RESERVE, accountKeys(accountId), [tracked, reservationId, String(amountMicros), String(Math.ceil(ttlMs))]))) as number[];
-      return { ok: ok === 1, balance_micros: balance, reserved_micros: reserved };
+      checkBudgets(budgets);
+      const args = [tracked, reservationId, String(amountMicros), String(Math.ceil(ttlMs)), ...budgetArgs(budgets)];
+      const [ok, balance, reserved, refused] = (await seeding.call(accountId, () => run(RESERVE, accountKeys(accountId), args))) as [number, number, number, string?];
+      return { ok: ok === 1, balance_micros: balance, reserved_micros: reserved, ...(refused && { budget: parseBudgetStates(refused)[0] }) };
     },
 
     async renewHold(accountId, reservationId, ttlMs) {
@@ -115,11 +120,12 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       checkMicros(chargeMicros, "chargeMicros");
       const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), ...aheadKeys(accountId)];
       const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace];
-      const [charged, balance, reserved, ...ahead] = (await seeding.call(accountId, () => run(SETTLE, keys, args))) as [number, number, number, ...string[]];
+      const [charged, balance, reserved, own, charges, ...ahead] = (await seeding.call(accountId, () => run(SETTLE, keys, args))) as [number, number, number, string, string, ...string[]];
       // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
       if (charged > 0) copies.changed(accountId);
-      const lines = linesAhead(ahead);
-      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved, ...(lines.length && { lines }) };
+      const lines = linesAhead([own, ...ahead]);
+      const budgets = parseBudgetStates(charges);
+      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved, ...(lines.length && { lines }), ...(budgets.length && { budgets }) };
     },
 
     async credit(accountId, amountMicros, once, line) {
@@ -140,6 +146,12 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async getBalance(accountId) {
       return balanceState(await seeding.call(accountId, () => run(BALANCE, accountKeys(accountId), [tracked])));
+    },
+
+    async getBudgets(accountId, budgets) {
+      checkBudgets(budgets);
+      if (!budgets.length) return [];
+      return parseBudgetStates((await run(BUDGETS, accountKeys(accountId), [tracked, ...budgetArgs(budgets)])) as string);
     },
 
     async acquireLease(threadId, token, ttlMs) {
@@ -232,7 +244,7 @@ return out
 
 // Shared by the money scripts. KEYS: balance, reserved (the sum of live holds), holds
 // (hash id -> "amount:ttl"), hold-expiry (sorted set id -> expires at), balance-meta
-// (hash: epoch, from, rev; see SEED). ARGV[1]: '1' when balances are written through to
+// (hash: epoch, from, rev; see SEED), budgets (see budgets-redis.ts). ARGV[1]: '1' when balances are written through to
 // storage: then an account without balance-meta was never seeded (or Redis lost it) and
 // the script answers 'unseeded' instead of counting from zero, and every change of the
 // balance counts one more rev (what the write-through compares).
@@ -241,12 +253,15 @@ local tracked = ARGV[1] == '1'
 local function unseeded() return tracked and redis.call('EXISTS', KEYS[5]) == 0 end
 local function changed() if tracked then redis.call('HINCRBY', KEYS[5], 'rev', 1) end end
 local function num(k) return tonumber(redis.call('GET', k) or '0') end
+${BUDGETS_LUA}
 local function sweep(now)
   local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)
   for _, id in ipairs(expired) do
     local hold = redis.call('HGET', KEYS[3], id)
     if hold then
-      redis.call('DECRBY', KEYS[2], tonumber(string.match(hold, '^(%d+)')))
+      local amount, budgets = string.match(hold, '^(%d+):%d+:?(.*)$')
+      redis.call('DECRBY', KEYS[2], tonumber(amount))
+      budget_release(budgets, tonumber(amount))
       redis.call('HDEL', KEYS[3], id)
     end
     redis.call('ZREM', KEYS[4], id)
@@ -254,7 +269,8 @@ local function sweep(now)
 end
 `;
 
-// ARGV: tracked, reservation id, amount, ttl ms.
+// ARGV: tracked, reservation id, amount, ttl ms, then scope, limit, period start of each budget.
+// Refused by a budget: { 0, balance, reserved, that budget's state }.
 const RESERVE = script(`${ACCOUNT}
 if unseeded() then return { 'unseeded' } end
 local now = now_ms()
@@ -264,7 +280,13 @@ local reserved = num(KEYS[2])
 if redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then return { 1, balance, reserved } end
 local amount = tonumber(ARGV[3])
 if balance - reserved < amount then return { 0, balance, reserved } end
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. ':' .. ARGV[4])
+local held = ''
+if #ARGV > 4 then
+  local scopes, refused = budget_hold(5, amount)
+  if refused then return { 0, balance, reserved, refused } end
+  held = ':' .. scopes
+end
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. ':' .. ARGV[4] .. held)
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[2])
 redis.call('INCRBY', KEYS[2], amount)
 return { 1, balance, reserved + amount }
@@ -303,25 +325,29 @@ local function left_behind(k, at_k, own, now, grace, out)
 end
 `;
 
-// KEYS[6]: the settled marker of this reservation; KEYS[7], KEYS[8]: the lines written ahead, and when.
+// KEYS[7]: the settled marker of this reservation; KEYS[8], KEYS[9]: the lines written ahead, and when.
 // ARGV: tracked, reservation id, charge, marker ttl, line id ('' for none), line draft, grace ms.
+// Replies { charged, balance, reserved, own line, budgets after the charge, lines left behind... }.
 const SETTLE = script(`${ACCOUNT}${LINES_AHEAD}
 if unseeded() then return { 'unseeded' } end
 local now = now_ms()
 sweep(now)
-local earlier = redis.call('GET', KEYS[6])
+local earlier = redis.call('GET', KEYS[7])
 if earlier then
   -- A retry: its line, if still waiting for the ledger, comes back with it.
-  local own = ARGV[5] ~= '' and redis.call('HGET', KEYS[7], ARGV[5]) or false
-  return left_behind(KEYS[7], KEYS[8], ARGV[5], now, tonumber(ARGV[7]), { tonumber(earlier), num(KEYS[1]), num(KEYS[2]), own or '' })
+  local own = ARGV[5] ~= '' and redis.call('HGET', KEYS[8], ARGV[5]) or false
+  return left_behind(KEYS[8], KEYS[9], ARGV[5], now, tonumber(ARGV[7]), { tonumber(earlier), num(KEYS[1]), num(KEYS[2]), own or '', '' })
 end
 local ttl = tonumber(ARGV[4])
 local hold = redis.call('HGET', KEYS[3], ARGV[2])
 -- No hold (never made, expired, lost with Redis's data): nothing to charge.
 local charged = 0
+local budgets = ''
 if hold then
-  local amount, held_ttl = string.match(hold, '^(%d+):(%d+)$')
+  local amount, held_ttl
+  amount, held_ttl, budgets = string.match(hold, '^(%d+):(%d+):?(.*)$')
   redis.call('DECRBY', KEYS[2], tonumber(amount))
+  budget_release(budgets, tonumber(amount))
   redis.call('HDEL', KEYS[3], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[2])
   ttl = math.max(ttl, tonumber(held_ttl))
@@ -333,29 +359,30 @@ local own = ''
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()
-  own = write_ahead(KEYS[7], KEYS[8], ARGV[5], -charged, ARGV[6], now)
+  own = write_ahead(KEYS[8], KEYS[9], ARGV[5], -charged, ARGV[6], now)
 end
-redis.call('SET', KEYS[6], string.format('%.0f', charged), 'PX', ttl)
-return left_behind(KEYS[7], KEYS[8], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, num(KEYS[2]), own })
+local charges = budget_charge(budgets, charged)
+redis.call('SET', KEYS[7], string.format('%.0f', charged), 'PX', ttl)
+return left_behind(KEYS[8], KEYS[9], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, num(KEYS[2]), own, charges })
 `);
 
-// KEYS[6], KEYS[7]: the lines written ahead, and when; KEYS[8], when the credit is idempotent: its marker.
+// KEYS[7], KEYS[8]: the lines written ahead, and when; KEYS[9], when the credit is idempotent: its marker.
 // ARGV: tracked, amount, receipt, marker ttl, largest balance, line id ('' for none), line draft, grace ms.
 const CREDIT = script(`${ACCOUNT}${LINES_AHEAD}
 if unseeded() then return { 'unseeded' } end
 local now = now_ms()
 sweep(now)
-if KEYS[8] then
-  local earlier = redis.call('GET', KEYS[8])
+if KEYS[9] then
+  local earlier = redis.call('GET', KEYS[9])
   if earlier then return { num(KEYS[1]), num(KEYS[2]), earlier, '' } end
 end
 -- Over the limit: nothing credited, nothing remembered; reserved -1 tells the caller.
 if num(KEYS[1]) + tonumber(ARGV[2]) > tonumber(ARGV[5]) then return { num(KEYS[1]), -1, '', '' } end
-if KEYS[8] then redis.call('SET', KEYS[8], ARGV[3], 'PX', ARGV[4]) end
+if KEYS[9] then redis.call('SET', KEYS[9], ARGV[3], 'PX', ARGV[4]) end
 local balance = redis.call('INCRBY', KEYS[1], ARGV[2])
 changed()
-local own = write_ahead(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[2]), ARGV[7], now)
-return left_behind(KEYS[6], KEYS[7], ARGV[6], now, tonumber(ARGV[8]), { balance, num(KEYS[2]), ARGV[3], own })
+local own = write_ahead(KEYS[7], KEYS[8], ARGV[6], tonumber(ARGV[2]), ARGV[7], now)
+return left_behind(KEYS[7], KEYS[8], ARGV[6], now, tonumber(ARGV[8]), { balance, num(KEYS[2]), ARGV[3], own })
 `);
 
 // KEYS[1], KEYS[2]: the lines written ahead, and when. ARGV: the ids the ledger now has.
@@ -369,6 +396,17 @@ const BALANCE = script(`${ACCOUNT}
 if unseeded() then return { 'unseeded' } end
 sweep(now_ms())
 return { num(KEYS[1]), num(KEYS[2]) }
+`);
+
+// ARGV: tracked, then scope, limit, period start of each budget. Swept first: expired holds hold nothing.
+const BUDGETS = script(`${ACCOUNT}
+sweep(now_ms())
+local out = {}
+for i = 0, (#ARGV - 1) / 3 - 1 do
+  local scope, limit = ARGV[2 + i * 3], tonumber(ARGV[3 + i * 3])
+  out[#out + 1] = budget_state(scope, limit, budget_current(scope, limit, tonumber(ARGV[4 + i * 3])))
+end
+return table.concat(out, ';')
 `);
 
 const RENEW_LEASE = script(`

@@ -5,12 +5,13 @@ import { createAPIError } from "../../errors";
 import { chatDialect } from "../../dialects/chat";
 import type { AnswerMeta, Dialect, NormalizedCompletion } from "../../dialects/types";
 import { collectCompletion, completionToChunks } from "./accumulate";
-import { createDeadline, type Deadline } from "./deadline";
+import type { Deadline } from "./deadline";
+import { fallbackCandidates, firstAnswering, type DispatchModel } from "./fallbacks";
 import { isChunkStream, type ProviderRequest } from "../../providers/_define";
 import { isRetryable, upstreamError, upstreamTimeout } from "../../providers/_errors";
 import { toSSEStream } from "./stream";
 import type { GatewayRuntime } from "../../runtime";
-import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../schema";
+import type { ChatCompletion, ChatRequest } from "../../schema";
 import { estimateTokens, messageText } from "../../tokens";
 import { settle } from "../settle";
 
@@ -26,26 +27,50 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
     const request = requireContext(event, "request", "requestParser");
     const model = requireContext(event, "model", "requestParser");
     const thread = requireContext(event, "thread", "threadResolver");
-    const providerRequest = toProviderRequest(request, thread.messages, model.name);
-    // Always a limit, and the one the hold covers (free models have no hold, the same rule).
-    providerRequest.max_tokens = ctx.reservation?.outputCap ?? outputCap(providerRequest.max_tokens, model, runtime.defaultMaxTokens);
-    const providerId = model.providerId;
-    const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
+    // The model asked for, then its fallbacks (none configured: the model alone).
+    const candidates = ctx.auth ? fallbackCandidates(runtime, ctx.auth.agent, model) : [model];
+    const requested = request.max_completion_tokens ?? request.max_tokens;
+    const providerRequest = (m: DispatchModel) => {
+      const out = toProviderRequest(request, thread.messages, m.name);
+      // Always a limit, and the one the hold covers (free models have no hold, the same rule).
+      out.max_tokens = (m === model && ctx.reservation?.outputCap) || outputCap(requested, m, runtime.defaultMaxTokens);
+      return out;
+    };
+    const providerContext = (m: DispatchModel, deadline: Deadline) => ({ signal: deadline.signal, model: m.name, keepAlive: deadline.touch, cooldowns: runtime.cooldowns });
+    const errorOf = (m: DispatchModel, deadline: Deadline) => (error: unknown) => toGatewayError(error, deadline, m.providerId, runtime);
     // Timed out or left: settle follows; a stream nobody reads must not stay leased for ever.
-    deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
-    const providerContext = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch };
-    const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);
+    const stopHeartbeatOn = (deadline: Deadline) => deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
+    const answerWith = async <T>(attempt: (m: DispatchModel, deadline: Deadline) => Promise<T>) => {
+      const answered = await firstAnswering({
+        candidates,
+        timeoutMs: runtime.upstream.timeoutMs,
+        clientSignal: event.req.signal,
+        attempt: (m, deadline, retries) => {
+          if (retries === undefined) stopHeartbeatOn(deadline); // the last model: as without fallbacks
+          return withRetries(runtime, deadline, errorOf(m, deadline), () => attempt(m, deadline), retries);
+        },
+        toError: (error, deadline, m) => errorOf(m, deadline)(error),
+      });
+      if (answered.model !== model) {
+        stopHeartbeatOn(answered.deadline);
+        // Settle charges, and the answer names, the model that answered.
+        ctx.answeredBy = answered.model;
+      }
+      meta.model = answered.model.name;
+      return answered;
+    };
     const meta: AnswerMeta = { id: dialect.newId(), created: Math.floor(Date.now() / 1000), model: model.name, threadId: thread.id, request, promptTokens: thread.promptTokens };
 
     if (!request.stream) {
       let completion: ChatCompletion;
+      let deadline: Deadline | undefined;
       try {
-        completion = await withRetries(runtime, deadline, toError, async () => {
-          const result = await model.provider.chat(providerRequest, providerContext);
+        ({ value: completion, deadline } = await answerWith(async (m, d) => {
+          const result = await m.provider.chat(providerRequest(m), providerContext(m, d));
           return isChunkStream(result) ? collectCompletion(result) : result;
-        });
+        }));
       } finally {
-        deadline.clear();
+        deadline?.clear();
       }
       const normalized = normalizeCompletion(completion, meta);
       const answer = dialect.answer(normalized, meta);
@@ -53,18 +78,14 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
       return answer;
     }
 
-    let first: IteratorResult<ChatCompletionChunk>;
-    let iterator: AsyncIterator<ChatCompletionChunk>;
-    try {
-      ({ first, iterator } = await withRetries(runtime, deadline, toError, async () => {
-        const result = await model.provider.chat({ ...providerRequest, stream: true }, providerContext);
-        const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
-        return { iterator: it, first: await it.next() };
-      }));
-    } catch (error) {
-      deadline.clear();
-      throw error;
-    }
+    // Before the first byte only: once a stream has started, its failure ends it as always.
+    const { value, deadline, model: answered } = await answerWith(async (m, d) => {
+      const result = await m.provider.chat({ ...providerRequest(m), stream: true }, providerContext(m, d));
+      const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
+      return { iterator: it, first: await it.next() };
+    });
+    const { first, iterator } = value;
+    const toError = errorOf(answered, deadline);
     return sseResponse(ctx, runtime, {
       first,
       iterator,
@@ -114,13 +135,13 @@ function normalizeCompletion(completion: ChatCompletion, { id, created, model, t
   return { id, object: "chat.completion", created, model, choices, usage, thread_id: threadId };
 }
 
-async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toError: (e: unknown) => HTTPError, attempt: () => Promise<T>): Promise<T> {
+async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toError: (e: unknown) => HTTPError, attempt: () => Promise<T>, retries = runtime.upstream.retries): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (raw) {
       const error = toError(raw);
-      if (tries >= runtime.upstream.retries || !isRetryable(error) || deadline.signal.aborted) throw error;
+      if (tries >= retries || !isRetryable(error) || deadline.signal.aborted) throw error;
       const retryAfter = Number(error.headers?.get("retry-after"));
       // A vendor that asks for a longer wait than the gateway will hold: pass its answer on
       // (with its retry-after) rather than retry early into the same refusal.
