@@ -33,6 +33,13 @@ export interface GatewayContext {
    * `store: false`, Messages without `x-thread-id`): no thread is leased, read or written.
    */
   stateless?: boolean;
+  /**
+   * Messages to an `anthropic/` model: the client's body as it came, sent on with only
+   * `model` replaced (see src/chain/dispatch/pass-through.ts).
+   */
+  passThrough?: { body: Record<string, unknown>; version?: string; beta?: string };
+  /** The `X-Claude-Code-Session-Id` the request carried, for its ledger line's `session_id`. */
+  sessionId?: string;
   /** parse: the validated request and its catalog entry. */
   request?: ChatRequest;
   model?: CatalogEntry & { provider: Provider };
