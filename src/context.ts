@@ -38,6 +38,12 @@ export interface GatewayContext {
    * `model` replaced (see src/chain/dispatch/pass-through.ts).
    */
   passThrough?: { body: Record<string, unknown>; version?: string; beta?: string };
+  /**
+   * Set by a route whose clients ask for more output than they need (Messages: Claude Code
+   * sends `max_tokens: 64000`): a balance that cannot cover the whole cap gets a hold, and
+   * an output cap, fitted to it rather than a 402.
+   */
+  fitOutputToBalance?: boolean;
   /** The `X-Claude-Code-Session-Id` the request carried, for its ledger line's `session_id`. */
   sessionId?: string;
   /** parse: the validated request and its catalog entry. */

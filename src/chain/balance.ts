@@ -29,18 +29,28 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const thread = requireContext(event, "thread", "threadResolver");
 
   // The hold covers exactly the cap dispatch sends (the same function, the same inputs).
-  const cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
-  const amountMicros = costMicros(model.info, thread.promptTokens, cap);
+  let cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
+  let amountMicros = costMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const reservationId = createId("res_", 16);
-  let result: ReserveResult;
-  try {
-    result = await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
-  } catch (error) {
-    // The hold may exist even though its reply was lost: release it (settling is idempotent).
-    void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
-    throw error;
+  const reserve = async (micros: number): Promise<ReserveResult> => {
+    try {
+      return await runtime.atomics.reserve(accountId, reservationId, micros, runtime.holdTtlMs);
+    } catch (error) {
+      // The hold may exist even though its reply was lost: release it (settling is idempotent).
+      void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
+      throw error;
+    }
+  };
+  let result = await reserve(amountMicros);
+  // A route that fits the answer to the balance (Messages: Claude Code asks for 64,000 tokens
+  // every time) holds, and sends, the largest cap the balance covers instead of refusing.
+  const fitted = !result.ok && ctx.fitOutputToBalance ? fittedCap(model.info, thread.promptTokens, cap, result.balance_micros - result.reserved_micros) : undefined;
+  if (fitted !== undefined) {
+    cap = fitted;
+    amountMicros = costMicros(model.info, thread.promptTokens, cap);
+    result = await reserve(amountMicros);
   }
   if (!result.ok) {
     throw createAPIError({
@@ -77,6 +87,18 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       await writeLines(runtime, accountId, settled.lines ?? (settled.charged_micros > 0 ? [{ ...line, amount_micros: -settled.charged_micros }] : []), settled.lines !== undefined);
     });
   });
+}
+
+/** The smallest output cap a hold is fitted down to: below it, an answer is hardly one (402 instead). */
+export const MIN_FITTED_OUTPUT_TOKENS = 1_024;
+
+/** The largest output cap below `cap` that `availableMicros` covers with the prompt, if at least MIN_FITTED_OUTPUT_TOKENS. */
+function fittedCap(info: Parameters<typeof costMicros>[0], promptTokens: number, cap: number, availableMicros: number): number | undefined {
+  const perToken = info.outputPerMTok ?? 0;
+  if (perToken <= 0) return undefined; // output is free: the prompt alone is what cannot be paid
+  let fitted = Math.min(cap - 1, Math.floor((availableMicros - costMicros(info, promptTokens, 0)) / perToken));
+  while (fitted >= MIN_FITTED_OUTPUT_TOKENS && costMicros(info, promptTokens, fitted) > availableMicros) fitted--;
+  return fitted >= MIN_FITTED_OUTPUT_TOKENS ? fitted : undefined;
 }
 
 /**

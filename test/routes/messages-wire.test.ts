@@ -80,6 +80,25 @@ describe("POST /v1/messages on the wire", () => {
     expect(fakes.anthropic.requests[0].body.max_tokens).toBe(64_000);
   });
 
+  it("fits Claude Code's 64,000-token hold to a small balance: the cap sent is what the balance covers, and below 1,024 tokens it is a 402", async () => {
+    const request = (apiKey: string) => fetch(`${t.origin}/api/v1/messages`, { method: "POST", headers: { "x-api-key": apiKey, "content-type": "application/json" }, body: JSON.stringify({ model: "anthropic/claude-sonnet-4-6", max_tokens: 64_000, stream: true, messages: [{ role: "user", content: "x" }] }) });
+    const { key: small, accountId: account } = await seedAgent(t.gateway, { creditMicros: 500_000 }); // $0.50; the whole cap holds $0.96
+    const response = await request(small);
+    expect(response.status).toBe(200);
+    await response.text();
+    const sent = fakes.anthropic.requests[0].body.max_tokens as number;
+    expect(sent).toBeLessThan(64_000);
+    expect(sent).toBeGreaterThan(30_000);
+    expect(sent * 15).toBeLessThanOrEqual(500_000);
+    expect((await t.gateway.admin.getBilling(account)).reserved_micros).toBe(0);
+
+    const { key: tiny } = await seedAgent(t.gateway, { creditMicros: 10_000 }); // 1,024 tokens cost 15,360
+    const refused = await request(tiny);
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ type: "error", error: { type: "billing_error" } });
+    expect(fakes.anthropic.requests).toHaveLength(1);
+  });
+
   it("streams a non-Anthropic answer in Anthropic's event sequence, text then a tool call, with cumulative usage", async () => {
     fakes.openai.script({ reply: { text: "Let me look.", toolCalls: [{ name: "read_file", arguments: { path: "a.txt" } }], usage: { prompt: 30, completion: 12, cached: 10 } } });
     const response = await post({ model: "openai/gpt-4o-mini", max_tokens: 100, stream: true, messages: [{ role: "user", content: "x" }] });

@@ -12,8 +12,8 @@ import { toRawSSEStream } from "./raw-stream";
 
 /**
  * The Messages route's dispatch for `anthropic/` models: Anthropic gets the client's body
- * with only `model` replaced (and `max_tokens` lowered to the cap the hold covers, when it
- * asked for more; the agent's instructions first in `system`, when it has some) and the
+ * with only `model` replaced (and `max_tokens`, with a thinking budget above it, lowered to
+ * the cap the hold covers, when it asked for more; the agent's instructions first in `system`, when it has some) and the
  * client's `anthropic-version` and `anthropic-beta`; the answer goes back as it came. The
  * usage is read from it for settle. Retries, the deadline and a client's leave work as in
  * the normalized dispatch. Requests without a pass-through go on to that dispatch.
@@ -32,7 +32,12 @@ export function anthropicPassThrough(runtime: GatewayRuntime, failFrames: (error
     const body: Record<string, unknown> = { ...pass.body, model: model.name.slice(model.name.indexOf("/") + 1) };
     const cap = ctx.reservation?.outputCap ?? outputCap(body.max_tokens as number | undefined, model, runtime.defaultMaxTokens);
     // The hold covers `cap` tokens of output: more would spend past it.
-    if (typeof body.max_tokens === "number" && body.max_tokens > cap) body.max_tokens = cap;
+    if (typeof body.max_tokens === "number" && body.max_tokens > cap) {
+      body.max_tokens = cap;
+      // Anthropic wants a thinking budget below max_tokens.
+      const thinking = body.thinking as { budget_tokens?: number } | undefined;
+      if (typeof thinking?.budget_tokens === "number" && thinking.budget_tokens >= cap) body.thinking = { ...thinking, budget_tokens: Math.max(1, cap - 1) };
+    }
     if (agent.instructions) body.system = withInstructions(body.system, agent.instructions);
     const text = JSON.stringify(body);
 

@@ -33,6 +33,7 @@ export function messagesParser(runtime: GatewayRuntime, options: { countTokens?:
     const threadId = threadIdHeader(event);
     ctx.stateless = threadId === undefined;
     ctx.sessionId = sessionIdHeader(event);
+    ctx.fitOutputToBalance = true;
     const passThrough = ctx.stateless && model.providerId === "anthropic" && anthropicRawClient(model.provider) !== undefined;
     const request = toChatRequest(body, model.name, { lenient: passThrough });
     if (threadId !== undefined) request.thread_id = threadId;
