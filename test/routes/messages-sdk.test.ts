@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { anthropic, gemini, openai } from "../../src/index";
 import { FAKE_TOKEN_COUNT, startAnthropicFake } from "../fakes/anthropic";
 import type { FakeUpstream } from "../fakes/_server";
-import { startGeminiFake } from "../fakes/gemini";
+import { FAKE_TOKEN_COUNT as GEMINI_TOKEN_COUNT, startGeminiFake } from "../fakes/gemini";
 import { startOpenAIFake } from "../fakes/openai";
 import { ledgerLines } from "../_billing";
 import { seedAgent, startGateway, type TestGateway } from "../_setup";
@@ -126,12 +126,16 @@ describe("the Anthropic SDK against the gateway's Messages API", () => {
     expect(fakes.anthropic.requests[0].body.system).toEqual(system);
   });
 
-  it("counts tokens exactly through Anthropic and by estimate elsewhere, and bills nothing", async () => {
+  it("counts tokens exactly through Anthropic and Gemini, by estimate elsewhere, and bills nothing", async () => {
     const before = (await ledgerLines(t.gateway, accountId)).length;
     const exact = await client.messages.countTokens({ model: "anthropic/claude-sonnet-4-6", messages: [{ role: "user", content: "count me" }] });
     expect(exact).toEqual({ input_tokens: FAKE_TOKEN_COUNT });
     expect(fakes.anthropic.requests[0].path).toBe("/v1/messages/count_tokens");
     expect(fakes.anthropic.requests[0].body.model).toBe("claude-sonnet-4-6");
+    const gemini = await client.messages.countTokens({ model: "gemini/gemini-2.5-flash", system: "Be brief.", messages: [{ role: "user", content: "count me" }] });
+    expect(gemini).toEqual({ input_tokens: GEMINI_TOKEN_COUNT });
+    expect(fakes.gemini.requests[0].path).toBe("/v1beta/models/gemini-2.5-flash:countTokens");
+    expect(fakes.gemini.requests[0].body).toMatchObject({ generateContentRequest: { model: "models/gemini-2.5-flash", systemInstruction: expect.anything(), contents: [{ role: "user" }] } });
     const estimate = await client.messages.countTokens({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "count me" }] });
     expect(estimate.input_tokens).toBeGreaterThan(0);
     expect(fakes.openai.requests).toHaveLength(0);

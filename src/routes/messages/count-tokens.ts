@@ -2,16 +2,16 @@ import type { EventHandler } from "h3";
 import { requireContext, useGatewayContext } from "../../context";
 import { settle } from "../../chain/settle";
 import { createDeadline } from "../../chain/dispatch/deadline";
-import { toGatewayError, withRetries } from "../../chain/dispatch/index";
+import { toGatewayError, toProviderRequest, withRetries } from "../../chain/dispatch/index";
 import { anthropicRawClient } from "../../providers/anthropic/raw";
 import { readBody } from "../../providers/_upstream";
 import type { GatewayRuntime } from "../../runtime";
 import { estimatePromptTokens } from "../../tokens";
 
 /**
- * `POST /v1/messages/count_tokens`, after auth and the rate limit: exact through Anthropic's
- * own counting endpoint for `anthropic/` models, an estimate (the gateway's, the one its
- * holds use) for other vendors. Never billed.
+ * `POST /v1/messages/count_tokens`, after auth and the rate limit: exact through the vendor's
+ * own counting endpoint (Anthropic's for `anthropic/` models, a provider's `countTokens`:
+ * Gemini's), an estimate (the gateway's, the one its holds use) for other vendors. Never billed.
  */
 export function countTokensHandler(runtime: GatewayRuntime): EventHandler {
   return async function countTokens(event) {
@@ -30,6 +30,16 @@ export function countTokensHandler(runtime: GatewayRuntime): EventHandler {
           const response = await raw.post("/v1/messages/count_tokens", body, { model: model.name, version: pass.version, beta: pass.beta }, deadline.signal);
           return readBody(response.body);
         });
+      } finally {
+        deadline.clear();
+      }
+    } else if (model.provider.countTokens) {
+      const counter = model.provider.countTokens.bind(model.provider);
+      const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
+      const toError = (error: unknown) => toGatewayError(error, deadline, model.providerId, runtime);
+      const context = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch };
+      try {
+        answer = { input_tokens: await withRetries(runtime, deadline, toError, () => counter(toProviderRequest(request, request.messages, model.name), context)) };
       } finally {
         deadline.clear();
       }
