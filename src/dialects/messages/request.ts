@@ -125,13 +125,16 @@ function toolChoice(body: MessagesRequest): Partial<ChatRequest> {
   }
 }
 
+/** Models that take a reasoning setting: OpenAI's o-series and gpt-5, Gemini 2.5 and later. */
+const REASONING_MODELS = /^(openai\/(o\d|gpt-5)|gemini\/gemini-(2\.5|[3-9]))/;
+
 /**
- * Anthropic's thinking (a budget, or `adaptive` with `output_config.effort`) as OpenAI's
- * `reasoning_effort`, for the OpenAI models that take one (o-series, gpt-5); other models
- * and vendors reason as they do by default.
+ * Anthropic's thinking (a budget, or `adaptive` with `output_config.effort`) as the
+ * gateway's `reasoning_effort` (OpenAI's; a Gemini thinking budget), for the models that
+ * take one; other models reason as they do by default.
  */
 function reasoningEffort(body: MessagesRequest, modelName: string): string | undefined {
-  if (!/^openai\/(o\d|gpt-5)/.test(modelName)) return undefined;
+  if (!REASONING_MODELS.test(modelName)) return undefined;
   const thinking = body.thinking;
   if (!thinking || thinking.type === "disabled") return undefined;
   const effort = body.output_config?.effort;
