@@ -188,6 +188,19 @@ describe("POST /v1/messages on the wire", () => {
     expect(sent).not.toHaveProperty("context_management");
   });
 
+  it("answers Claude Code's HEAD probe on the base URL", async () => {
+    const response = await fetch(`${t.origin}/api`, { method: "HEAD" });
+    expect(response.status).toBeGreaterThanOrEqual(200);
+    expect(response.status).toBeLessThan(500);
+  });
+
+  it("takes the key as Authorization: Bearer and either anthropic-version", async () => {
+    for (const version of ["2023-06-01", "2026-10-21"]) {
+      const response = await post({ model: "openai/gpt-4o-mini", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }, { "x-api-key": "", authorization: `Bearer ${key}`, "anthropic-version": version });
+      expect(response.status).toBe(200);
+    }
+  });
+
   it("answers a request the gateway refuses in Anthropic's envelope, 413 included", async () => {
     const big = await post({ model: "openai/gpt-4o-mini", max_tokens: 10, messages: [{ role: "user", content: "x".repeat(2 * 1024 * 1024) }] });
     expect(big.status).toBe(413);
