@@ -75,6 +75,23 @@ describe("POST /v1/messages on the wire", () => {
     expect((received[0].data.message as { model: string }).model).toBe("claude-sonnet-4-6");
   });
 
+  it("passes an Anthropic mid-stream error through as it came, and charges nothing", async () => {
+    const { key: own, accountId: account } = await seedAgent(t.gateway);
+    fakes.anthropic.script({ reply: { text: "one two three four", failAfter: 3 } });
+    const response = await post({ model: "anthropic/claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [{ role: "user", content: "x" }] }, { "x-api-key": own });
+    const received = events(await response.text());
+    expect(received.at(-1)).toEqual({ event: "error", data: { type: "error", error: { type: "overloaded_error", message: "Overloaded" } } });
+    expect((await ledgerLines(t.gateway, account)).filter((line) => line.type === "charge")).toHaveLength(0);
+    expect((await t.gateway.admin.getBilling(account)).reserved_micros).toBe(0);
+  });
+
+  it("sends Anthropic's server tools through to an anthropic/ model", async () => {
+    const tools = [{ type: "web_search_20250305", name: "web_search", max_uses: 2 }, { name: "mine", input_schema: { type: "object" } }];
+    const response = await post({ model: "anthropic/claude-sonnet-4-6", max_tokens: 100, tools, messages: [{ role: "user", content: "x" }] });
+    expect(response.status).toBe(200);
+    expect(fakes.anthropic.requests[0].body.tools).toEqual(tools);
+  });
+
   it("lowers a pass-through's max_tokens to the model's largest answer, the cap the hold covers", async () => {
     await (await post({ model: "anthropic/claude-sonnet-4-6", max_tokens: 100_000, messages: [{ role: "user", content: "x" }] })).text();
     expect(fakes.anthropic.requests[0].body.max_tokens).toBe(64_000);
