@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick | --soak]`: agentgate against a mock vendor upstream (OpenAI, Anthropic and Gemini wire formats), beside
+// `npm run bench [-- --quick | --soak]`: agentgate (chat completions, and the Messages route) against a mock vendor upstream (OpenAI, Anthropic and Gemini wire formats), beside
 // the baselines (the upstream itself, and a bare h3 v2 forwarder using global fetch).
 // Servers run pinned to core 0, the load generator (autocannon) to core 1.
 import { execFileSync } from "node:child_process";
@@ -58,6 +58,22 @@ try {
         expect: gateway.name.endsWith("echo") ? "Hello from the benchmark" : "mock upstream",
       },
     })),
+    // The Messages route beside chat completions, on the same gateway processes and upstream:
+    // translated to OpenAI's wire, and passed through to Anthropic's.
+    ...gateways
+      .filter((gateway) => gateway.name === "agentgate-openai" || gateway.name === "agentgate-anthropic")
+      .map((gateway) => ({
+        server: gateway,
+        target: {
+          name: `${gateway.name}-messages`,
+          url: gateway.url,
+          path: "/api/v1/messages",
+          headers: { "x-api-key": String(gateway.info.key), "anthropic-version": "2023-06-01" },
+          model: MODELS[gateway.name.slice("agentgate-".length)] ?? "openai/gpt-4o-mini",
+          expect: "mock upstream",
+          dialect: "messages" as const,
+        },
+      })),
   ];
 
   for (const { target } of targets) await checkTarget(target);

@@ -33,6 +33,17 @@ export interface GatewayContext {
    * `store: false`, Messages without `x-thread-id`): no thread is leased, read or written.
    */
   stateless?: boolean;
+  /**
+   * Messages to an `anthropic/` model: the client's body as it came, sent on with only
+   * `model` replaced (see src/chain/dispatch/pass-through.ts).
+   */
+  passThrough?: { body: Record<string, unknown>; version?: string; beta?: string };
+  /**
+   * Set by a route whose clients ask for more output than they need (Messages: Claude Code
+   * sends `max_tokens: 64000`): a balance that cannot cover the whole cap gets a hold, and
+   * an output cap, fitted to it rather than a 402.
+   */
+  fitOutputToBalance?: boolean;
   /** parse: the validated request and its catalog entry. */
   request?: ChatRequest;
   /** parse: the catalog entry the model routes to (set by auth when only the agent's aliases know the name). */

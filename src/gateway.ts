@@ -10,6 +10,7 @@ import { renderError } from "./errors";
 import type { ModelInfo, Provider } from "./providers/_define";
 import { registerAdminRoutes } from "./routes/admin";
 import { registerChatCompletions } from "./routes/chat-completions";
+import { registerMessages } from "./routes/messages";
 import { registerModels } from "./routes/models";
 import { registerThreads } from "./routes/threads";
 import { registerUnknownRoutes, trackRoutes } from "./routes/unknown";
@@ -226,6 +227,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   // Browser clients: preflights answered and answers marked, on the API-key routes only.
   if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));
   registerChatCompletions(app, basePath, runtime);
+  registerMessages(app, basePath, runtime);
   registerModels(app, basePath, runtime);
   registerThreads(app, basePath, runtime);
   registerAdminRoutes(app, `${basePath}/admin`, admin, createAdminVerifier(options.admin), runtime.maxBodyBytes);

@@ -32,27 +32,39 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
   const thread = requireContext(event, "thread", "threadResolver");
 
   // The hold covers exactly the cap dispatch sends (the same function, the same inputs).
-  const cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
+  let cap = outputCap(request.max_completion_tokens ?? request.max_tokens, model, runtime.defaultMaxTokens);
   // Worst case: the whole prompt may be written to the vendor's cache, which costs more than
   // input; with fallbacks, at the most expensive model that may answer.
   const candidates = fallbackCandidates(runtime, agent, model);
-  const amountMicros =
+  let amountMicros =
     candidates.length > 1 ? worstCaseOverCandidates(candidates, request.max_completion_tokens ?? request.max_tokens, thread.promptTokens, runtime.defaultMaxTokens) : worstCaseMicros(model.info, thread.promptTokens, cap);
   if (amountMicros === 0) return; // a free model: nothing to hold, nothing to charge
 
   const budgets = budgetsOf(agent, key, runtime.now?.() ?? Date.now());
   if (budgets.length && !runtime.atomics.getBudgets) throw budgetsUnsupported();
   const reservationId = createId("res_", 16);
-  let result: ReserveResult;
-  try {
-    // The budgets are held in the same atomic step as the balance (none: the call of old).
-    result = budgets.length
-      ? await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs, budgets.map((b) => b.hold))
-      : await runtime.atomics.reserve(accountId, reservationId, amountMicros, runtime.holdTtlMs);
-  } catch (error) {
-    // The hold may exist even though its reply was lost: release it (settling is idempotent).
-    void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
-    throw error;
+  const reserve = async (micros: number): Promise<ReserveResult> => {
+    try {
+      // The budgets are held in the same atomic step as the balance (none: the call of old).
+      return budgets.length
+        ? await runtime.atomics.reserve(accountId, reservationId, micros, runtime.holdTtlMs, budgets.map((b) => b.hold))
+        : await runtime.atomics.reserve(accountId, reservationId, micros, runtime.holdTtlMs);
+    } catch (error) {
+      // The hold may exist even though its reply was lost: release it (settling is idempotent).
+      void runtime.retries.attempt("release a reservation", () => runtime.atomics.settle(accountId, reservationId, 0));
+      throw error;
+    }
+  };
+  let result = await reserve(amountMicros);
+  // A route that fits the answer to the balance (Messages: Claude Code asks for 64,000 tokens
+  // every time) holds, and sends, the largest cap the balance covers instead of refusing;
+  // never past a budget, and not over fallbacks (each candidate has its own price).
+  const fitted =
+    !result.ok && !result.budget && ctx.fitOutputToBalance && candidates.length === 1 ? fittedCap(model.info, thread.promptTokens, cap, result.balance_micros - result.reserved_micros) : undefined;
+  if (fitted !== undefined) {
+    cap = fitted;
+    amountMicros = worstCaseMicros(model.info, thread.promptTokens, cap);
+    result = await reserve(amountMicros);
   }
   if (!result.ok) {
     if (result.budget) throw budgetExceeded(budgets, result.budget, amountMicros);
@@ -100,6 +112,18 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       await writeLines(runtime, accountId, settled.lines ?? (settled.charged_micros > 0 ? [{ ...line, amount_micros: -settled.charged_micros }] : []), settled.lines !== undefined);
     });
   });
+}
+
+/** The smallest output cap a hold is fitted down to: below it, an answer is hardly one (402 instead). */
+export const MIN_FITTED_OUTPUT_TOKENS = 1_024;
+
+/** The largest output cap below `cap` that `availableMicros` covers with the prompt, if at least MIN_FITTED_OUTPUT_TOKENS. */
+function fittedCap(info: Parameters<typeof worstCaseMicros>[0], promptTokens: number, cap: number, availableMicros: number): number | undefined {
+  const perToken = info.outputPerMTok ?? 0;
+  if (perToken <= 0) return undefined; // output is free: the prompt alone is what cannot be paid
+  let fitted = Math.min(cap - 1, Math.floor((availableMicros - worstCaseMicros(info, promptTokens, 0)) / perToken));
+  while (fitted >= MIN_FITTED_OUTPUT_TOKENS && worstCaseMicros(info, promptTokens, fitted) > availableMicros) fitted--;
+  return fitted >= MIN_FITTED_OUTPUT_TOKENS ? fitted : undefined;
 }
 
 /**

@@ -61,6 +61,11 @@ export interface Provider {
    * for failures; anything else becomes a 502.
    */
   chat(request: ProviderRequest, context: ProviderContext): Promise<ProviderResult> | ProviderResult;
+  /**
+   * Counts a request's input tokens exactly, through the vendor's own counting endpoint
+   * (Gemini's `countTokens`); absent when the vendor has none (the gateway then estimates).
+   */
+  countTokens?(request: ProviderRequest, context: ProviderContext): Promise<number>;
   /** The output cap for its models when the client sets none (a model's own `defaultMaxTokens` wins). */
   defaultMaxTokens?: number;
   /** Releases clients and sockets; called by `gateway.close()`. */

@@ -68,6 +68,13 @@ export interface WireVendor<State> {
   streamFinished(state: State): boolean;
   /** A vendor error (an HTTP status, or none mid-stream) → what the gateway knows of it. */
   failure(status: number | undefined, body: unknown, headers?: HeaderReader): UpstreamFailure;
+  /** The vendor's token-counting endpoint, when it has one. */
+  countTokens?: {
+    path(request: ProviderRequest): string;
+    body(request: ProviderRequest): object;
+    /** The vendor's answer → the input tokens. */
+    read(json: never): number;
+  };
 }
 
 /**
@@ -150,7 +157,24 @@ export function createWireProvider<State>(vendor: WireVendor<State>, options: Wi
     close: async () => {
       await Promise.all([...clients.values()].map((client) => client.close()));
     },
+    ...(vendor.countTokens && { countTokens: (request: ProviderRequest, context: ProviderContext) => countTokens(vendor.countTokens!, request, context) }),
   });
+
+  // Counting is free and rare: the first deployment answers it.
+  async function countTokens(counter: NonNullable<WireVendor<State>["countTokens"]>, request: ProviderRequest, context: ProviderContext): Promise<number> {
+    const d = deployments[0];
+    let response: UpstreamResponse;
+    try {
+      response = await d.client.post(counter.path(request), JSON.stringify(counter.body(request)), await headersFor(d, context.model), context.signal);
+    } catch (error) {
+      throw networkFailure(vendor.id, error, context.signal);
+    }
+    const json = await readBody(response.body).catch((error: unknown) => Promise.reject(networkFailure(vendor.id, error, context.signal)));
+    if (response.status >= 300) throw fail(response.status, json, response.headers);
+    const tokens = counter.read(json as never);
+    if (!Number.isFinite(tokens)) throw upstreamError({ provider: vendor.id, message: "The token count was not a number." });
+    return tokens;
+  }
 }
 
 /** The vendor's error event inside a stream, thrown by `streamEvent` with the error's body. */

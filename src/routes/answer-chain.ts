@@ -13,11 +13,12 @@ import type { GatewayRuntime } from "../runtime";
  * Registers `POST path` as the chain of DESIGN.md in one dialect, built once:
  * parse → auth → rate → thread → balance → dispatch, with settlement around them all.
  * Only the parser (the dialect's request → the normalized chat request) and the dialect's
- * encoders differ between chat completions, Responses and Messages.
+ * encoders differ between chat completions, Responses and Messages. `beforeDispatch` steps
+ * may answer instead of the dispatch (the Messages pass-through to Anthropic does).
  */
-export function registerAnswerRoute(app: H3, path: string, runtime: GatewayRuntime, dialect: Dialect, parser: Middleware, extra: { afterAuth?: Middleware[] } = {}): void {
+export function registerAnswerRoute(app: H3, path: string, runtime: GatewayRuntime, dialect: Dialect, parser: Middleware, extra: { afterAuth?: Middleware[]; beforeDispatch?: Middleware[] } = {}): void {
   const dispatch = providerDispatch(runtime, dialect);
   app.post(path, (event) => dispatch(event, () => undefined), {
-    middleware: [speaks(dialect), settlement(runtime.logger), parser, apiKeyAuth(runtime), ...(extra.afterAuth ?? []), rateLimit(runtime), threadResolver(runtime), balanceGuard(runtime)],
+    middleware: [speaks(dialect), settlement(runtime.logger), parser, apiKeyAuth(runtime), ...(extra.afterAuth ?? []), rateLimit(runtime), threadResolver(runtime), balanceGuard(runtime), ...(extra.beforeDispatch ?? [])],
   });
 }

@@ -57,8 +57,8 @@ export interface VendorWire {
   basePath: string;
   /** The status the vendor uses for "overloaded". */
   overloadedStatus: number;
-  /** Undefined when the path is not an endpoint; otherwise whether the call streams. */
-  route(method: string, url: URL, body: Record<string, unknown>): { stream: boolean } | undefined;
+  /** Undefined when the path is not an endpoint; otherwise whether the call streams, or the fixed answer of an endpoint that is not a completion (token counting). */
+  route(method: string, url: URL, body: Record<string, unknown>): { stream: boolean; answer?: () => unknown } | undefined;
   /** The request's key, from whichever header the SDK sends. */
   apiKey(headers: IncomingMessage["headers"]): string | undefined;
   /** The error for a wrong key: status and body, as the vendor sends it. */
@@ -117,6 +117,7 @@ export async function startFake(wire: VendorWire, apiKey = `fake-${wire.name}-ke
       const { status, body: errorBody } = wire.authError();
       return sendJSON(res, status, errorBody);
     }
+    if (route.answer) return sendJSON(res, 200, route.answer());
     const step = steps.shift() ?? { reply: {} };
     if ("hang" in step) return; // never answers: the caller's timeout or abort ends it
     if ("error" in step) {

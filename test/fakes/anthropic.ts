@@ -21,6 +21,9 @@ const STOP_REASONS = { stop: "end_turn", length: "max_tokens", tool_calls: "tool
 type Block = { type: string; text?: string; content?: unknown };
 type Message = { role: string; content: string | Block[] };
 
+/** What the fake's `count_tokens` answers, whatever it is sent. */
+export const FAKE_TOKEN_COUNT = 4242;
+
 const PING = `event: ping\ndata: {"type": "ping"}\n\n`;
 
 const wire: VendorWire = {
@@ -28,7 +31,13 @@ const wire: VendorWire = {
   ping: PING,
   basePath: "",
   overloadedStatus: 529,
-  route: (method, url, body) => (method === "POST" && url.pathname === "/v1/messages" ? { stream: body.stream === true } : undefined),
+  route(method, url, body) {
+    if (method !== "POST") return undefined;
+    if (url.pathname === "/v1/messages") return { stream: body.stream === true };
+    // Counted exactly, as Anthropic counts: here, a fixed number the tests can recognize.
+    if (url.pathname === "/v1/messages/count_tokens") return { stream: false, answer: () => ({ input_tokens: FAKE_TOKEN_COUNT }) };
+    return undefined;
+  },
   apiKey: (headers) => (headers["x-api-key"] as string | undefined) ?? /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1],
   authError: () => ({ status: 401, body: sample("anthropic", ERROR_SAMPLES[401]) }),
   errorFor(status, retryAfter) {

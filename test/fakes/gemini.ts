@@ -19,13 +19,17 @@ const FINISH_REASONS = { stop: "STOP", length: "MAX_TOKENS", tool_calls: "STOP",
 type Part = { text?: string; functionResponse?: { response?: unknown } };
 type Content = { role?: string; parts?: Part[] };
 
+/** What the fake's `countTokens` answers, whatever it is sent. */
+export const FAKE_TOKEN_COUNT = 2424;
+
 const wire: VendorWire = {
   name: "gemini",
   basePath: "",
   overloadedStatus: 503,
   route(method, url) {
-    const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(url.pathname);
+    const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(url.pathname);
     if (method !== "POST" || !match) return undefined;
+    if (match[2] === "countTokens") return { stream: false, answer: () => ({ totalTokens: FAKE_TOKEN_COUNT }) };
     const stream = match[2] === "streamGenerateContent";
     if (stream && url.searchParams.get("alt") !== "sse") return undefined;
     return { stream };

@@ -159,6 +159,13 @@ describe("the Gemini request mapping", () => {
     expect(thrown(() => toGeminiRequest(request({ logit_bias: { "50256": -100 } }))).data).toMatchObject({ code: "unsupported_parameter", param: "logit_bias" });
     expect(() => toGeminiRequest(request({ parallel_tool_calls: true, user: "u1", stream_options: { include_usage: true } }))).not.toThrow();
   });
+
+  it("takes reasoning_effort as a thinking budget, as Google's OpenAI-compatible endpoint maps it", () => {
+    expect(toGeminiRequest(request({ reasoning_effort: "low" })).config.thinkingConfig).toEqual({ thinkingBudget: 1024 });
+    expect(toGeminiRequest(request({ reasoning_effort: "high" })).config.thinkingConfig).toEqual({ thinkingBudget: 24576 });
+    expect(toGeminiRequest(request({ reasoning_effort: "none" })).config.thinkingConfig).toEqual({ thinkingBudget: 0 });
+    expect(thrown(() => toGeminiRequest(request({ reasoning_effort: "extreme" }))).data).toMatchObject({ code: "unsupported_parameter", param: "reasoning_effort" });
+  });
 });
 
 describe("the Gemini response mapping", () => {

@@ -135,7 +135,8 @@ function normalizeCompletion(completion: ChatCompletion, { id, created, model, t
   return { id, object: "chat.completion", created, model, choices, usage, thread_id: threadId };
 }
 
-async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toError: (e: unknown) => HTTPError, attempt: () => Promise<T>, retries = runtime.upstream.retries): Promise<T> {
+/** Runs `attempt` until it succeeds or its failure is not worth another try (shared by every dispatch path). */
+export async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toError: (e: unknown) => HTTPError, attempt: () => Promise<T>, retries = runtime.upstream.retries): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
@@ -153,7 +154,8 @@ async function withRetries<T>(runtime: GatewayRuntime, deadline: Deadline, toErr
   }
 }
 
-function toGatewayError(error: unknown, deadline: Deadline, providerId: string, runtime: GatewayRuntime): HTTPError {
+/** Any failure of an upstream call → the gateway's HTTPError (a timeout, a cancel, a 502 naming the provider). */
+export function toGatewayError(error: unknown, deadline: Deadline, providerId: string, runtime: GatewayRuntime): HTTPError {
   if (HTTPError.isError(error) && (error.data as { type?: string } | undefined)?.type) return error;
   if (deadline.timedOut) return upstreamTimeout(providerId);
   if (deadline.signal.aborted) return createAPIError({ code: "upstream_error", message: "The request was cancelled." });

@@ -1,11 +1,13 @@
 import type { Provider } from "../_define";
 import { createWireProvider, type WireProviderOptions } from "../_wire";
 import { toAnthropicBody } from "./request";
+import { createAnthropicRawClient, withRawClient } from "./raw";
 import { fromAnthropicError, fromAnthropicMessage } from "./response";
 import { createAnthropicStreamState, fromAnthropicSSE } from "./stream";
 
 export { ANTHROPIC_DEFAULT_MAX_TOKENS, toAnthropicBody, toAnthropicMessages, toAnthropicParams } from "./request";
 export { ANTHROPIC_FINISH_REASONS, fromAnthropicError, fromAnthropicMessage, fromAnthropicUsage, type AnthropicUsageCounts } from "./response";
+export { anthropicRawClient, type AnthropicRawClient } from "./raw";
 export { createAnthropicStreamState, fromAnthropicSSE, fromAnthropicStreamEvent, type AnthropicStreamState } from "./stream";
 
 /** The API version @anthropic-ai/sdk 1.x sends (WIRE.md §3.1). */
@@ -41,7 +43,7 @@ export interface AnthropicProviderOptions extends WireProviderOptions {
  */
 export function anthropic(options: AnthropicProviderOptions): Provider {
   const defaultMaxTokens = options?.defaultMaxTokens;
-  return createWireProvider(
+  const provider = createWireProvider(
     {
       id: "anthropic",
       defaultBaseURL: "https://api.anthropic.com",
@@ -58,6 +60,17 @@ export function anthropic(options: AnthropicProviderOptions): Provider {
     options,
     defaultMaxTokens === undefined ? {} : { defaultMaxTokens },
   );
+  // The Messages route's pass-through: the same key and headers, the client's body as it came.
+  const custom = options.headers;
+  const fixed = { "content-type": "application/json", accept: "application/json", "anthropic-version": ANTHROPIC_VERSION, ...(options.apiKey && { authorization: `Bearer ${options.apiKey}` }) };
+  const headers = async (model: string) => ({ ...fixed, ...lowerCased(typeof custom === "function" ? await custom({ model }) : (custom ?? {})) });
+  return withRawClient(provider, createAnthropicRawClient({ apiKey: options.apiKey, baseURL: options.baseURL || "https://api.anthropic.com", headers, connections: options.connections }));
+}
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) out[name.toLowerCase()] = headers[name];
+  return out;
 }
 
 export default anthropic;

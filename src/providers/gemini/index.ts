@@ -45,6 +45,12 @@ export function gemini(options: GeminiProviderOptions): Provider {
       streamEvent: fromGeminiSSE,
       streamFinished: (state) => state.finished,
       failure: fromGeminiError,
+      countTokens: {
+        path: (request) => `/v1beta/models/${request.model}:countTokens`,
+        // The whole request (system instruction and tools too), as generateContent would get it.
+        body: (request) => ({ generateContentRequest: { model: `models/${request.model}`, ...toGeminiBody(toGeminiRequest(request)) } }),
+        read: (json: { totalTokens?: number }) => json.totalTokens ?? Number.NaN,
+      },
     },
     options,
   );

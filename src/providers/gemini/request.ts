@@ -14,7 +14,10 @@ const PROVIDER_NAME = "gemini";
 const PLACEHOLDER_SIGNATURE = "skip_thought_signature_validator";
 
 /** Request fields the mapping below translates (the rest must be absent or at OpenAI's default). */
-const HANDLED = new Set(["max_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "response_format"]);
+const HANDLED = new Set(["max_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "response_format", "reasoning_effort"]);
+
+/** OpenAI's `reasoning_effort` → Gemini's thinking budget, as Google's OpenAI-compatible endpoint maps it. */
+const THINKING_BUDGETS: Record<string, number> = { none: 0, low: 1_024, medium: 8_192, high: 24_576 };
 
 /** `generateContent` parameters as the mapping builds them: contents always a list, config always set. */
 export type GeminiRequest = GenerateContentParameters & { contents: Content[]; config: GenerateContentConfig };
@@ -34,6 +37,12 @@ export function toGeminiRequest(request: ProviderRequest): GeminiRequest {
   if (typeof extra.frequency_penalty === "number") config.frequencyPenalty = extra.frequency_penalty;
   const stop = stopList(request.stop);
   if (stop?.length) config.stopSequences = stop;
+  const effort = (request as { reasoning_effort?: unknown }).reasoning_effort;
+  if (typeof effort === "string") {
+    const thinkingBudget = THINKING_BUDGETS[effort];
+    if (thinkingBudget === undefined) throw unsupportedParameter(PROVIDER_NAME, "reasoning_effort", "Gemini takes `none`, `low`, `medium` or `high`.");
+    config.thinkingConfig = { thinkingBudget };
+  }
   if (request.tools?.length) {
     // parametersJsonSchema takes JSON Schema as is (`parameters` is Google's OpenAPI subset).
     config.tools = [
