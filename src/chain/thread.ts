@@ -4,6 +4,7 @@ import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
 import { estimatePromptTokens } from "../tokens";
+import { fitContextWindow } from "./context-window";
 import { useHeartbeat } from "./heartbeat";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
@@ -26,9 +27,19 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const ctx = useGatewayContext(event);
   const { agent } = requireContext(event, "auth", "apiKeyAuth");
   const request = requireContext(event, "request", "requestParser");
+  const model = requireContext(event, "model", "requestParser");
+  // The agent's instructions, then the request's own (never saved), then the conversation, cut to the model's window.
+  const prompt = (history: ChatMessage[]) =>
+    fitContextWindow([...instructionMessages(agent, ctx.instructions), ...history, ...request.messages], {
+      contextWindow: model.info.contextWindow,
+      outputTokens: request.max_completion_tokens ?? request.max_tokens ?? 0,
+      truncation: ctx.truncation ?? runtime.threads.truncation,
+      tools: request.tools,
+      param: ctx.dialect?.inputParam ?? "messages",
+    }).messages;
   if (ctx.stateless && !request.thread_id) {
     // Nothing to continue and nothing to keep: no lease, no read, no write.
-    const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...request.messages] : request.messages;
+    const messages = prompt([]);
     ctx.thread = { id: null, record: null, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages: request.messages, leaseToken: "" };
     return;
   }
@@ -64,8 +75,14 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   if (!leased) throw threadBusy(event, threadId);
 
   const newMessages = request.messages;
-  const history = stored?.messages ?? [];
-  const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...history, ...newMessages] : [...history, ...newMessages];
+  let messages: ChatMessage[];
+  try {
+    messages = prompt(stored?.messages ?? []);
+  } catch (error) {
+    // Too long for the window: the lease goes back at once, and nothing was written.
+    await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
+    throw error;
+  }
   // Estimated once here; the balance hold and the dispatch both use it.
   ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
@@ -124,6 +141,14 @@ export function threadLeaseName(agentId: string, threadId: string): string {
 export function ownLiveThread(thread: ThreadRecord | null, agentId: string, ttlSeconds: number): ThreadRecord | null {
   if (!thread || thread.agent_id !== agentId) return null;
   return Date.parse(thread.updated_at) + ttlSeconds * 1000 <= Date.now() ? null : thread;
+}
+
+/** The system messages every prompt starts with: the agent's instructions, then the request's own. */
+export function instructionMessages(agent: AgentRecord, requestInstructions: string | undefined): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  if (agent.instructions) out.push({ role: "system", content: agent.instructions });
+  if (requestInstructions) out.push({ role: "system", content: requestInstructions });
+  return out;
 }
 
 // --- internal ---

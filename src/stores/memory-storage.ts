@@ -2,7 +2,7 @@ import { createStorage, defineDriver, type Storage } from "unstorage";
 import { seg } from "./records";
 
 export interface MemoryStorageOptions {
-  /** Threads kept at most; past it the least recently used go. @default 10000 */
+  /** Threads and stored responses kept at most; past it the least recently used go. @default 10000 */
   maxThreads?: number;
   /** Characters of thread documents kept at most (about bytes). @default 67108864 (64 MiB) */
   maxThreadBytes?: number;
@@ -42,7 +42,7 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
       const agentId = agentOf(data.get(key));
       data.delete(key);
       forget(key);
-      if (agentId !== null) data.delete(`agent-threads:${seg(agentId)}:${key.slice(key.lastIndexOf(":") + 1)}`);
+      if (agentId !== null && key.startsWith("threads:")) data.delete(`agent-threads:${seg(agentId)}:${key.slice(key.lastIndexOf(":") + 1)}`);
     }
   };
 
@@ -88,9 +88,9 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
 
 // --- internal ---
 
-/** A thread document (`threads:<shard>:<id>`), not an index entry. */
+/** A document that grows with traffic: a thread (`threads:<shard>:<id>`, not an index entry) or a stored response. */
 function isThreadKey(key: string): boolean {
-  return key.startsWith("threads:");
+  return key.startsWith("threads:") || key.startsWith("responses:");
 }
 
 function agentOf(value: unknown): string | null {

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
 import { createId } from "../ids";
+import { createResponseRecords, type ResponseRecords } from "./response-records";
 import { createThreadRecords, type ThreadRecords } from "./thread-records";
 import type { ChatMessage } from "../schema";
 import { checkKeys, isAgentRecord, isKeyRecord, isString, storedBalance, UnreadableValueError, type Shape } from "./record-shapes";
@@ -75,6 +76,10 @@ export interface Records {
   listThreads: ThreadRecords["listThreads"];
   pageThreads: ThreadRecords["pageThreads"];
   sweepThreads: ThreadRecords["sweepThreads"];
+
+  getResponse: ResponseRecords["getResponse"];
+  putResponse: ResponseRecords["putResponse"];
+  deleteResponse: ResponseRecords["deleteResponse"];
 
   /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
   getStoredBalance(accountId: string): Promise<number | null>;
@@ -194,6 +199,7 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
     setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${seg(keyId)}`, at),
 
     ...createThreadRecords(storage, seg, options.threadTtlSeconds),
+    ...createResponseRecords(storage, seg, options.threadTtlSeconds),
 
     getStoredBalance: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`))?.micros ?? null,
     getStoredBalanceCopy: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`)),

@@ -1,0 +1,47 @@
+import type { Storage } from "unstorage";
+import { isResponseRecord, UnreadableValueError } from "./record-shapes";
+import { shardOf } from "./thread-records";
+
+/**
+ * A stored Responses answer: whose it is, the thread it continued, the request's input
+ * items and the response object as it was sent. The thread holds the conversation; this
+ * record only makes the response retrievable and continuable by its id, so deleting it
+ * leaves the thread whole.
+ */
+export interface ResponseRecord {
+  id: string;
+  agent_id: string;
+  account_id: string;
+  thread_id: string;
+  created_at: string;
+  /** The request's own input items, as `input_items` lists them (oldest first). */
+  input_items: Array<{ id: string; type: string } & Record<string, unknown>>;
+  /** The response object (`output` holds its output items). */
+  response: { id: string; output: Array<{ id: string; type: string } & Record<string, unknown>> } & Record<string, unknown>;
+}
+
+export interface ResponseRecords {
+  getResponse(id: string): Promise<ResponseRecord | null>;
+  putResponse(record: ResponseRecord): Promise<void>;
+  deleteResponse(record: Pick<ResponseRecord, "id">): Promise<void>;
+}
+
+/**
+ * Responses over any unstorage Storage, sharded like threads (`responses:<shard>:<id>`)
+ * and, given `ttlSeconds`, expiring with them on drivers that expire keys.
+ */
+export function createResponseRecords(storage: Storage, seg: (id: string) => string, ttlSeconds?: number): ResponseRecords {
+  const ttl = ttlSeconds ? { ttl: ttlSeconds } : undefined;
+  const key = (id: string) => `responses:${shardOf(id)}:${seg(id)}`;
+  return {
+    async getResponse(id) {
+      const value: unknown = await storage.getItem(key(id));
+      if (value == null) return null;
+      // A value that is not a response is a storage failure (503), never "not found".
+      if (!isResponseRecord(value)) throw new UnreadableValueError(key(id), "a response", value);
+      return value;
+    },
+    putResponse: (record) => storage.setItem(key(record.id), record, ttl),
+    deleteResponse: (record) => storage.removeItem(key(record.id)),
+  };
+}
