@@ -17,4 +17,5 @@ export const responsesDialect: Dialect = {
     return responseObject(meta, { status, output, usage: completion.usage, finishReason: choice?.finish_reason });
   },
   stream: responsesStreamEncoder,
+  inputParam: "input",
 };
