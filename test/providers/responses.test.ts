@@ -93,6 +93,20 @@ for (const vendor of vendors) {
       ]);
     });
 
+    it("sends text.format as the chat response_format, and reasoning.effort only where the vendor takes it", async () => {
+      const { client } = await setup();
+      const schema = { type: "object", properties: { a: { type: "string" } }, required: ["a"] };
+      fake.script({ reply: { text: '{"a":"b"}' } });
+      await client.responses.create({ model, input: "json please", text: { format: { type: "json_schema", name: "answer", schema, strict: true } }, reasoning: { effort: "low" } });
+      const body = fake.requests[0].body;
+      if (vendor.name === "openai") {
+        expect(body).toMatchObject({ response_format: { type: "json_schema", json_schema: { name: "answer", schema, strict: true } }, reasoning_effort: "low" });
+      } else {
+        expect(JSON.stringify(body)).toContain('"a"');
+        expect(body).not.toHaveProperty("reasoning_effort");
+      }
+    });
+
     it("maps vendor errors as on chat completions: a 400 with the vendor's message, a 5xx as 502", async () => {
       const { client } = await setup();
       fake.script({ error: { status: 400 } });

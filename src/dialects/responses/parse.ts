@@ -6,7 +6,7 @@ import type { GatewayRuntime } from "../../runtime";
 import type { ChatRequest, ChatTool } from "../../schema";
 import { parseOrThrow } from "../../validate";
 import { attachCall, type ResponsesCall } from "./call";
-import { functionToolSchema, responsesRequestSchema, type ResponsesRequest } from "./request";
+import { functionToolSchema, inputItemsSchema, responsesRequestSchema, type ResponsesRequest } from "./request";
 
 export interface ResponsesParserOptions {
   /**
@@ -28,7 +28,8 @@ const NO_REASONING_EFFORT = new Set(["anthropic", "gemini"]);
 export function responsesParser(runtime: GatewayRuntime, options: ResponsesParserOptions): Middleware {
   return async function responsesParser(event) {
     const ctx = useGatewayContext(event);
-    const body = parseOrThrow(responsesRequestSchema, await readJSONBody(event, runtime.maxBodyBytes));
+    const parsed = parseOrThrow(responsesRequestSchema, await readJSONBody(event, runtime.maxBodyBytes));
+    const body = { ...parsed, input: typeof parsed.input === "string" ? parsed.input : parseOrThrow(inputItemsSchema, { input: parsed.input }).input } as ResponsesRequest;
     if (body.background) throw unsupported("background", "Background responses are not supported: send the request without `background` (or stream it).");
     if (body.conversation != null) throw unsupported("conversation", "The Conversations API is not supported: continue with `previous_response_id` instead.");
     const model = resolveModel(runtime, body.model);

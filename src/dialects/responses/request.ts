@@ -56,7 +56,8 @@ const textFormat = z.discriminatedUnion("type", [
 
 const responsesRequestObject = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(inputItemSchema).min(1)]),
+  // Items are checked one by one after this (`inputItemsSchema`), so an error names `input[3].type`, not `input`.
+  input: z.union([z.string(), z.array(z.unknown()).min(1)]),
   instructions: z.string().nullish(),
   previous_response_id: z.string().min(1).max(200).nullish(),
   store: z.boolean().nullish(),
@@ -80,7 +81,10 @@ const responsesRequestObject = z.looseObject({
 /** `POST /v1/responses`: OpenAI's `CreateResponse` as clients really send it; `model` and `input` required. */
 export const responsesRequestSchema = responsesRequestObject;
 
-export type ResponsesRequest = z.infer<typeof responsesRequestObject>;
+/** The input items of a request, each checked against the item kinds agentgate serves. */
+export const inputItemsSchema = z.object({ input: z.array(inputItemSchema) });
+
+export type ResponsesRequest = z.infer<typeof responsesRequestObject> & { input: string | InputItem[] };
 export type InputItem = z.infer<typeof inputItemSchema>;
 export type ContentPart = z.infer<typeof contentPart>;
 export type FunctionTool = z.infer<typeof functionTool>;

@@ -1,0 +1,106 @@
+import OpenAI from "openai";
+import { createStorage } from "unstorage";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMemoryStorage } from "../../src/index";
+import { shardOf } from "../../src/stores/thread-records";
+import { assertResponsesEvent, assertResponsesSchema } from "../_openai-responses-schemas";
+import { openaiClient, seedAgent, startGateway, type TestGateway } from "../_setup";
+
+// What a Responses request keeps, and what a gateway's options change about it.
+describe("stored responses and Responses options", () => {
+  let t: TestGateway;
+  let client: OpenAI;
+  let key: string;
+  let accountId: string;
+  const storage = createStorage();
+
+  beforeAll(async () => {
+    t = await startGateway({ storage, responses: { dropUnsupportedTools: true } });
+    ({ key, accountId } = await seedAgent(t.gateway));
+    client = openaiClient(t.baseURL, key);
+  });
+  afterAll(() => t.close());
+
+  it("lets a store: false request continue a stored response, reading its history and writing nothing", async () => {
+    const first = await client.responses.create({ model: "echo/echo", input: "stored turn" });
+    const threadId = (first as unknown as { thread_id: string }).thread_id;
+    const next = await client.responses.create({ model: "echo/echo", input: "ephemeral turn", previous_response_id: first.id, store: false });
+    expect(next.output_text).toBe("ephemeral turn");
+    expect(next.usage!.input_tokens).toBeGreaterThan(first.usage!.input_tokens);
+    expect((await t.gateway.admin.getThread(accountId, threadId)).messages).toHaveLength(2);
+    await expect(client.responses.retrieve(next.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it("drops built-in tools when the gateway is configured to, keeping the function tools", async () => {
+    const response = await client.responses.create({
+      model: "echo/echo",
+      input: "Paris",
+      tools: [{ type: "web_search" }, { type: "function", name: "lookup", parameters: { type: "object", $schema: "http://json-schema.org/draft-07/schema#" }, strict: false }],
+      tool_choice: "required",
+    });
+    assertResponsesSchema("response", response);
+    expect(response.tools).toEqual([{ type: "function", name: "lookup", description: null, parameters: { type: "object", $schema: "http://json-schema.org/draft-07/schema#" }, strict: false }]);
+    expect(response.output[0]).toMatchObject({ type: "function_call", name: "lookup" });
+  });
+
+  it("answers status incomplete at the output limit, and streams response.incomplete", async () => {
+    const long = "word ".repeat(40).trim();
+    const cut = await client.responses.create({ model: "echo/echo", input: long, max_output_tokens: 16 });
+    assertResponsesSchema("response", cut);
+    expect(cut.status).toBe("incomplete");
+    expect(cut.incomplete_details).toEqual({ reason: "max_output_tokens" });
+    expect(cut.max_output_tokens).toBe(16);
+
+    const stream = client.responses.stream({ model: "echo/echo", input: long, max_output_tokens: 16 });
+    const types: string[] = [];
+    for await (const event of stream) {
+      assertResponsesEvent(event);
+      types.push(event.type);
+    }
+    expect(types.at(-1)).toBe("response.incomplete");
+  });
+
+  it("echoes text.format and metadata", async () => {
+    const format = { type: "json_schema" as const, name: "answer", schema: { type: "object", properties: { a: { type: "string" } } }, strict: true };
+    const response = await client.responses.create({ model: "echo/echo", input: '{"a":"b"}', text: { format }, metadata: { run: "7" } });
+    assertResponsesSchema("response", response);
+    expect(response.text?.format).toEqual(format);
+    expect(response.metadata).toEqual({ run: "7" });
+  });
+
+  it("answers 503 when storage returns garbage for a response, never reading it as data or as missing", async () => {
+    const response = await client.responses.create({ model: "echo/echo", input: "soon torn" });
+    await storage.setItem(`responses:${shardOf(response.id)}:${response.id}`, "torn file");
+    const read = await client.responses.retrieve(response.id).catch((e) => e);
+    expect(read).toMatchObject({ status: 503 });
+    const continued = await client.responses.create({ model: "echo/echo", input: "x", previous_response_id: response.id }).catch((e) => e);
+    expect(continued).toMatchObject({ status: 503 });
+  });
+
+  it("refuses an unknown item type and a bad field with a 400 naming it", async () => {
+    const badItem = await client.responses.create({ model: "echo/echo", input: [{ type: "computer_call_output", call_id: "c", output: {} } as never] }).catch((e) => e);
+    expect(badItem).toMatchObject({ status: 400, param: "input[0].type" });
+    const badTemperature = await client.responses.create({ model: "echo/echo", input: "x", temperature: 5 }).catch((e) => e);
+    expect(badTemperature).toMatchObject({ status: 400, param: "temperature" });
+    const noInput = await fetch(`${t.baseURL}/responses`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "echo/echo" }) });
+    expect(noInput.status).toBe(400);
+    expect((await noInput.json()).error.param).toBe("input");
+  });
+});
+
+describe("stored responses in the default memory storage", () => {
+  it("are bounded like threads: past the count, the least recently used go", async () => {
+    const t = await startGateway({ storage: createMemoryStorage({ maxThreads: 4 }) });
+    try {
+      const client = openaiClient(t.baseURL, (await seedAgent(t.gateway)).key);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push((await client.responses.create({ model: "echo/echo", input: `turn ${i}` })).id);
+      const kept = (await t.gateway.records.storage.getKeys("responses:")).length;
+      expect(kept).toBeLessThanOrEqual(4);
+      await expect(client.responses.retrieve(ids[0])).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+      expect((await client.responses.retrieve(ids[5])).id).toBe(ids[5]);
+    } finally {
+      await t.close();
+    }
+  });
+});
