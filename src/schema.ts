@@ -180,6 +180,8 @@ export const createAgentSchema = z.strictObject({
   instructions: z.string().max(100_000).optional(),
   models: z.array(z.string().min(1)).optional(),
   limits: limitsSchema.optional(),
+  truncation: z.enum(["auto", "disabled"]).optional(),
+  drop_unsupported_tools: z.boolean().optional(),
 });
 
 export const updateAgentSchema = z.strictObject({
@@ -187,6 +189,8 @@ export const updateAgentSchema = z.strictObject({
   instructions: z.string().max(100_000).nullable().optional(),
   models: z.array(z.string().min(1)).nullable().optional(),
   limits: limitsSchema.nullable().optional(),
+  truncation: z.enum(["auto", "disabled"]).nullable().optional(),
+  drop_unsupported_tools: z.boolean().nullable().optional(),
 });
 
 export const createKeySchema = z.strictObject({

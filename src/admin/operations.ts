@@ -159,6 +159,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         instructions: body.instructions ?? null,
         models: body.models ?? null,
         limits: body.limits ?? null,
+        ...(body.truncation && { truncation: body.truncation }),
+        ...(body.drop_unsupported_tools !== undefined && { drop_unsupported_tools: body.drop_unsupported_tools }),
         created_at: now,
         updated_at: now,
       };
@@ -180,6 +182,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         ...(body.instructions !== undefined && { instructions: body.instructions }),
         ...(body.models !== undefined && { models: body.models }),
         ...(body.limits !== undefined && { limits: body.limits }),
+        ...(body.truncation !== undefined && { truncation: body.truncation }),
+        ...(body.drop_unsupported_tools !== undefined && { drop_unsupported_tools: body.drop_unsupported_tools }),
         updated_at: nowISO(),
       };
       await records.putAgent(next);

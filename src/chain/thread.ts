@@ -33,7 +33,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
     fitContextWindow([...instructionMessages(agent, ctx.instructions), ...history, ...request.messages], {
       contextWindow: model.info.contextWindow,
       outputTokens: request.max_completion_tokens ?? request.max_tokens ?? 0,
-      truncation: ctx.truncation ?? runtime.threads.truncation,
+      truncation: ctx.truncation ?? agent.truncation ?? runtime.threads.truncation,
       tools: request.tools,
       param: ctx.dialect?.inputParam ?? "messages",
     }).messages;

@@ -26,7 +26,9 @@ export const isAgentRecord: Shape<AgentRecord> = (value): value is AgentRecord =
     strings(v.id, v.account_id, v.name, v.created_at, v.updated_at) &&
     (v.instructions === null || typeof v.instructions === "string") &&
     (v.models === null || (Array.isArray(v.models) && v.models.every((model) => typeof model === "string"))) &&
-    (v.limits === null || isObject(v.limits))
+    (v.limits === null || isObject(v.limits)) &&
+    (v.truncation == null || v.truncation === "auto" || v.truncation === "disabled") &&
+    (v.drop_unsupported_tools == null || typeof v.drop_unsupported_tools === "boolean")
   );
 };
 

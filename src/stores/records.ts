@@ -18,6 +18,10 @@ export interface AgentRecord {
   /** Model names (or `prefix/*` patterns) it may use; null: every configured model. */
   models: string[] | null;
   limits: { requests_per_minute?: number | null; tokens_per_minute?: number | null } | null;
+  /** Its chat threads past the model's context window: overrides the gateway's `threads.truncation`. */
+  truncation?: "auto" | "disabled" | null;
+  /** Drop built-in tools from its Responses requests instead of refusing them (the gateway's `responses.dropUnsupportedTools` when unset). */
+  drop_unsupported_tools?: boolean | null;
   created_at: string;
   updated_at: string;
 }

@@ -93,6 +93,13 @@ describe("a thread past a small model's window", () => {
     expect(seen[0].map((m) => m.content)).toEqual([words("second")]);
   });
 
+  it("on chat completions follows the agent's own truncation over the gateway's", async () => {
+    const strictAgent = openaiClient(t.baseURL, (await seedAgent(t.gateway, { agent: { name: "Strict", truncation: "disabled" } })).key);
+    const first = await strictAgent.chat.completions.create({ model: "tiny/echo", messages: [{ role: "user", content: words("first") }] });
+    const refused = await strictAgent.chat.completions.create({ model: "tiny/echo", messages: [{ role: "user", content: words("second") }], thread_id: (first as unknown as { thread_id: string }).thread_id } as never).catch((e) => e);
+    expect(refused).toMatchObject({ status: 400, code: "context_length_exceeded", param: "messages" });
+  });
+
   it("on chat completions with threads.truncation disabled is a 400 naming messages", async () => {
     const strict = await startGateway({ providers: [tiny], threads: { truncation: "disabled" } });
     try {

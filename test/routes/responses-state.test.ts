@@ -104,3 +104,24 @@ describe("stored responses in the default memory storage", () => {
     }
   });
 });
+
+describe("an agent's own options", () => {
+  it("drop_unsupported_tools lets one agent send built-in tools while the gateway refuses them for others, and truncation sets its chat threads' mode", async () => {
+    const t = await startGateway();
+    try {
+      const codex = await seedAgent(t.gateway, { agent: { name: "Codex", drop_unsupported_tools: true, truncation: "disabled" } });
+      expect(await t.gateway.admin.getAgent(codex.accountId, codex.agent.id)).toMatchObject({ drop_unsupported_tools: true, truncation: "disabled" });
+      const other = await seedAgent(t.gateway);
+      const body = { model: "echo/echo", input: "hi", tools: [{ type: "web_search" }], tool_choice: { type: "web_search" } };
+      const dropped = await openaiClient(t.baseURL, codex.key).responses.create(body as never);
+      expect((dropped as OpenAI.Responses.Response).output_text).toBe("hi");
+      await expect(openaiClient(t.baseURL, other.key).responses.create(body as never)).rejects.toMatchObject({ status: 400, code: "unsupported_parameter", param: "tools[0].type" });
+
+      const patched = await t.gateway.admin.updateAgent(other.accountId, other.agent.id, { drop_unsupported_tools: true });
+      expect(patched).toMatchObject({ drop_unsupported_tools: true });
+      expect(((await openaiClient(t.baseURL, other.key).responses.create(body as never)) as OpenAI.Responses.Response).output_text).toBe("hi");
+    } finally {
+      await t.close();
+    }
+  });
+});

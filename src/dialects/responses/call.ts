@@ -14,6 +14,10 @@ export interface ResponsesCall {
   store: boolean;
   /** The request's input as stored items (references resolved), once the state step ran. */
   inputItems: StoredItem[];
+  /** The first built-in tool the request sent (left out of `tools`): refused unless the gateway or agent drops them. */
+  refusedTool: { param: string; type: string } | null;
+  /** The gateway's `responses.dropUnsupportedTools`. */
+  dropUnsupportedTools: boolean;
 }
 
 const calls = new WeakMap<ChatRequest, ResponsesCall>();

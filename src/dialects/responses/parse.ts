@@ -33,7 +33,11 @@ export function responsesParser(runtime: GatewayRuntime, options: ResponsesParse
     if (body.background) throw unsupported("background", "Background responses are not supported: send the request without `background` (or stream it).");
     if (body.conversation != null) throw unsupported("conversation", "The Conversations API is not supported: continue with `previous_response_id` instead.");
     const model = resolveModel(runtime, body.model);
-    const tools = functionTools(body, options.dropUnsupportedTools);
+    const { tools, refused: refusedTool } = functionTools(body);
+    // A built-in tool's choice leaves the model free once built-in tools are dropped; refused like them otherwise.
+    const choice = body.tool_choice;
+    const builtInChoice = typeof choice === "object" && choice !== null && choice.type !== "function" && choice.type !== "allowed_tools";
+    const refused = refusedTool ?? (builtInChoice ? { param: "tool_choice", type: (choice as { type: string }).type } : null);
     const store = body.store !== false;
 
     const request: ChatRequest = {
@@ -44,7 +48,7 @@ export function responsesParser(runtime: GatewayRuntime, options: ResponsesParse
       ...(body.temperature != null && { temperature: body.temperature }),
       ...(body.top_p != null && { top_p: body.top_p }),
       ...(tools.length && { tools: tools.map(toChatTool) }),
-      ...(tools.length && body.tool_choice != null && { tool_choice: toChatToolChoice(body.tool_choice, options.dropUnsupportedTools) }),
+      ...(tools.length && body.tool_choice != null && { tool_choice: toChatToolChoice(body.tool_choice, builtInChoice) }),
       ...(tools.length && body.parallel_tool_calls != null && { parallel_tool_calls: body.parallel_tool_calls }),
       ...responseFormat(body),
     };
@@ -52,7 +56,7 @@ export function responsesParser(runtime: GatewayRuntime, options: ResponsesParse
     const threadId = body.thread_id ?? threadIdHeader(event);
     if (threadId) request.thread_id = threadId;
 
-    const call: ResponsesCall = { body, tools, store, inputItems: [] };
+    const call: ResponsesCall = { body, tools, store, inputItems: [], refusedTool: refused, dropUnsupportedTools: options.dropUnsupportedTools };
     attachCall(request, call);
     ctx.request = request;
     ctx.model = model;
@@ -64,18 +68,23 @@ export function responsesParser(runtime: GatewayRuntime, options: ResponsesParse
 
 // --- internal ---
 
-/** The function tools, each with every key the response echoes; others refused or dropped. */
-function functionTools(body: ResponsesRequest, drop: boolean): ResponsesCall["tools"] {
-  const out: ResponsesCall["tools"] = [];
+/**
+ * The function tools, each with every key the response echoes. Built-in tools are left
+ * out, and the first is named in `refused`: the state step refuses it unless the gateway
+ * or the agent drops them (only known after auth).
+ */
+function functionTools(body: ResponsesRequest): { tools: ResponsesCall["tools"]; refused: ResponsesCall["refusedTool"] } {
+  const tools: ResponsesCall["tools"] = [];
+  let refused: ResponsesCall["refusedTool"] = null;
   for (const [index, tool] of (body.tools ?? []).entries()) {
     if (tool.type !== "function") {
-      if (drop) continue;
-      throw unsupported(`tools[${index}].type`, `Built-in tools (\`${tool.type}\`) are not supported: only \`function\` tools run on every model. Remove it, or set \`responses.dropUnsupportedTools\` on the gateway.`);
+      refused ??= { param: `tools[${index}].type`, type: tool.type };
+      continue;
     }
     const fn = parseOrThrow(functionToolSchema, tool);
-    out.push({ type: "function", name: fn.name, description: fn.description ?? null, parameters: fn.parameters ?? null, strict: fn.strict ?? false });
+    tools.push({ type: "function", name: fn.name, description: fn.description ?? null, parameters: fn.parameters ?? null, strict: fn.strict ?? false });
   }
-  return out;
+  return { tools, refused };
 }
 
 function toChatTool(tool: ResponsesCall["tools"][number]): ChatTool {
@@ -97,11 +106,10 @@ function withoutSchemaKey(parameters: Record<string, unknown>): Record<string, u
   return rest;
 }
 
-function toChatToolChoice(choice: NonNullable<ResponsesRequest["tool_choice"]>, drop: boolean): NonNullable<ChatRequest["tool_choice"]> {
+function toChatToolChoice(choice: NonNullable<ResponsesRequest["tool_choice"]>, builtIn: boolean): NonNullable<ChatRequest["tool_choice"]> {
   if (typeof choice === "string") return choice;
+  if (builtIn) return "auto";
   if (choice.type === "function" && typeof choice.name === "string") return { type: "function", function: { name: choice.name } };
-  // A built-in tool's choice, when built-in tools are dropped, leaves the model free.
-  if (drop && choice.type !== "allowed_tools") return "auto";
   throw unsupported("tool_choice", `A \`tool_choice\` of type \`${choice.type}\` is not supported: send "none", "auto", "required" or {"type":"function","name":…}.`);
 }
 

@@ -41,6 +41,14 @@ export async function resolveResponsesInput(event: H3Event, runtime: GatewayRunt
   const call = callOf(request);
   const { body } = call;
 
+  if (call.refusedTool && !(agent.drop_unsupported_tools ?? call.dropUnsupportedTools)) {
+    const { param, type } = call.refusedTool;
+    throw createAPIError({
+      code: "unsupported_parameter",
+      param,
+      message: `Built-in tools (\`${type}\`) are not supported: only \`function\` tools run on every model. Remove it, or drop built-in tools with the gateway's \`responses.dropUnsupportedTools\` or the agent's \`drop_unsupported_tools\`.`,
+    });
+  }
   const given: InputItem[] = typeof body.input === "string" ? [{ type: "message", role: "user", content: body.input }] : body.input;
   const converted = given.map((item, index) => toStoredItem(item, "", typeof body.input === "string" ? "input" : `input[${index}]`));
   const references = converted.filter((item): item is Exclude<Pending, null> => item !== null && "reference" in item);
