@@ -84,6 +84,7 @@ export interface Records {
   getResponse: ResponseRecords["getResponse"];
   putResponse: ResponseRecords["putResponse"];
   deleteResponse: ResponseRecords["deleteResponse"];
+  sweepResponses: ResponseRecords["sweepResponses"];
 
   /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
   getStoredBalance(accountId: string): Promise<number | null>;

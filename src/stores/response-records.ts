@@ -1,5 +1,5 @@
 import type { Storage } from "unstorage";
-import { isResponseRecord, UnreadableValueError } from "./record-shapes";
+import { checkKeys, isResponseRecord, UnreadableValueError } from "./record-shapes";
 import { shardOf } from "./thread-records";
 
 /**
@@ -24,7 +24,11 @@ export interface ResponseRecords {
   getResponse(id: string): Promise<ResponseRecord | null>;
   putResponse(record: ResponseRecord): Promise<void>;
   deleteResponse(record: Pick<ResponseRecord, "id">): Promise<void>;
+  /** Deletes responses created `ttlSeconds` or more ago (for storage that does not expire keys); returns how many. */
+  sweepResponses(ttlSeconds: number, now?: number): Promise<number>;
 }
+
+const SWEEP_BATCH = 500;
 
 /**
  * Responses over any unstorage Storage, sharded like threads (`responses:<shard>:<id>`)
@@ -43,5 +47,19 @@ export function createResponseRecords(storage: Storage, seg: (id: string) => str
     },
     putResponse: (record) => storage.setItem(key(record.id), record, ttl),
     deleteResponse: (record) => storage.removeItem(key(record.id)),
+    async sweepResponses(ttlSecondsNow, now = Date.now()) {
+      const keys = checkKeys("responses:", await storage.getKeys("responses:"));
+      const cutoff = now - ttlSecondsNow * 1000;
+      let swept = 0;
+      for (let i = 0; i < keys.length; i += SWEEP_BATCH) {
+        for (const item of await storage.getItems(keys.slice(i, i + SWEEP_BATCH))) {
+          // Garbage is left for an operator to see (a read of it is a 503), never swept as if expired.
+          if (!isResponseRecord(item.value) || Date.parse(item.value.created_at) > cutoff) continue;
+          await storage.removeItem(item.key);
+          swept += 1;
+        }
+      }
+      return swept;
+    },
   };
 }

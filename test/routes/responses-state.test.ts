@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { createStorage } from "unstorage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryStorage } from "../../src/index";
+import { createMemoryStorage, echo } from "../../src/index";
 import { shardOf } from "../../src/stores/thread-records";
 import { assertResponsesEvent, assertResponsesSchema } from "../_openai-responses-schemas";
 import { openaiClient, seedAgent, startGateway, type TestGateway } from "../_setup";
@@ -120,6 +120,41 @@ describe("an agent's own options", () => {
       const patched = await t.gateway.admin.updateAgent(other.accountId, other.agent.id, { drop_unsupported_tools: true });
       expect(patched).toMatchObject({ drop_unsupported_tools: true });
       expect(((await openaiClient(t.baseURL, other.key).responses.create(body as never)) as OpenAI.Responses.Response).output_text).toBe("hi");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("stored responses over time and streams cut short", () => {
+  it("are swept once older than the threads' time to live, and are then not found", async () => {
+    const t = await startGateway({ threads: { ttlSeconds: 60 } });
+    try {
+      const client = openaiClient(t.baseURL, (await seedAgent(t.gateway)).key);
+      const response = await client.responses.create({ model: "echo/echo", input: "short-lived" });
+      expect(await t.gateway.records.sweepResponses(60)).toBe(0);
+      expect(await t.gateway.records.sweepResponses(60, Date.now() + 61_000)).toBe(1);
+      await expect(client.responses.retrieve(response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("bills a client that leaves mid-stream for what was generated, and keeps it in the thread", async () => {
+    const t = await startGateway({ providers: [echo({ delayMs: 30 })] });
+    try {
+      const seed = await seedAgent(t.gateway);
+      const res = await fetch(`${t.baseURL}/responses`, { method: "POST", headers: { authorization: `Bearer ${seed.key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "echo/echo", input: "many words in a long slow answer here", stream: true }) });
+      const threadId = res.headers.get("x-thread-id")!;
+      const reader = res.body!.getReader();
+      let text = "";
+      while (!text.includes("response.output_text.delta")) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      await expect.poll(async () => (await t.gateway.admin.listUsage(seed.accountId)).data.filter((line) => line.type === "charge").length).toBe(1);
+      const [charge] = (await t.gateway.admin.listUsage(seed.accountId)).data.filter((line) => line.type === "charge");
+      expect(charge.completion_tokens).toBeGreaterThan(0);
+      const thread = await t.gateway.admin.getThread(seed.accountId, threadId);
+      expect(thread.messages[1].role).toBe("assistant");
     } finally {
       await t.close();
     }
