@@ -29,6 +29,10 @@ describe("stored responses and Responses options", () => {
     expect(next.usage!.input_tokens).toBeGreaterThan(first.usage!.input_tokens);
     expect((await t.gateway.admin.getThread(accountId, threadId)).messages).toHaveLength(2);
     await expect(client.responses.retrieve(next.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    // The same by thread id: read, never written.
+    const byThread = await client.responses.create({ model: "echo/echo", input: "by thread", store: false, thread_id: threadId } as never);
+    expect((byThread as OpenAI.Responses.Response).usage!.input_tokens).toBeGreaterThan(first.usage!.input_tokens);
+    expect((await t.gateway.admin.getThread(accountId, threadId)).messages).toHaveLength(2);
   });
 
   it("drops built-in tools when the gateway is configured to, keeping the function tools", async () => {

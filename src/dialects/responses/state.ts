@@ -80,14 +80,14 @@ export async function resolveResponsesInput(event: H3Event, runtime: GatewayRunt
     if (request.thread_id && request.thread_id !== previous.thread_id) {
       throw createAPIError({ code: "invalid_request", param: "thread_id", message: "`thread_id` and `previous_response_id` name different threads; send one of them." });
     }
-    if (call.store) request.thread_id = previous.thread_id;
-    else {
-      // `store: false` continues the history without writing to it: read here, and the thread step stays stateless.
-      const thread = ownLiveThread(await runtime.records.getThread(previous.thread_id), agent.id, runtime.threads.ttlSeconds);
-      if (!thread) throw previousNotFound(previousId);
-      messages = [...thread.messages, ...messages];
-      delete request.thread_id;
-    }
+    request.thread_id = previous.thread_id;
+  }
+  if (!call.store && request.thread_id) {
+    // `store: false` continues a history without writing to it: read here, and the thread step stays stateless.
+    const thread = ownLiveThread(await runtime.records.getThread(request.thread_id), agent.id, runtime.threads.ttlSeconds);
+    if (!thread) throw previousId ? previousNotFound(previousId) : createAPIError({ code: "thread_not_found", param: "thread_id", message: `No thread found with id '${clip(request.thread_id)}'.` });
+    messages = [...thread.messages, ...messages];
+    delete request.thread_id;
   }
   if (messages.length === 0) throw createAPIError({ code: "invalid_request", param: "input", message: "The input holds nothing to answer (only reasoning items)." });
   request.messages = messages;
