@@ -25,16 +25,16 @@ export interface FitOptions {
  * is a user message and what answered it, tool calls and their results together, so no
  * tool result loses its call), never a system or developer message (the instructions)
  * and never the last turn; when even that does not fit, or with `disabled`, it is a 400
- * and nothing was changed. Returns the messages kept and how many were dropped.
+ * and nothing was changed. Returns the messages kept, how many were dropped and the kept
+ * prompt's estimate (`estimatePromptTokens` of it, counted once here for the hold too).
  */
-export function fitContextWindow(messages: ChatMessage[], options: FitOptions): { messages: ChatMessage[]; dropped: number } {
-  const window = options.contextWindow;
-  if (!window) return { messages, dropped: 0 };
-  const budget = window - options.outputTokens;
+export function fitContextWindow(messages: ChatMessage[], options: FitOptions): { messages: ChatMessage[]; dropped: number; tokens: number } {
   const toolTokens = options.tools?.length ? estimatePromptTokens([], options.tools) : 0;
   const costs = messages.map((message) => estimatePromptTokens([message]));
   let total = toolTokens + costs.reduce((sum, cost) => sum + cost, 0);
-  if (total <= budget) return { messages, dropped: 0 };
+  const window = options.contextWindow;
+  const budget = window ? window - options.outputTokens : Infinity;
+  if (!window || total <= budget) return { messages, dropped: 0, tokens: total };
   if (options.truncation === "disabled") throw tooLong(total, window, options);
 
   // Turn starts: each user message; the last one's turn is always kept.
@@ -50,7 +50,7 @@ export function fitContextWindow(messages: ChatMessage[], options: FitOptions): 
     }
   }
   if (total > budget) throw tooLong(total, window, options);
-  return { messages: messages.filter((_, index) => !drop.has(index)), dropped: drop.size };
+  return { messages: messages.filter((_, index) => !drop.has(index)), dropped: drop.size, tokens: total };
 }
 
 // --- internal ---

@@ -3,7 +3,6 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
-import { estimatePromptTokens } from "../tokens";
 import { fitContextWindow } from "./context-window";
 import { useHeartbeat } from "./heartbeat";
 import type { AssistantMessage, ChatMessage } from "../schema";
@@ -36,11 +35,11 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
       truncation: ctx.truncation ?? agent.truncation ?? runtime.threads.truncation,
       tools: request.tools,
       param: ctx.dialect?.inputParam ?? "messages",
-    }).messages;
+    });
   if (ctx.stateless && !request.thread_id) {
     // Nothing to continue and nothing to keep: no lease, no read, no write.
-    const messages = prompt([]);
-    ctx.thread = { id: null, record: null, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages: request.messages, leaseToken: "" };
+    const { messages, tokens } = prompt([]);
+    ctx.thread = { id: null, record: null, messages, promptTokens: tokens, newMessages: request.messages, leaseToken: "" };
     return;
   }
   const leaseToken = createId("lease_", 16);
@@ -75,16 +74,16 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   if (!leased) throw threadBusy(event, threadId);
 
   const newMessages = request.messages;
-  let messages: ChatMessage[];
+  let fitted: ReturnType<typeof prompt>;
   try {
-    messages = prompt(stored?.messages ?? []);
+    fitted = prompt(stored?.messages ?? []);
   } catch (error) {
     // Too long for the window: the lease goes back at once, and nothing was written.
     await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
     throw error;
   }
-  // Estimated once here; the balance hold and the dispatch both use it.
-  ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages, leaseToken };
+  // Estimated once (while fitting the window); the balance hold and the dispatch both use it.
+  ctx.thread = { id: threadId, record: stored, messages: fitted.messages, promptTokens: fitted.tokens, newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
   useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
 
