@@ -7,7 +7,7 @@ import { z } from "zod";
 import { createAPIError, defineProvider, echo } from "../src/index";
 import type { ChatCompletionChunk } from "../src/schema";
 import { ledgerLines } from "./_billing";
-import { assertResponsesEvent } from "./_openai-responses-schemas";
+import { assertResponsesEvent, validatingFetch } from "./_openai-responses-schemas";
 import { openaiClient, seedAgent, startGateway, type TestGateway } from "./_setup";
 
 /** Streams two words, then fails: a vendor that breaks after the 200. Counts its calls. */
@@ -38,7 +38,7 @@ describe("Responses clients against the gateway", () => {
 
   describe("the Vercel AI SDK's default OpenAI provider (Responses)", () => {
     it("generates and streams text with usage, the finish reason and the response id", async () => {
-      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key })("echo/echo");
+      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key, fetch: validatingFetch })("echo/echo");
       const generated = await generateText({ model, prompt: "Hello from the AI SDK" });
       expect(generated.text).toBe("Hello from the AI SDK");
       expect(generated.finishReason).toBe("stop");
@@ -55,7 +55,7 @@ describe("Responses clients against the gateway", () => {
     });
 
     it("calls a tool and answers after its result, in two steps", async () => {
-      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key })("echo/echo");
+      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key, fetch: validatingFetch })("echo/echo");
       const seen: unknown[] = [];
       const result = await generateText({
         model,
@@ -72,7 +72,7 @@ describe("Responses clients against the gateway", () => {
     });
 
     it("continues a thread through providerOptions.openai.previousResponseId", async () => {
-      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key })("echo/echo");
+      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key, fetch: validatingFetch })("echo/echo");
       const first = await generateText({ model, prompt: "first turn" });
       const second = await generateText({ model, prompt: "second turn", providerOptions: { openai: { previousResponseId: first.providerMetadata!.openai!.responseId as string } } });
       expect(second.text).toBe("second turn");
@@ -85,7 +85,7 @@ describe("Responses clients against the gateway", () => {
 
   describe("the OpenAI Agents SDK (OpenAIResponsesModel)", () => {
     beforeAll(() => {
-      setDefaultOpenAIClient(new OpenAI({ baseURL: t.baseURL, apiKey: key, maxRetries: 0 }));
+      setDefaultOpenAIClient(new OpenAI({ baseURL: t.baseURL, apiKey: key, maxRetries: 0, fetch: validatingFetch }));
       setOpenAIAPI("responses");
       setTracingDisabled(true);
     });
@@ -129,7 +129,7 @@ describe("Responses clients against the gateway", () => {
 
     it("throws after one call when the stream fails mid-way, billed nothing for the failure", async () => {
       const { key: flakyKey, accountId: flakyAccount } = await seedAgent(t.gateway);
-      setDefaultOpenAIClient(new OpenAI({ baseURL: t.baseURL, apiKey: flakyKey, maxRetries: 0 }));
+      setDefaultOpenAIClient(new OpenAI({ baseURL: t.baseURL, apiKey: flakyKey, maxRetries: 0, fetch: validatingFetch }));
       try {
         brokenCalls = 0;
         const agent = new Agent({ name: "Flaky", model: "flaky/model" });
@@ -145,7 +145,7 @@ describe("Responses clients against the gateway", () => {
         expect(brokenCalls).toBe(1);
         expect((await ledgerLines(t.gateway, flakyAccount)).filter((line) => line.type === "charge")).toEqual([]);
       } finally {
-        setDefaultOpenAIClient(new OpenAI({ baseURL: t.baseURL, apiKey: key, maxRetries: 0 }));
+        setDefaultOpenAIClient(new OpenAI({ baseURL: t.baseURL, apiKey: key, maxRetries: 0, fetch: validatingFetch }));
       }
     });
   });

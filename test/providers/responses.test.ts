@@ -1,8 +1,8 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { anthropic, gemini, openai, type Provider } from "../../src/index";
-import { assertResponsesEvent, assertResponsesSchema } from "../_openai-responses-schemas";
-import { openaiClient, seedAgent, type TestGateway } from "../_setup";
+import { assertResponsesEvent, assertResponsesSchema, validatingFetch } from "../_openai-responses-schemas";
+import { seedAgent, type TestGateway } from "../_setup";
 import { startAnthropicFake } from "../fakes/anthropic";
 import type { FakeUpstream } from "../fakes/_server";
 import { startGeminiFake } from "../fakes/gemini";
@@ -36,7 +36,7 @@ for (const vendor of vendors) {
 
     const setup = async () => {
       const seed = await seedAgent(t.gateway, { agent: { name: "Suite agent", instructions: INSTRUCTIONS } });
-      return { ...seed, client: openaiClient(t.baseURL, seed.key), billing: await t.gateway.admin.getBilling(seed.accountId) };
+      return { ...seed, client: new OpenAI({ baseURL: t.baseURL, apiKey: seed.key, maxRetries: 0, fetch: validatingFetch }), billing: await t.gateway.admin.getBilling(seed.accountId) };
     };
     const charges = async (accountId: string) => (await t.gateway.admin.listUsage(accountId)).data.filter((entry) => entry.type === "charge");
 

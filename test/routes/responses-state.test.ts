@@ -3,8 +3,11 @@ import { createStorage } from "unstorage";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryStorage, echo } from "../../src/index";
 import { shardOf } from "../../src/stores/thread-records";
-import { assertResponsesEvent, assertResponsesSchema } from "../_openai-responses-schemas";
-import { openaiClient, seedAgent, startGateway, type TestGateway } from "../_setup";
+import { assertResponsesEvent, assertResponsesSchema, validatingFetch } from "../_openai-responses-schemas";
+import { seedAgent, startGateway, type TestGateway } from "../_setup";
+
+/** The openai SDK with every Responses answer checked against OpenAI's schemas; no SDK retries. */
+const openaiClient = (baseURL: string, apiKey: string) => new OpenAI({ baseURL, apiKey, maxRetries: 0, fetch: validatingFetch });
 
 // What a Responses request keeps, and what a gateway's options change about it.
 describe("stored responses and Responses options", () => {

@@ -1,8 +1,11 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { echo } from "../../src/index";
-import { assertResponsesEvent, assertResponsesSchema } from "../_openai-responses-schemas";
-import { openaiClient, seedAgent, startGateway, type TestGateway } from "../_setup";
+import { assertResponsesEvent, assertResponsesSchema, validatingFetch } from "../_openai-responses-schemas";
+import { seedAgent, startGateway, type TestGateway } from "../_setup";
+
+/** The openai SDK with every Responses answer checked against OpenAI's schemas; no SDK retries. */
+const openaiClient = (baseURL: string, apiKey: string) => new OpenAI({ baseURL, apiKey, maxRetries: 0, fetch: validatingFetch });
 
 // The official openai SDK's Responses methods against a real gateway on the echo model.
 describe("the Responses API through the openai SDK", () => {

@@ -44,7 +44,8 @@ export function responseObject(meta: AnswerMeta, state: ResponseState): Record<s
     store,
     temperature: body.temperature ?? 1,
     text: { format: body.text?.format ?? { type: "text" }, verbosity: body.text?.verbosity ?? "medium" },
-    tool_choice: body.tool_choice ?? "auto",
+    // A built-in tool's choice was dropped with its tool: the model chose freely.
+    tool_choice: typeof body.tool_choice === "object" && body.tool_choice?.type !== "function" && body.tool_choice?.type !== "allowed_tools" ? "auto" : (body.tool_choice ?? "auto"),
     tools,
     top_logprobs: 0,
     top_p: body.top_p ?? 1,
