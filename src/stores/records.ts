@@ -84,6 +84,7 @@ export interface Records {
   getResponse: ResponseRecords["getResponse"];
   putResponse: ResponseRecords["putResponse"];
   deleteResponse: ResponseRecords["deleteResponse"];
+  deleteThreadResponses: ResponseRecords["deleteThreadResponses"];
   sweepResponses: ResponseRecords["sweepResponses"];
 
   /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
@@ -203,8 +204,7 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
     getKeyLastUsed: (keyId) => get(`key-used:${seg(keyId)}`, isString, "a last-used time"),
     setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${seg(keyId)}`, at),
 
-    ...createThreadRecords(storage, seg, options.threadTtlSeconds),
-    ...createResponseRecords(storage, seg, options.threadTtlSeconds),
+    ...threadsAndResponses(storage, options.threadTtlSeconds),
 
     getStoredBalance: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`))?.micros ?? null,
     getStoredBalanceCopy: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`)),
@@ -214,6 +214,20 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
 }
 
 // --- internal ---
+
+/** Threads and stored responses; deleting a thread deletes its responses (they hold its messages). */
+function threadsAndResponses(storage: Storage, ttlSeconds: number | undefined): ThreadRecords & ResponseRecords {
+  const threads = createThreadRecords(storage, seg, ttlSeconds);
+  const responses = createResponseRecords(storage, seg, ttlSeconds);
+  return {
+    ...threads,
+    ...responses,
+    async deleteThread(thread) {
+      await threads.deleteThread(thread);
+      await responses.deleteThreadResponses(thread.id);
+    },
+  };
+}
 
 function sortByCreated<T extends { created_at: string; id: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));

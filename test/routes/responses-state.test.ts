@@ -38,6 +38,19 @@ describe("stored responses and Responses options", () => {
     expect((await t.gateway.admin.getThread(accountId, threadId)).messages).toHaveLength(2);
   });
 
+  it("answers previous_response_not_found once the response is deleted or its thread is gone, as for an unknown id", async () => {
+    const deleted = await client.responses.create({ model: "echo/echo", input: "soon deleted" });
+    await client.responses.delete(deleted.id);
+    await expect(client.responses.create({ model: "echo/echo", input: "x", previous_response_id: deleted.id })).rejects.toMatchObject({ status: 400, code: "previous_response_not_found" });
+
+    const orphan = await client.responses.create({ model: "echo/echo", input: "thread soon deleted" });
+    await t.gateway.admin.deleteThread(accountId, (orphan as unknown as { thread_id: string }).thread_id);
+    await expect(client.responses.create({ model: "echo/echo", input: "x", previous_response_id: orphan.id })).rejects.toMatchObject({ status: 400, code: "previous_response_not_found", param: "previous_response_id" });
+    // Its responses went with the thread: they hold its messages.
+    await expect(client.responses.retrieve(orphan.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await storage.getKeys(`thread-responses:${(orphan as unknown as { thread_id: string }).thread_id}`)).toEqual([]);
+  });
+
   it("drops built-in tools when the gateway is configured to, keeping the function tools", async () => {
     const response = await client.responses.create({
       model: "echo/echo",
@@ -104,6 +117,8 @@ describe("stored responses in the default memory storage", () => {
       for (let i = 0; i < 6; i++) ids.push((await client.responses.create({ model: "echo/echo", input: `turn ${i}` })).id);
       const kept = (await t.gateway.records.storage.getKeys("responses:")).length;
       expect(kept).toBeLessThanOrEqual(4);
+      // Their index entries went with them.
+      expect((await t.gateway.records.storage.getKeys("thread-responses:")).length).toBe(kept);
       await expect(client.responses.retrieve(ids[0])).rejects.toBeInstanceOf(OpenAI.NotFoundError);
       expect((await client.responses.retrieve(ids[5])).id).toBe(ids[5]);
     } finally {
