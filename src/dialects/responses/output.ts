@@ -67,6 +67,8 @@ export function outputItems(responseId: string, reply: AssistantMessage, status:
   const content: OutputPart[] = [];
   if (reply.content) content.push(outputText(reply.content));
   if (reply.refusal) content.push({ type: "refusal", refusal: reply.refusal });
+  // An answer that said nothing (no text, no call) is still one message: clients read output items.
+  if (!content.length && !reply.tool_calls?.length) content.push(outputText(""));
   if (content.length) items.push({ id: itemId(responseId, "msg", "o", 0), type: "message", role: "assistant", status, content });
   for (const call of reply.tool_calls ?? []) {
     items.push({ id: itemId(responseId, "fc", "o", items.length), type: "function_call", status: "completed", call_id: call.id, name: call.function.name, arguments: call.function.arguments });

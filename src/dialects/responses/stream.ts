@@ -23,6 +23,15 @@ export function responsesStreamEncoder(meta: AnswerMeta): StreamEncoder {
 
   const event = (type: string, payload: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...payload, sequence_number: sequence++ })}\n\n`;
 
+  const openText = (): string => {
+    const current = { index: output.length, id: itemId(meta.id, "msg", "o", output.length), text: "" };
+    text = current;
+    output.push({ id: current.id, type: "message", role: "assistant", status: "in_progress" as "completed", content: [] });
+    return (
+      event("response.output_item.added", { output_index: current.index, item: { id: current.id, type: "message", status: "in_progress", role: "assistant", content: [] } }) +
+      event("response.content_part.added", { item_id: current.id, output_index: current.index, content_index: 0, part: outputText("") })
+    );
+  };
   const closeText = (status: "completed" | "incomplete"): string => {
     if (!text) return "";
     const { index, id } = text;
@@ -56,14 +65,10 @@ export function responsesStreamEncoder(meta: AnswerMeta): StreamEncoder {
       if (!delta) return "";
       let out = "";
       if (delta.content) {
-        if (!text) {
-          text = { index: output.length, id: itemId(meta.id, "msg", "o", output.length), text: "" };
-          output.push({ id: text.id, type: "message", role: "assistant", status: "in_progress" as "completed", content: [] });
-          out += event("response.output_item.added", { output_index: text.index, item: { id: text.id, type: "message", status: "in_progress", role: "assistant", content: [] } });
-          out += event("response.content_part.added", { item_id: text.id, output_index: text.index, content_index: 0, part: outputText("") });
-        }
-        text.text += delta.content;
-        out += event("response.output_text.delta", { item_id: text.id, output_index: text.index, content_index: 0, delta: delta.content, logprobs: [] });
+        if (!text) out += openText();
+        const current = text!;
+        current.text += delta.content;
+        out += event("response.output_text.delta", { item_id: current.id, output_index: current.index, content_index: 0, delta: delta.content, logprobs: [] });
       }
       for (const piece of delta.tool_calls ?? []) {
         let call = calls.get(piece.index);
@@ -87,8 +92,9 @@ export function responsesStreamEncoder(meta: AnswerMeta): StreamEncoder {
     },
     end({ usage, finishReason, reply }) {
       const status = statusOf(finishReason);
+      // An answer that said nothing is one empty message, as a whole answer gives it (clients need an output item).
+      let out = (output.length === 0 && !reply.refusal ? openText() : "") + closeText(status) + closeCalls();
       // A refusal streams no text events: it is in the final output only.
-      let out = closeText(status) + closeCalls();
       if (reply.refusal) {
         output.push({ id: itemId(meta.id, "msg", "o", output.length), type: "message", role: "assistant", status, content: [{ type: "refusal", refusal: reply.refusal }] });
       }

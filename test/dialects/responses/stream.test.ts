@@ -63,3 +63,22 @@ describe("the Responses stream encoder", () => {
     expect(failed).toMatchObject({ type: "response.failed", response: { status: "failed", error: { code: "server_error", message: "The vendor failed." } } });
   });
 });
+
+describe("an answer that says nothing", () => {
+  it("is one empty message item, streamed with its added and done events", () => {
+    const encoder = responsesStreamEncoder(meta());
+    const frames = encoder.open!() + encoder.chunk(chunk({ role: "assistant", content: "" })) + encoder.end({ usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 }, finishReason: "stop", reply: { role: "assistant", content: "", refusal: null } });
+    const list = events(frames);
+    expect(list.map((e) => e.type)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    expect((list.at(-1)!.response as { output: unknown[] }).output).toHaveLength(1);
+  });
+});
