@@ -206,6 +206,21 @@ describe("the Responses API through the openai SDK", () => {
     expect(body.output[0].content[0].text).toBe("thanks");
   });
 
+  it("streams a store: false request (as Codex does) without a thread: no x-thread-id, thread_id null on every response snapshot", async () => {
+    const res = await fetch(`${t.baseURL}/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ model: "echo/echo", store: false, stream: true, input: [{ type: "message", role: "user", content: [{ type: "input_text", text: "stream me" }] }] }),
+    });
+    expect(res.headers.get("x-thread-id")).toBeNull();
+    const events = (await res.text()).split("\n\n").filter(Boolean).map((frame) => JSON.parse(frame.slice(frame.indexOf("data: ") + 6)));
+    for (const event of events) assertResponsesEvent(event);
+    const completed = events.at(-1);
+    expect(completed.type).toBe("response.completed");
+    expect(completed.response).toMatchObject({ store: false, thread_id: null, output: [{ content: [{ text: "stream me" }] }] });
+    await expect(client.responses.retrieve(completed.response.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it("refuses built-in tools and background naming the field, and another agent's response is exactly an unknown one", async () => {
     const builtIn = await client.responses.create({ model: "echo/echo", input: "x", tools: [{ type: "web_search" }] }).catch((e) => e);
     expect(builtIn).toMatchObject({ status: 400, code: "unsupported_parameter", param: "tools[0].type" });
