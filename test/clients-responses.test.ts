@@ -71,6 +71,18 @@ describe("Responses clients against the gateway", () => {
       expect(result.text).toBe("Paris");
     });
 
+    it("resends a conversation with its earlier answers as item references, which the gateway resolves", async () => {
+      const model = createOpenAI({ baseURL: t.baseURL, apiKey: key, fetch: validatingFetch })("echo/echo");
+      const sent: unknown[] = [];
+      const recording = createOpenAI({ baseURL: t.baseURL, apiKey: key, fetch: (async (input: RequestInfo | URL, init?: RequestInit) => (sent.push(JSON.parse(String(init?.body))), validatingFetch(input, init))) as typeof fetch })("echo/echo");
+      const first = await generateText({ model, prompt: "first question" });
+      const second = await generateText({ model: recording, messages: [{ role: "user", content: "first question" }, ...first.response.messages, { role: "user", content: "second question" }] });
+      expect(second.text).toBe("second question");
+      expect(JSON.stringify(sent[0])).toContain("item_reference");
+      const thread = await t.gateway.admin.getThread(accountId, second.response.headers!["x-thread-id"]!);
+      expect(thread.messages.map((m) => m.content)).toEqual(["first question", "first question", "second question", "second question"]);
+    });
+
     it("continues a thread through providerOptions.openai.previousResponseId", async () => {
       const model = createOpenAI({ baseURL: t.baseURL, apiKey: key, fetch: validatingFetch })("echo/echo");
       const first = await generateText({ model, prompt: "first turn" });
