@@ -2,6 +2,7 @@ import type { H3Event } from "h3";
 import type { CatalogEntry } from "./catalog";
 import { createAPIError } from "./errors";
 import type { AdminIdentity } from "./admin/token";
+import type { Truncation } from "./chain/context-window";
 import type { Heartbeat } from "./chain/heartbeat";
 import type { Dialect } from "./dialects/types";
 import type { Provider } from "./providers/_define";
@@ -44,6 +45,13 @@ export interface GatewayContext {
    * an output cap, fitted to it rather than a 402.
    */
   fitOutputToBalance?: boolean;
+  /**
+   * Set by a dialect's parser: instructions for this request only (Responses'
+   * `instructions`), sent after the agent's own and never saved in the thread.
+   */
+  instructions?: string;
+  /** Set by a dialect's parser: what to do with a prompt past the model's window (the gateway's `threads.truncation` when unset). */
+  truncation?: Truncation;
   /** parse: the validated request and its catalog entry. */
   request?: ChatRequest;
   /** parse: the catalog entry the model routes to (set by auth when only the agent's aliases know the name). */

@@ -12,6 +12,7 @@ import { registerAdminRoutes } from "./routes/admin";
 import { registerChatCompletions } from "./routes/chat-completions";
 import { registerMessages } from "./routes/messages";
 import { registerModels } from "./routes/models";
+import { registerResponses } from "./routes/responses";
 import { registerThreads } from "./routes/threads";
 import { registerUnknownRoutes, trackRoutes } from "./routes/unknown";
 import type { GatewayRuntime, Logger, RateLimits } from "./runtime";
@@ -91,13 +92,32 @@ export interface GatewayOptions {
   threads?: {
     /** @default 2592000 (30 days after the last message) */
     ttlSeconds?: number;
-    /** The oldest messages are dropped past this many. @default 200 */
+    /** The oldest messages are dropped from storage past this many. @default 200 */
     maxMessages?: number;
+    /**
+     * A chat completion whose thread and new messages would not fit the model's context
+     * window: `"auto"` sends it without the oldest turns (never the instructions, never a
+     * tool call without its result), `"disabled"` answers 400 `context_length_exceeded`.
+     * The stored thread keeps every message either way. A Responses request says it
+     * itself (`truncation`, OpenAI's default `"disabled"`).
+     * @default "auto"
+     */
+    truncation?: "auto" | "disabled";
     /**
      * How often expired threads are deleted from storage (Redis storage expires them by
      * itself); 0 turns the sweeper off. @default 3600000 (an hour)
      */
     sweepIntervalMs?: number;
+  };
+  /** OpenAI's Responses API (`POST /v1/responses`). */
+  responses?: {
+    /**
+     * Drop built-in tools (`web_search`, `file_search`, `code_interpreter`, MCP...) from
+     * requests instead of answering 400 `unsupported_parameter`: no chat upstream runs
+     * them, and Codex CLI sends `web_search` on every call.
+     * @default false
+     */
+    dropUnsupportedTools?: boolean;
   };
   /** @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
@@ -195,7 +215,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     aliases,
     limits: options.limits ?? {},
     keyLimits: options.keyLimits ?? {},
-    threads: { ttlSeconds: threadTtlSeconds, maxMessages: options.threads?.maxMessages ?? 200 },
+    threads: { ttlSeconds: threadTtlSeconds, maxMessages: options.threads?.maxMessages ?? 200, truncation: options.threads?.truncation ?? "auto" },
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     defaultMaxTokens: options.defaultMaxTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     upstream: { timeoutMs: upstreamTimeoutMs, retries: options.upstream?.retries ?? 2, maxRetryDelayMs: options.upstream?.maxRetryDelayMs ?? 10_000 },
@@ -228,6 +248,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));
   registerChatCompletions(app, basePath, runtime);
   registerMessages(app, basePath, runtime);
+  registerResponses(app, basePath, runtime, { dropUnsupportedTools: options.responses?.dropUnsupportedTools ?? false });
   registerModels(app, basePath, runtime);
   registerThreads(app, basePath, runtime);
   registerAdminRoutes(app, `${basePath}/admin`, admin, createAdminVerifier(options.admin), runtime.maxBodyBytes);

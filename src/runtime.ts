@@ -1,6 +1,7 @@
 import type { AliasTable } from "./aliases";
 import type { Catalog } from "./catalog";
 import type { BudgetThresholdEvent } from "./chain/budgets";
+import type { Truncation } from "./chain/context-window";
 import type { Heartbeats } from "./chain/heartbeat";
 import type { CooldownStore } from "./providers/_key-pool";
 import type { Atomics } from "./stores/atomics";
@@ -32,7 +33,8 @@ export interface GatewayRuntime {
   limits: RateLimits;
   /** Limits of each key on its own. */
   keyLimits: RateLimits;
-  threads: { ttlSeconds: number; maxMessages: number };
+  /** `truncation`: what a prompt past the model's context window gets, unless the request says (Responses' `truncation`). */
+  threads: { ttlSeconds: number; maxMessages: number; truncation: Truncation };
   maxBodyBytes: number;
   /** The output cap sent and held for when neither the client, the model nor its provider sets one. */
   defaultMaxTokens: number;

@@ -194,6 +194,8 @@ export const createAgentSchema = z.strictObject({
   aliases: aliasesSchema.optional(),
   budget: budgetSchema.nullish(),
   fallbacks: fallbacksSchema.nullish(),
+  truncation: z.enum(["auto", "disabled"]).optional(),
+  drop_unsupported_tools: z.boolean().optional(),
 });
 
 export const updateAgentSchema = z.strictObject({
@@ -204,6 +206,8 @@ export const updateAgentSchema = z.strictObject({
   aliases: aliasesSchema.nullable().optional(),
   budget: budgetSchema.nullable().optional(),
   fallbacks: fallbacksSchema.nullable().optional(),
+  truncation: z.enum(["auto", "disabled"]).nullable().optional(),
+  drop_unsupported_tools: z.boolean().nullable().optional(),
 });
 
 export const createKeySchema = z.strictObject({

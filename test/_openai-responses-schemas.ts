@@ -41,3 +41,21 @@ export function assertResponsesEvent(event: { type?: unknown }): void {
 function check(validate: ValidateFunction, kind: string, value: unknown): void {
   if (!validate(value)) throw new Error(`not a valid OpenAI ${kind}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
 }
+
+/**
+ * A `fetch` that checks every answer of the Responses endpoints against OpenAI's schemas
+ * before the client reads it: each response object, item list, error envelope and stream
+ * event. For clients that take a `fetch` (openai, the AI SDK), so no answer goes unchecked.
+ */
+export const validatingFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+  const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+  if (!/\/responses(\/|$)/.test(url.pathname) || method === "DELETE" && res.ok) return res;
+  const text = await res.text();
+  if (!res.ok) assertResponsesSchema("error", JSON.parse(text));
+  else if (res.headers.get("content-type")?.startsWith("text/event-stream")) {
+    for (const frame of text.split("\n\n").filter(Boolean)) assertResponsesEvent(JSON.parse(frame.slice(frame.indexOf("data: ") + 6)));
+  } else assertResponsesSchema(url.pathname.endsWith("/input_items") ? "itemList" : "response", JSON.parse(text));
+  return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+};

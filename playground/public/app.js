@@ -314,6 +314,25 @@ async function main() {
 }
 
 main().catch(console.error);`;
+  $("example-responses").textContent = `// npm install openai, save as responses.ts (or .mts), then: npx tsx responses.ts
+import OpenAI from "openai";
+
+const client = new OpenAI({ baseURL: "${API}", apiKey: "${apiKey}" });
+
+async function main() {
+  const first = await client.responses.create({ model: "${model}", input: "Hello!" });
+  console.log(first.output_text);
+
+  // Continue the conversation: only the new input, and the id of the previous response
+  const reply = await client.responses.create({
+    model: "${model}",
+    input: "And then?",
+    previous_response_id: first.id,
+  });
+  console.log(reply.output_text);
+}
+
+main().catch(console.error);`;
 }
 
 async function sendChat() {

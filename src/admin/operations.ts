@@ -185,6 +185,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         aliases: checkedAliases(body.aliases) ?? null,
         ...(body.budget && { budget: body.budget }),
         ...(body.fallbacks && { fallbacks: body.fallbacks }),
+        ...(body.truncation && { truncation: body.truncation }),
+        ...(body.drop_unsupported_tools !== undefined && { drop_unsupported_tools: body.drop_unsupported_tools }),
         created_at: now,
         updated_at: now,
       };
@@ -209,6 +211,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         ...(body.aliases !== undefined && { aliases: checkedAliases(body.aliases) }),
         ...(body.budget !== undefined && { budget: body.budget }),
         ...(body.fallbacks !== undefined && { fallbacks: body.fallbacks }),
+        ...(body.truncation !== undefined && { truncation: body.truncation }),
+        ...(body.drop_unsupported_tools !== undefined && { drop_unsupported_tools: body.drop_unsupported_tools }),
         updated_at: nowISO(),
       };
       await records.putAgent(next);

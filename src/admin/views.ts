@@ -18,6 +18,10 @@ export interface AgentView {
   budget?: BudgetView;
   /** Its fallback models by model name; absent without any. */
   fallbacks?: Record<string, string[]>;
+  /** Shown when set. */
+  truncation?: "auto" | "disabled";
+  /** Shown when set. */
+  drop_unsupported_tools?: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -70,8 +74,8 @@ export interface LedgerView {
 }
 
 export function agentView(agent: AgentRecord): AgentView {
-  const { id, name, instructions, models, limits, created_at, updated_at } = agent;
-  return { id, object: "agent", name, instructions, models, limits, aliases: agent.aliases ?? null, created_at, updated_at };
+  const { id, name, instructions, models, limits, truncation, drop_unsupported_tools, created_at, updated_at } = agent;
+  return { id, object: "agent", name, instructions, models, limits, aliases: agent.aliases ?? null, ...(truncation && { truncation }), ...(drop_unsupported_tools != null && { drop_unsupported_tools }), created_at, updated_at };
 }
 
 export function keyView(key: KeyRecord, lastUsedAt: string | null): KeyView {

@@ -3,7 +3,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
-import { estimatePromptTokens } from "../tokens";
+import { fitContextWindow } from "./context-window";
 import { useHeartbeat } from "./heartbeat";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
@@ -26,10 +26,21 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const ctx = useGatewayContext(event);
   const { agent } = requireContext(event, "auth", "apiKeyAuth");
   const request = requireContext(event, "request", "requestParser");
+  const model = requireContext(event, "model", "requestParser");
+  // The agent's instructions, then the request's own (never saved), then the conversation, cut to the model's window.
+  const prompt = (history: ChatMessage[]) =>
+    fitContextWindow([...instructionMessages(agent, ctx.instructions), ...history, ...request.messages], {
+      contextWindow: model.info.contextWindow,
+      // Room for the client's own limit, as sent: bounded by the model's maximum (see outputCap).
+      outputTokens: Math.min(request.max_completion_tokens ?? request.max_tokens ?? 0, model.info.maxOutputTokens ?? Infinity),
+      truncation: ctx.truncation ?? agent.truncation ?? runtime.threads.truncation,
+      tools: request.tools,
+      param: ctx.dialect?.inputParam ?? "messages",
+    });
   if (ctx.stateless && !request.thread_id) {
     // Nothing to continue and nothing to keep: no lease, no read, no write.
-    const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...request.messages] : request.messages;
-    ctx.thread = { id: null, record: null, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages: request.messages, leaseToken: "" };
+    const { messages, tokens } = prompt([]);
+    ctx.thread = { id: null, record: null, messages, promptTokens: tokens, newMessages: request.messages, leaseToken: "" };
     return;
   }
   const leaseToken = createId("lease_", 16);
@@ -64,10 +75,16 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   if (!leased) throw threadBusy(event, threadId);
 
   const newMessages = request.messages;
-  const history = stored?.messages ?? [];
-  const messages: ChatMessage[] = agent.instructions ? [{ role: "system", content: agent.instructions }, ...history, ...newMessages] : [...history, ...newMessages];
-  // Estimated once here; the balance hold and the dispatch both use it.
-  ctx.thread = { id: threadId, record: stored, messages, promptTokens: estimatePromptTokens(messages, request.tools), newMessages, leaseToken };
+  let fitted: ReturnType<typeof prompt>;
+  try {
+    fitted = prompt(stored?.messages ?? []);
+  } catch (error) {
+    // Too long for the window: the lease goes back at once, and nothing was written.
+    await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
+    throw error;
+  }
+  // Estimated once (while fitting the window); the balance hold and the dispatch both use it.
+  ctx.thread = { id: threadId, record: stored, messages: fitted.messages, promptTokens: fitted.tokens, newMessages, leaseToken };
   event.res.headers.set("x-thread-id", threadId);
   useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
 
@@ -124,6 +141,14 @@ export function threadLeaseName(agentId: string, threadId: string): string {
 export function ownLiveThread(thread: ThreadRecord | null, agentId: string, ttlSeconds: number): ThreadRecord | null {
   if (!thread || thread.agent_id !== agentId) return null;
   return Date.parse(thread.updated_at) + ttlSeconds * 1000 <= Date.now() ? null : thread;
+}
+
+/** The system messages every prompt starts with: the agent's instructions, then the request's own. */
+export function instructionMessages(agent: AgentRecord, requestInstructions: string | undefined): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  if (agent.instructions) out.push({ role: "system", content: agent.instructions });
+  if (requestInstructions) out.push({ role: "system", content: requestInstructions });
+  return out;
 }
 
 // --- internal ---

@@ -13,6 +13,8 @@ export interface Dialect {
   answer(completion: NormalizedCompletion, meta: AnswerMeta): unknown;
   /** The encoder of one streamed answer. */
   stream(meta: AnswerMeta): StreamEncoder;
+  /** The request field that holds the conversation, named by errors about its size (`messages` when absent). */
+  inputParam?: string;
   /** This API's error envelope; OpenAI's when absent. */
   renderError?(error: unknown, event: H3Event): Response;
 }

@@ -138,6 +138,8 @@ function startThreadSweeper(records: Records, ttlSeconds: number, intervalMs: nu
     running = true;
     try {
       await records.sweepThreads(ttlSeconds);
+      // Stored Responses live as long as threads.
+      await records.sweepResponses(ttlSeconds);
     } catch (error) {
       logger.warn("agentgate: sweeping expired threads failed; trying again later", error instanceof Error ? error.message : String(error));
     } finally {

@@ -2,7 +2,7 @@ import { createStorage, defineDriver, type Storage } from "unstorage";
 import { seg } from "./records";
 
 export interface MemoryStorageOptions {
-  /** Threads kept at most; past it the least recently used go. @default 10000 */
+  /** Threads and stored responses kept at most; past it the least recently used go. @default 10000 */
   maxThreads?: number;
   /** Characters of thread documents kept at most (about bytes). @default 67108864 (64 MiB) */
   maxThreadBytes?: number;
@@ -39,10 +39,15 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
   const evict = () => {
     for (const [key] of threads) {
       if (threads.size <= maxThreads && threadBytes <= maxBytes) return;
-      const agentId = agentOf(data.get(key));
+      const value = data.get(key);
+      const agentId = fieldOf(value, "agent_id");
       data.delete(key);
       forget(key);
-      if (agentId !== null) data.delete(`agent-threads:${seg(agentId)}:${key.slice(key.lastIndexOf(":") + 1)}`);
+      const last = key.slice(key.lastIndexOf(":") + 1);
+      if (agentId !== null && key.startsWith("threads:")) data.delete(`agent-threads:${seg(agentId)}:${last}`);
+      // A stored response's entry in its thread's index goes with it.
+      const threadId = fieldOf(value, "thread_id");
+      if (threadId !== null && key.startsWith("responses:")) data.delete(`thread-responses:${seg(threadId)}:${last}`);
     }
   };
 
@@ -88,15 +93,15 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
 
 // --- internal ---
 
-/** A thread document (`threads:<shard>:<id>`), not an index entry. */
+/** A document that grows with traffic: a thread (`threads:<shard>:<id>`, not an index entry) or a stored response. */
 function isThreadKey(key: string): boolean {
-  return key.startsWith("threads:");
+  return key.startsWith("threads:") || key.startsWith("responses:");
 }
 
-function agentOf(value: unknown): string | null {
+function fieldOf(value: unknown, field: "agent_id" | "thread_id"): string | null {
   try {
-    const record = (typeof value === "string" ? JSON.parse(value) : value) as { agent_id?: unknown } | null;
-    return typeof record?.agent_id === "string" ? record.agent_id : null;
+    const record = (typeof value === "string" ? JSON.parse(value) : value) as Record<string, unknown> | null;
+    return typeof record?.[field] === "string" ? (record[field] as string) : null;
   } catch {
     return null;
   }

@@ -1,5 +1,6 @@
 import { isLedgerEntry } from "./ledger/rollups";
 import type { AgentRecord, KeyRecord, StoredBalance, ThreadRecord } from "./records";
+import type { ResponseRecord } from "./response-records";
 
 /**
  * What a value read from storage must look like to be taken as data. Anything else (an
@@ -26,7 +27,9 @@ export const isAgentRecord: Shape<AgentRecord> = (value): value is AgentRecord =
     (v.instructions === null || typeof v.instructions === "string") &&
     (v.models === null || (Array.isArray(v.models) && v.models.every((model) => typeof model === "string"))) &&
     (v.limits === null || isObject(v.limits)) &&
-    (v.aliases == null || (isObject(v.aliases) && Object.values(v.aliases).every((model) => typeof model === "string")))
+    (v.aliases == null || (isObject(v.aliases) && Object.values(v.aliases).every((model) => typeof model === "string"))) &&
+    (v.truncation == null || v.truncation === "auto" || v.truncation === "disabled") &&
+    (v.drop_unsupported_tools == null || typeof v.drop_unsupported_tools === "boolean")
   );
 };
 
@@ -42,6 +45,17 @@ export const isThreadRecord: Shape<ThreadRecord> = (value): value is ThreadRecor
     strings(v.id, v.agent_id, v.account_id, v.created_at, v.updated_at) &&
     Array.isArray(v.messages) &&
     v.messages.every((message) => isObject(message) && typeof message.role === "string")
+  );
+};
+
+export const isResponseRecord: Shape<ResponseRecord> = (value): value is ResponseRecord => {
+  const v = value as ResponseRecord;
+  return (
+    isObject(value) &&
+    strings(v.id, v.agent_id, v.account_id, v.thread_id, v.created_at) &&
+    Array.isArray(v.input_items) &&
+    isObject(v.response) &&
+    Array.isArray(v.response.output)
   );
 };
 

@@ -1,6 +1,7 @@
 import type { Budget } from "../chain/budgets";
 import type { Storage } from "unstorage";
 import { createId } from "../ids";
+import { createResponseRecords, type ResponseRecords } from "./response-records";
 import { createThreadRecords, type ThreadRecords } from "./thread-records";
 import type { ChatMessage } from "../schema";
 import { checkKeys, isAgentRecord, isKeyRecord, isString, storedBalance, UnreadableValueError, type Shape } from "./record-shapes";
@@ -24,6 +25,10 @@ export interface AgentRecord {
   budget?: Budget | null;
   /** Fallback models by model name (they replace the gateway's for that model); absent or null: the gateway's. */
   fallbacks?: Record<string, string[]> | null;
+  /** Its chat threads past the model's context window: overrides the gateway's `threads.truncation`. */
+  truncation?: "auto" | "disabled" | null;
+  /** Drop built-in tools from its Responses requests instead of refusing them (the gateway's `responses.dropUnsupportedTools` when unset). */
+  drop_unsupported_tools?: boolean | null;
   created_at: string;
   updated_at: string;
 }
@@ -84,6 +89,12 @@ export interface Records {
   listThreads: ThreadRecords["listThreads"];
   pageThreads: ThreadRecords["pageThreads"];
   sweepThreads: ThreadRecords["sweepThreads"];
+
+  getResponse: ResponseRecords["getResponse"];
+  putResponse: ResponseRecords["putResponse"];
+  deleteResponse: ResponseRecords["deleteResponse"];
+  deleteThreadResponses: ResponseRecords["deleteThreadResponses"];
+  sweepResponses: ResponseRecords["sweepResponses"];
 
   /** The write-through copy of a balance (either atomics driver keeps it), in micro-units. */
   getStoredBalance(accountId: string): Promise<number | null>;
@@ -202,7 +213,7 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
     getKeyLastUsed: (keyId) => get(`key-used:${seg(keyId)}`, isString, "a last-used time"),
     setKeyLastUsed: (keyId, at) => storage.setItem(`key-used:${seg(keyId)}`, at),
 
-    ...createThreadRecords(storage, seg, options.threadTtlSeconds),
+    ...threadsAndResponses(storage, options.threadTtlSeconds),
 
     getStoredBalance: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`))?.micros ?? null,
     getStoredBalanceCopy: async (accountId) => storedBalance(`balances:${seg(accountId)}`, await storage.getItem(`balances:${seg(accountId)}`)),
@@ -212,6 +223,20 @@ export function createRecords(storage: Storage, options: RecordsOptions = {}): R
 }
 
 // --- internal ---
+
+/** Threads and stored responses; deleting a thread deletes its responses (they hold its messages). */
+function threadsAndResponses(storage: Storage, ttlSeconds: number | undefined): ThreadRecords & ResponseRecords {
+  const threads = createThreadRecords(storage, seg, ttlSeconds);
+  const responses = createResponseRecords(storage, seg, ttlSeconds);
+  return {
+    ...threads,
+    ...responses,
+    async deleteThread(thread) {
+      await threads.deleteThread(thread);
+      await responses.deleteThreadResponses(thread.id);
+    },
+  };
+}
 
 function sortByCreated<T extends { created_at: string; id: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : a.created_at < b.created_at ? -1 : 1));

@@ -86,6 +86,12 @@ describe("the playground page in real Chromium", () => {
       expect(text, example).toContain("thread_id");
       expect(text, example).toContain(`${playground.origin}/api/v1`);
     }
+    // The Responses example: the same key and base URL, continued by previous_response_id.
+    const responses = (await page.locator("#example-responses").textContent())!;
+    expect(responses).toContain(key);
+    expect(responses).toContain("client.responses.create");
+    expect(responses).toContain("previous_response_id: first.id");
+    expect(responses).toContain(`${playground.origin}/api/v1`);
     await page.reload();
     await expect.poll(() => page.getByLabel("Your API key (for this browser)").inputValue()).toBe(key);
     await expect.poll(() => page.locator("#example-python").textContent()).toContain(`api_key="${key}"`);

@@ -100,6 +100,28 @@ describe("model aliases", () => {
     expect((await unknown.json()).error).toMatchObject({ code: "model_not_found", param: "model" });
   });
 
+  it("routes a name only the agent's aliases know on the Responses and Messages APIs too, and to the pass-through when it names an Anthropic model", async () => {
+    const mine = await seedAgent(t.gateway, { agent: { name: "three ways in", aliases: { house: "openai/gpt-4o-mini", "claude-house-*": "anthropic/claude-sonnet-4-6" } } });
+    const other = await seedAgent(t.gateway);
+    const client = openaiClient(t.baseURL, mine.key);
+    fakes.openai.script({ reply: { text: "via responses" } });
+    const response = await client.responses.create({ model: "house", input: "hello" });
+    expect(response.output_text).toBe("via responses");
+    expect((fakes.openai.requests.at(-1)!.body as { model: string }).model).toBe("gpt-4o-mini");
+
+    const claude = new Anthropic({ apiKey: mine.key, baseURL: t.baseURL.replace(/\/v1$/, ""), maxRetries: 0 });
+    fakes.openai.script({ reply: { text: "via messages" } });
+    const message = await claude.messages.create({ model: "house", max_tokens: 100, messages: [{ role: "user", content: "hello" }] });
+    expect(message.content[0]).toMatchObject({ type: "text", text: "via messages" });
+    const passed = await claude.messages.create({ model: "claude-house-1", max_tokens: 100, messages: [{ role: "user", content: "hello" }] });
+    expect(passed.type).toBe("message");
+    expect((fakes.anthropic.requests.at(-1)!.body as { model: string }).model).toBe("claude-sonnet-4-6");
+
+    // Another agent's key: the name is unknown on every API.
+    await expect(openaiClient(t.baseURL, other.key).responses.create({ model: "house", input: "hello" })).rejects.toMatchObject({ status: 404 });
+    await expect(new Anthropic({ apiKey: other.key, baseURL: t.baseURL.replace(/\/v1$/, ""), maxRetries: 0 }).messages.create({ model: "house", max_tokens: 100, messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 404 });
+  });
+
   it("checks an agent's models allow-list against the routed model", async () => {
     const { key } = await seedAgent(t.gateway, { agent: { name: "echo only", models: ["echo/*"], aliases: { mine: "echo/echo", theirs: "openai/gpt-4.1" } } });
     expect((await chat(t.baseURL, key, "mine")).status).toBe(200);
