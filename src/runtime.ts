@@ -4,6 +4,7 @@ import type { Atomics } from "./stores/atomics";
 import type { LedgerStore } from "./stores/ledger/types";
 import type { Records } from "./stores/records";
 import type { RetryQueue } from "./stores/retry-queue";
+import type { Observer } from "./telemetry/observe";
 
 /** Requests and tokens per minute; unset means unlimited. */
 export interface RateLimits {
@@ -41,4 +42,6 @@ export interface GatewayRuntime {
   /** How often, at most, a key's last-used time is written. */
   lastUsedIntervalMs: number;
   logger: Logger;
+  /** Spans, metrics and request records; absent when the gateway has neither `telemetry` nor `onRequest`. */
+  observer?: Observer;
 }

@@ -38,6 +38,8 @@ export interface ProviderContext {
    * also with bytes that make no chunk (a ping, a thinking block).
    */
   keepAlive(): void;
+  /** Headers the gateway sends with the upstream call: W3C `traceparent`/`tracestate` when tracing. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A provider answers with one completion, or with chunks when `request.stream` is true. */

@@ -83,7 +83,8 @@ export function createWireProvider<State>(vendor: WireVendor<State>, options: Wi
     async chat(request, context) {
       const stream = request.stream === true;
       const body = JSON.stringify(vendor.body(request, stream));
-      const headers = await headersFor(context.model);
+      const own = await headersFor(context.model);
+      const headers = context.headers ? { ...own, ...context.headers } : own;
       let response: UpstreamResponse;
       try {
         response = await client.post(vendor.path(request, stream), body, headers, context.signal);

@@ -6,7 +6,7 @@ import { chatDialect } from "../../dialects/chat";
 import type { AnswerMeta, Dialect, NormalizedCompletion } from "../../dialects/types";
 import { collectCompletion, completionToChunks } from "./accumulate";
 import { createDeadline, type Deadline } from "./deadline";
-import { isChunkStream, type ProviderRequest } from "../../providers/_define";
+import { isChunkStream, type ProviderContext, type ProviderRequest } from "../../providers/_define";
 import { isRetryable, upstreamError, upstreamTimeout } from "../../providers/_errors";
 import { toSSEStream } from "./stream";
 import type { GatewayRuntime } from "../../runtime";
@@ -35,32 +35,41 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
     deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
     const providerContext = { signal: deadline.signal, model: model.name, keepAlive: deadline.touch };
     const toError = (error: unknown) => toGatewayError(error, deadline, providerId, runtime);
+    // One upstream attempt, in its own client span when observed (its trace headers sent along).
+    const observed = <T>(keepOpen: boolean, run: (context: ProviderContext) => Promise<T>): Promise<T> =>
+      ctx.observation ? ctx.observation.upstream(providerId, model.name, keepOpen, (headers) => run(headers ? { ...providerContext, headers } : providerContext)) : run(providerContext);
     const meta: AnswerMeta = { id: dialect.newId(), created: Math.floor(Date.now() / 1000), model: model.name, threadId: thread.id, request, promptTokens: thread.promptTokens };
 
     if (!request.stream) {
       let completion: ChatCompletion;
       try {
-        completion = await withRetries(runtime, deadline, toError, async () => {
-          const result = await model.provider.chat(providerRequest, providerContext);
-          return isChunkStream(result) ? collectCompletion(result) : result;
-        });
+        completion = await withRetries(runtime, deadline, toError, () =>
+          observed(false, async (context) => {
+            const result = await model.provider.chat(providerRequest, context);
+            return isChunkStream(result) ? collectCompletion(result) : result;
+          }),
+        );
       } finally {
         deadline.clear();
       }
       const normalized = normalizeCompletion(completion, meta);
       const answer = dialect.answer(normalized, meta);
-      await settle(ctx, { usage: normalized.usage, reply: normalized.choices[0]?.message, answer }, runtime.logger);
+      if (ctx.observation && completion.model) ctx.observation.responseModel = completion.model;
+      await settle(ctx, { usage: normalized.usage, reply: normalized.choices[0]?.message, answer, finishReason: normalized.choices[0]?.finish_reason }, runtime.logger);
       return answer;
     }
 
     let first: IteratorResult<ChatCompletionChunk>;
     let iterator: AsyncIterator<ChatCompletionChunk>;
     try {
-      ({ first, iterator } = await withRetries(runtime, deadline, toError, async () => {
-        const result = await model.provider.chat({ ...providerRequest, stream: true }, providerContext);
-        const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
-        return { iterator: it, first: await it.next() };
-      }));
+      ({ first, iterator } = await withRetries(runtime, deadline, toError, () =>
+        observed(true, async (context) => {
+          const result = await model.provider.chat({ ...providerRequest, stream: true }, context);
+          const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
+          return { iterator: it, first: await it.next() };
+        }),
+      ));
+      if (ctx.observation && !first.done && first.value.model) ctx.observation.responseModel = first.value.model;
     } catch (error) {
       deadline.clear();
       throw error;
