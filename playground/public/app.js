@@ -337,6 +337,7 @@ async function sendChat() {
   }
   announce(`Agent: ${reply}`);
   await Promise.all([loadBalance(), loadKeys()]);
+  document.dispatchEvent(new CustomEvent("agentgate:usage-changed")); // usage.js redraws the Usage view
 }
 
 function setThread(id) {
