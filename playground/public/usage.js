@@ -3,6 +3,7 @@
 // and by key, and the latest ledger lines. Everything comes from the admin usage API
 // (`/api/admin/usage/summary` and `/api/admin/usage`); text from the server is only ever
 // set as textContent. It refreshes when the page says usage changed (a chat reply).
+// app.js imports it for the Usage column of the API keys table.
 
 const DAYS = 30;
 const RECENT = 20;
@@ -10,6 +11,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 let token = "";
 let loading;
+/** Requests and spend of each key over the 30 days, for the keys table's Usage column. */
+const perKey = new Map();
 
 mount();
 document.addEventListener("agentgate:usage-changed", () => void refresh());
@@ -46,6 +49,23 @@ function mount() {
   else $("main").append(section);
   $("usage-refresh").addEventListener("click", () => void refresh());
   void refresh();
+}
+
+/**
+ * The Usage cell of a key's row in the API keys table (app.js): filled now if the figures
+ * are in, and again whenever they are reloaded.
+ */
+export function keyUsage(keyId) {
+  const element = document.createElement("span");
+  element.dataset.keyUsage = keyId;
+  element.textContent = keyUsageText(keyId);
+  return element;
+}
+
+function keyUsageText(keyId) {
+  if (loading && perKey.size === 0) return "…";
+  const usage = perKey.get(keyId) ?? { requests: 0, cost_micros: 0 };
+  return `${usage.requests} ${usage.requests === 1 ? "request" : "requests"}, ${dollars(usage.cost_micros)}`;
 }
 
 /** Loads everything again; calls while one runs wait for it and then run once. */
@@ -85,6 +105,9 @@ async function load() {
   chart($("usage-requests-chart"), "usage-requests-title", days.map((d) => ({ label: d.day, value: d.requests, text: String(d.requests) })));
   rows($("usage-agents"), byAgent.data.map((row) => [nameOfAgent(row.agent_id), row.requests, row.prompt_tokens, row.completion_tokens, dollars(row.cost_micros)]));
   rows($("usage-models"), byModel.data.map((row) => [row.model ?? "none", row.requests, row.prompt_tokens, row.completion_tokens, dollars(row.cost_micros)]));
+  perKey.clear();
+  for (const row of byKey.data) perKey.set(row.key_id, { requests: row.requests, cost_micros: row.cost_micros });
+  for (const element of document.querySelectorAll("[data-key-usage]")) element.textContent = keyUsageText(element.dataset.keyUsage);
   rows($("usage-keys"), byKey.data.map((row) => [nameOfKey(row.key_id), nameOfAgent(row.agent_id), row.requests, dollars(row.cost_micros)]));
   rows($("usage-lines"), lines.map((line) => [when(line.created_at), nameOfAgent(line.agent_id), nameOfKey(line.key_id), line.model ?? "", `${line.prompt_tokens} / ${line.completion_tokens}`, dollars(line.cost_micros), line.thread_id ?? ""]));
 }

@@ -54,7 +54,11 @@ describe("the playground page's Usage view in real Chromium", () => {
     expect(await tableText("usage-agents")).toEqual(byAgent.map((row: Row) => ["Demo agent", String(row.requests), String(row.prompt_tokens), String(row.completion_tokens), dollars(row.cost_micros)]));
     expect(await tableText("usage-models")).toEqual(byModel.map((row: Row) => ["echo/echo", String(row.requests), String(row.prompt_tokens), String(row.completion_tokens), dollars(row.cost_micros)]));
     const byKey = await tableText("usage-keys");
-    expect(byKey).toEqual([["Demo key", "Demo agent", "3", dollars(byAgent[0].cost_micros)]].map((row) => [expect.any(String), ...row.slice(1)]));
+    expect(byKey).toEqual([[expect.any(String), "Demo agent", "3", dollars(byAgent[0].cost_micros)]]);
+    // Each row of the API keys table says its key's requests and spend.
+    const spend = (await api(`/usage/summary?group_by=key&until=${today}`)).data;
+    expect(spend).toHaveLength(1);
+    await expect.poll(() => page.locator("#keys tr").first().textContent()).toContain(`3 requests, ${dollars(spend[0].cost_micros)}`);
 
     // Today's bar holds the day's figures, the other 29 are empty; the text says the values too.
     const bars = await page.locator("#usage-spend-chart rect").evaluateAll((rects) => rects.map((rect) => ({ day: (rect as SVGElement).dataset.day, value: Number((rect as SVGElement).dataset.value), title: rect.textContent })));
@@ -78,6 +82,7 @@ describe("the playground page's Usage view in real Chromium", () => {
     await page.getByRole("button", { name: "Send" }).click();
     await expect.poll(async () => (await tableText("usage-agents"))[0]?.[1]).toBe("4");
     expect(await page.locator("#usage-lines tr").count()).toBe(4);
+    await expect.poll(() => page.locator("#keys tr").first().textContent()).toContain("4 requests");
     await page.setViewportSize({ width: 375, height: 800 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await page.locator("#usage").screenshot({ path: join(resultsDir, "playground-usage-phone.png") });
