@@ -157,6 +157,56 @@ describe("OpenTelemetry spans, metrics and request records", () => {
   });
 });
 
+describe("telemetry and onRequest on their own", () => {
+  it("nests the server span under the host's active span (its HTTP instrumentation) rather than the traceparent", async () => {
+    const otel = startMemoryOpenTelemetry();
+    const t = await startGateway({ telemetry: otel.telemetry });
+    try {
+      const { key } = await seedAgent(t.gateway);
+      const host = otel.telemetry.tracer!.startSpan("POST /api/v1/chat/completions");
+      const request = new Request(`${t.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` },
+        body: JSON.stringify({ model: "echo/echo", messages: [{ role: "user", content: "hi" }] }),
+      });
+      const res = await otel.telemetry.api.context.with(otel.telemetry.api.trace.setSpan(otel.telemetry.api.context.active(), host), () => t.gateway.fetch(request));
+      expect(res.status).toBe(200);
+      host.end();
+      const server = only(otel.spans().filter((span) => span.kind === 1));
+      expect(server.parentSpanContext?.spanId).toBe(host.spanContext().spanId);
+      expect(server.spanContext().traceId).toBe(host.spanContext().traceId);
+    } finally {
+      await t.close();
+      await otel.shutdown();
+    }
+  });
+
+  it("hands onRequest its records without any OpenTelemetry, and survives a hook that throws", async () => {
+    const warnings: string[] = [];
+    let calls = 0;
+    const t = await startGateway({
+      logger: { warn: (message: string) => warnings.push(message), error: () => undefined },
+      onRequest: (record) => {
+        calls += 1;
+        if (record.status === 200) throw new Error("a broken log sink");
+      },
+    });
+    try {
+      const { key } = await seedAgent(t.gateway);
+      const res = await fetch(`${t.baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "echo/echo", messages: [{ role: "user", content: "hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(calls).toBe(1);
+      expect(warnings).toContain("agentgate: the onRequest hook failed");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 function only(spans: ReadableSpan[]): ReadableSpan {
   expect(spans).toHaveLength(1);
   return spans[0]!;
