@@ -83,14 +83,14 @@ async function load() {
   const until = new Date();
   const since = new Date(until.getTime() - (DAYS - 1) * 86_400_000);
   const range = `since=${day(since)}&until=${day(until)}`;
-  const [byDay, byAgent, byModel, byKey, agents, lines] = await Promise.all([
+  const [byDay, byAgent, byModel, byKey, agents] = await Promise.all([
     admin(`/usage/summary?group_by=day&${range}`),
     admin(`/usage/summary?group_by=agent&${range}`),
     admin(`/usage/summary?group_by=model&${range}`),
     admin(`/usage/summary?group_by=agent,key&${range}`),
     admin("/agents"),
-    latestLines(),
   ]);
+  const lines = await latestLines(byDay.data);
   // Key names: the keys of every agent still there (a deleted key shows its id).
   const keyLists = await Promise.all(agents.data.map((agent) => admin(`/agents/${agent.id}/keys`).then((keys) => keys.data).catch(() => [])));
   const agentName = new Map(agents.data.map((agent) => [agent.id, agent.name]));
@@ -114,22 +114,37 @@ async function load() {
 
 /**
  * The newest charges, newest first. The usage API pages oldest first by cursor, so this
- * reads today's lines (yesterday's too when today has few) and keeps the last ones.
+ * starts from the newest days that hold enough of them (the day summary says how many),
+ * and on a busy day from growing windows back from now, rather than read a whole day.
  */
-async function latestLines() {
-  const today = Date.parse(`${day(new Date())}T00:00:00Z`);
-  for (const since of [today, today - 86_400_000]) {
-    const lines = [];
-    for (let after = "", more = true; more; ) {
-      const page = await admin(`/usage?type=charge&limit=1000&since=${new Date(since).toISOString()}${after && `&after=${after}`}`);
-      lines.push(...page.data);
-      more = page.has_more;
-      after = page.data.at(-1)?.id ?? "";
-      if (lines.length > 5000) lines.splice(0, lines.length - RECENT);
-    }
-    if (lines.length >= RECENT || since < today) return lines.slice(-RECENT).reverse();
+async function latestLines(byDay) {
+  let need = RECENT;
+  let start;
+  for (const row of [...byDay].sort((a, b) => (a.day < b.day ? 1 : -1))) {
+    start = row.day;
+    if ((need -= row.requests) <= 0) break;
   }
-  return [];
+  if (!start) return [];
+  const dayStart = Date.parse(`${start}T00:00:00Z`);
+  for (let window = 60_000; Date.now() - window > dayStart; window *= 8) {
+    const lines = await linesSince(Date.now() - window);
+    if (lines.length >= RECENT) return lines;
+  }
+  return linesSince(dayStart);
+}
+
+/** The last RECENT charges since `since` (ms), newest first; at most 20 pages are read. */
+async function linesSince(since) {
+  const lines = [];
+  let after = "";
+  for (let pages = 0; pages < 20; pages++) {
+    const page = await admin(`/usage?type=charge&limit=1000&since=${new Date(since).toISOString()}${after && `&after=${after}`}`);
+    lines.push(...page.data.slice(-RECENT));
+    lines.splice(0, Math.max(0, lines.length - RECENT));
+    if (!page.has_more) break;
+    after = page.data.at(-1).id;
+  }
+  return lines.reverse();
 }
 
 async function admin(path) {
