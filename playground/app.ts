@@ -1,9 +1,9 @@
 import type { Storage } from "unstorage";
-import { anthropic, createFsLedger, createFsStorage, createGateway, createMemoryLedger, createMemoryStorage, echo, gemini, openai, type Gateway, type LedgerStore, type Provider } from "../src/index";
+import { anthropic, createFsLedger, createFsStorage, createGateway, createMemoryLedger, createMemoryStorage, echo, gemini, openai, type Gateway, type LedgerStore, type Provider, type TelemetryOptions } from "../src/index";
 import type { PlaygroundConfig } from "./config";
 
 /** The playground's gateway: echo always, vendors when their keys are set. */
-export async function createPlaygroundGateway(config: PlaygroundConfig): Promise<Gateway> {
+export async function createPlaygroundGateway(config: PlaygroundConfig, extra: { telemetry?: TelemetryOptions } = {}): Promise<Gateway> {
   const providers: Provider[] = [echo({ delayMs: 15 })];
   // Each vendor's SDK loads on its first request, so an unset key costs nothing.
   if (config.openai) providers.push(openai(config.openai));
@@ -19,6 +19,7 @@ export async function createPlaygroundGateway(config: PlaygroundConfig): Promise
     // 0 turns a limit off; the defaults (60 requests, 200,000 tokens a minute per agent) show 429s early.
     limits: { requestsPerMinute: config.requestsPerMinute || undefined, tokensPerMinute: config.tokensPerMinute || undefined },
     upstream: { timeoutMs: config.upstreamTimeoutMs || undefined },
+    telemetry: extra.telemetry,
   });
 }
 

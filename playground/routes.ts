@@ -19,6 +19,8 @@ const FILES: Record<string, [file: string, type: string]> = {
   "/index.html": ["index.html", "text/html; charset=utf-8"],
   "/app.js": ["app.js", "text/javascript; charset=utf-8"],
   "/style.css": ["style.css", "text/css; charset=utf-8"],
+  "/usage.js": ["usage.js", "text/javascript; charset=utf-8"],
+  "/usage.css": ["usage.css", "text/css; charset=utf-8"],
 };
 const SECURITY_HEADERS = {
   "content-security-policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

@@ -3,19 +3,21 @@ import { mountGateway } from "../adapters/node";
 import { signAdminToken } from "../src/index";
 import { createPlaygroundGateway } from "./app";
 import { browserURL, readConfig } from "./config";
+import { createPlaygroundMetrics } from "./metrics";
 import { createPlaygroundRoutes } from "./routes";
 import { seedPlayground } from "./seed";
 
 // `npm start`: the runnable server, and the reference for mounting the library.
 const config = readConfig();
-const gateway = await createPlaygroundGateway(config);
+const metrics = createPlaygroundMetrics();
+const gateway = await createPlaygroundGateway(config, { telemetry: metrics.telemetry });
 const seeded = await seedPlayground(gateway);
 const adminToken = await signAdminToken(config.adminSecret, seeded.accountId, { expiresIn: "30d" });
 
 // The gateway owns /api/v1 and /api/admin; everything else is the page and its helpers.
 const api = mountGateway(gateway);
 const page = createPlaygroundRoutes({ gateway, accountId: seeded.accountId, adminToken, host: config.host });
-const server = createServer((req, res) => api(req, res, () => page(req, res)));
+const server = createServer((req, res) => api(req, res, () => (req.method === "GET" && req.url === "/metrics" ? metrics.serve(req, res) : page(req, res))));
 server.listen(config.port, config.host, () => {
   const url = browserURL(config.host, config.port);
   const lines = [
@@ -35,7 +37,7 @@ server.listen(config.port, config.host, () => {
 
 const shutdown = () => {
   server.close();
-  void gateway.close().finally(() => process.exit(0));
+  void Promise.all([gateway.close(), metrics.close()]).finally(() => process.exit(0));
 };
 process.once("SIGINT", shutdown);
 process.once("SIGTERM", shutdown);

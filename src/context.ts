@@ -8,6 +8,7 @@ import type { Dialect } from "./dialects/types";
 import type { Provider } from "./providers/_define";
 import type { AssistantMessage, ChatMessage, ChatRequest, Usage } from "./schema";
 import type { RateWindow } from "./stores/atomics";
+import type { Observation } from "./telemetry/observe";
 import type { AgentRecord, KeyRecord, ThreadRecord } from "./stores/records";
 
 /** How a request ended, handed to every settler. */
@@ -20,6 +21,8 @@ export interface Outcome {
   error?: unknown;
   /** The answer as the dialect sent it (the JSON body, or the whole answer a stream added up to). */
   answer?: unknown;
+  /** Why the answer ended (`stop`, `length`, `tool_calls`...), for telemetry. */
+  finishReason?: string;
 }
 
 /** Undoes or completes what one step acquired (a reservation, a lease...). */
@@ -77,6 +80,8 @@ export interface GatewayContext {
   answeredBy?: CatalogEntry & { provider: Provider };
   /** thread, balance: renews the lease and the hold while the request runs; stopped at settle. */
   heartbeat?: Heartbeat;
+  /** telemetry: the request's span and record, when the gateway observes requests. */
+  observation?: Observation;
   /** admin routes: who the admin token says is calling. */
   admin?: AdminIdentity;
   /** Registered by steps that acquired something; run once, last first. */

@@ -22,6 +22,8 @@ import type { LedgerStore } from "./stores/ledger/types";
 import { createStores } from "./stores/create-stores";
 import type { Records } from "./stores/records";
 import type { RedisInput } from "./stores/redis-connection";
+import { createInstruments } from "./telemetry/instruments";
+import type { RequestHook, TelemetryOptions } from "./telemetry/options";
 
 export interface GatewayOptions {
   /**
@@ -167,6 +169,18 @@ export interface GatewayOptions {
   fallbacks?: Record<string, string[]>;
   /** The clock budgets' periods are read from, in ms; for tests. @default Date.now */
   now?: () => number;
+  /**
+   * OpenTelemetry traces and metrics (GenAI semantic conventions): pass the host's
+   * `@opentelemetry/api` module (`import * as otel from "@opentelemetry/api"`); its
+   * registered SDK and exporters get the spans and metrics. @default off: no telemetry work
+   */
+  telemetry?: TelemetryOptions;
+  /**
+   * Called once per API request when it is over (a stream: at its end) with ids, counts,
+   * cost and times, never a key or a message: `(record) => console.log(JSON.stringify(record))`
+   * is a structured request log. @default none
+   */
+  onRequest?: RequestHook;
 }
 
 /** A gateway: mount `app` (h3) or call `fetch` (web standard); `admin` is the same API in-process. */
@@ -227,6 +241,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     cooldowns: cooldownsOf(stores.atomics),
     fallbacks: options.fallbacks,
     onBudgetThreshold: options.onBudgetThreshold,
+    ...((options.telemetry || options.onRequest) && { observer: { instruments: options.telemetry && createInstruments(options.telemetry), onRequest: options.onRequest, logger } }),
   };
   checkLimits(runtime.limits, "limits");
   checkLimits(runtime.keyLimits, "keyLimits");

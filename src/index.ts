@@ -1,6 +1,9 @@
 // Gateway
 export { createGateway } from "./gateway";
 export type { Gateway, GatewayOptions } from "./gateway";
+
+// Telemetry (OpenTelemetry through the host's `@opentelemetry/api`) and the request record
+export type { RequestHook, RequestRecord, TelemetryOptions } from "./telemetry/options";
 export type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 
 // Chain steps (each with its guard), for hosts that compose their own chain
@@ -68,6 +71,7 @@ export type { AdminOperations, ListOf, UsageQuery } from "./admin/operations";
 export { createAdminVerifier, CREDIT_SCOPE, signAdminToken } from "./admin/token";
 export type { AdminAuthOptions, AdminIdentity } from "./admin/token";
 export type { AgentView, CreatedKeyView, KeyView, LedgerView, ThreadView } from "./admin/views";
+export type { UsageGroup, UsageSummary, UsageSummaryQuery, UsageSummaryRow } from "./admin/usage-summary";
 
 // Keys
 export { digestKey, generateKey, isWellFormedKey, KEY_PREFIX } from "./keys";

@@ -8,6 +8,7 @@ import type { Atomics } from "./stores/atomics";
 import type { LedgerStore } from "./stores/ledger/types";
 import type { Records } from "./stores/records";
 import type { RetryQueue } from "./stores/retry-queue";
+import type { Observer } from "./telemetry/observe";
 
 /** Requests and tokens per minute; unset means unlimited. */
 export interface RateLimits {
@@ -56,4 +57,6 @@ export interface GatewayRuntime {
   now?: () => number;
   /** Told once per period and budget when it passes 80 % and 100 % (the host's alerts). */
   onBudgetThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
+  /** Spans, metrics and request records; absent when the gateway has neither `telemetry` nor `onRequest`. */
+  observer?: Observer;
 }

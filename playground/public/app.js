@@ -2,6 +2,8 @@
 // token from GET /playground/session; chat and the examples use the key saved in
 // this browser. Text from the server is only ever set as textContent.
 
+import { keyUsage } from "./usage.js";
+
 const KEY_STORE = "agentgate.apiKey";
 const AGENT_STORE = "agentgate.agentId";
 const API = `${location.origin}/api/v1`;
@@ -164,6 +166,7 @@ function showKeys(agentId, keys) {
         cell(budgetText(key.budget)),
         cell(time(key.created_at)),
         cell(key.last_used_at ? time(key.last_used_at) : "never"),
+        cell(keyUsage(key.id)),
         cell(button("Delete", () => deleteKey(agentId, key), `Delete the key ${key.name}`, "secondary", `delete:${key.id}`)),
       ),
     ),
@@ -365,6 +368,7 @@ async function sendChat() {
   }
   announce(`Agent: ${reply}`);
   await Promise.all([loadBalance(), loadKeys()]);
+  document.dispatchEvent(new CustomEvent("agentgate:usage-changed")); // usage.js redraws the Usage view
 }
 
 function setThread(id) {

@@ -20,6 +20,7 @@ import type { LedgerEntry } from "../stores/ledger/types";
 import type { AgentRecord, KeyRecord, ThreadRecord } from "../stores/records";
 import { parseOrThrow } from "../validate";
 import { budgetViews } from "./budget-views";
+import { summarizeUsage, type UsageSummary, type UsageSummaryQuery } from "./usage-summary";
 import { agentView, keyView, ledgerView, threadView, type AgentView, type CreatedKeyView, type KeyView, type LedgerView, type ThreadView } from "./views";
 
 /** Filters and paging of `GET /admin/usage`, as its query string names them. */
@@ -90,6 +91,8 @@ export interface AdminOperations {
   credit(accountId: string, amountMicros: number, options?: { idempotencyKey?: string }): Promise<BalanceState>;
   /** Ledger entries, oldest first; page with `after` = the last id while `has_more`. */
   listUsage(accountId: string, query?: UsageQuery): Promise<ListOf<LedgerView>>;
+  /** Requests, tokens and cost of the account's charges per agent, model, key and/or day, from the ledger's rollups. */
+  summarizeUsage(accountId: string, query?: UsageSummaryQuery): Promise<UsageSummary>;
 
   /** The agent's threads, oldest first; page with `after` = the last id while `has_more`. */
   listThreads(accountId: string, agentId: string, query?: PageQuery): Promise<ListOf<ThreadView>>;
@@ -328,6 +331,7 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
       });
       return { object: "list", data: page.entries.map(ledgerView), has_more: page.hasMore };
     },
+    summarizeUsage: (accountId, query) => summarizeUsage(ledger, accountId, query),
 
     async listThreads(accountId, agentId, query = {}) {
       const limit = pageLimit(query.limit);

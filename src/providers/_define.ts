@@ -45,6 +45,8 @@ export interface ProviderContext {
   keepAlive(): void;
   /** Where key pools share their cooldowns across instances (set by the gateway; absent: each pool keeps its own). */
   cooldowns?: CooldownStore;
+  /** Headers the gateway sends with the upstream call: W3C `traceparent`/`tracestate` when tracing. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A provider answers with one completion, or with chunks when `request.stream` is true. */

@@ -109,7 +109,9 @@ export function createWireProvider<State>(vendor: WireVendor<State>, options: Wi
   const call = async (d: Deployment, request: ProviderRequest, context: ProviderContext) => {
     const stream = request.stream === true;
     const body = JSON.stringify(vendor.body(request, stream));
-    const headers = await headersFor(d, context.model);
+    const own = await headersFor(d, context.model);
+    // The gateway's own (trace context) go along with the vendor's.
+    const headers = context.headers ? { ...own, ...context.headers } : own;
     let response: UpstreamResponse;
     try {
       response = await d.client.post(vendor.path(request, stream), body, headers, context.signal);

@@ -65,6 +65,14 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
     },
     opts,
   );
+  app.get(
+    `${base}/usage/summary`,
+    (event) => {
+      const { group_by, since, until } = getQuery(event) as Record<string, string | undefined>;
+      return admin.summarizeUsage(who(event), { group_by, since, until });
+    },
+    opts,
+  );
 }
 
 /** `POST .../rotate`: `grace_seconds` is passed on as sent, for the operation to check. */

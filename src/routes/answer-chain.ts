@@ -8,6 +8,7 @@ import { settlement } from "../chain/settle";
 import { threadResolver } from "../chain/thread";
 import type { Dialect } from "../dialects/types";
 import type { GatewayRuntime } from "../runtime";
+import { requestObserver } from "../telemetry/observe";
 
 /**
  * Registers `POST path` as the chain of DESIGN.md in one dialect, built once:
@@ -19,6 +20,17 @@ import type { GatewayRuntime } from "../runtime";
 export function registerAnswerRoute(app: H3, path: string, runtime: GatewayRuntime, dialect: Dialect, parser: Middleware, extra: { afterAuth?: Middleware[]; beforeDispatch?: Middleware[] } = {}): void {
   const dispatch = providerDispatch(runtime, dialect);
   app.post(path, (event) => dispatch(event, () => undefined), {
-    middleware: [speaks(dialect), settlement(runtime.logger), parser, apiKeyAuth(runtime), ...(extra.afterAuth ?? []), rateLimit(runtime), threadResolver(runtime), balanceGuard(runtime), ...(extra.beforeDispatch ?? [])],
+    middleware: [
+      speaks(dialect),
+      ...(runtime.observer ? [requestObserver(runtime.observer, path)] : []),
+      settlement(runtime.logger),
+      parser,
+      apiKeyAuth(runtime),
+      ...(extra.afterAuth ?? []),
+      rateLimit(runtime),
+      threadResolver(runtime),
+      balanceGuard(runtime),
+      ...(extra.beforeDispatch ?? []),
+    ],
   });
 }

@@ -7,7 +7,7 @@ import type { AnswerMeta, Dialect, NormalizedCompletion } from "../../dialects/t
 import { collectCompletion, completionToChunks } from "./accumulate";
 import type { Deadline } from "./deadline";
 import { fallbackCandidates, firstAnswering, type DispatchModel } from "./fallbacks";
-import { isChunkStream, type ProviderRequest } from "../../providers/_define";
+import { isChunkStream, type ProviderContext, type ProviderRequest } from "../../providers/_define";
 import { isRetryable, upstreamError, upstreamTimeout } from "../../providers/_errors";
 import { toSSEStream } from "./stream";
 import type { GatewayRuntime } from "../../runtime";
@@ -59,32 +59,43 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
       meta.model = answered.model.name;
       return answered;
     };
+    // One upstream attempt, in its own client span when observed (its trace headers sent along).
+    const observed = <T>(m: DispatchModel, d: Deadline, keepOpen: boolean, run: (context: ProviderContext) => Promise<T>): Promise<T> => {
+      const context = providerContext(m, d);
+      return ctx.observation ? ctx.observation.upstream(m.providerId, m.name, keepOpen, (headers) => run(headers ? { ...context, headers } : context)) : run(context);
+    };
     const meta: AnswerMeta = { id: dialect.newId(), created: Math.floor(Date.now() / 1000), model: model.name, threadId: thread.id, request, promptTokens: thread.promptTokens };
 
     if (!request.stream) {
       let completion: ChatCompletion;
       let deadline: Deadline | undefined;
       try {
-        ({ value: completion, deadline } = await answerWith(async (m, d) => {
-          const result = await m.provider.chat(providerRequest(m), providerContext(m, d));
-          return isChunkStream(result) ? collectCompletion(result) : result;
-        }));
+        ({ value: completion, deadline } = await answerWith((m, d) =>
+          observed(m, d, false, async (context) => {
+            const result = await m.provider.chat(providerRequest(m), context);
+            return isChunkStream(result) ? collectCompletion(result) : result;
+          }),
+        ));
       } finally {
         deadline?.clear();
       }
       const normalized = normalizeCompletion(completion, meta);
       const answer = dialect.answer(normalized, meta);
-      await settle(ctx, { usage: normalized.usage, reply: normalized.choices[0]?.message, answer }, runtime.logger);
+      if (ctx.observation && completion.model) ctx.observation.responseModel = completion.model;
+      await settle(ctx, { usage: normalized.usage, reply: normalized.choices[0]?.message, answer, finishReason: normalized.choices[0]?.finish_reason }, runtime.logger);
       return answer;
     }
 
     // Before the first byte only: once a stream has started, its failure ends it as always.
-    const { value, deadline, model: answered } = await answerWith(async (m, d) => {
-      const result = await m.provider.chat({ ...providerRequest(m), stream: true }, providerContext(m, d));
-      const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
-      return { iterator: it, first: await it.next() };
-    });
+    const { value, deadline, model: answered } = await answerWith((m, d) =>
+      observed(m, d, true, async (context) => {
+        const result = await m.provider.chat({ ...providerRequest(m), stream: true }, context);
+        const it = (isChunkStream(result) ? result : completionToChunks(result))[Symbol.asyncIterator]();
+        return { iterator: it, first: await it.next() };
+      }),
+    );
     const { first, iterator } = value;
+    if (ctx.observation && !first.done && first.value.model) ctx.observation.responseModel = first.value.model;
     const toError = errorOf(answered, deadline);
     return sseResponse(ctx, runtime, {
       first,

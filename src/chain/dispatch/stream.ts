@@ -62,7 +62,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     const usage = acc.usage ?? estimate();
     const reply = acc.reply() ?? { role: "assistant" as const, content: "", refusal: null };
     const closing = encoder.end({ usage, reply, finishReason: acc.finishReason ?? "stop" });
-    await options.onEnd({ usage, reply, answer: encoder.answer?.() });
+    await options.onEnd({ usage, reply, answer: encoder.answer?.(), finishReason: acc.finishReason ?? "stop" });
     return closing;
   };
 
