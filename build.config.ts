@@ -18,5 +18,5 @@ export default defineBuildConfig({
   declaration: "node16",
   clean: true,
   externals: ["openai", "@anthropic-ai/sdk", "@google/genai", "express", "nitropack", "nitro", "ioredis", "h3", "unstorage", "db0", "#agentgate/providers"],
-  rollup: { emitCJS: false },
+  rollup: { emitCJS: true },
 });
