@@ -5,6 +5,7 @@ import { defineBuildConfig } from "unbuild";
 export default defineBuildConfig({
   entries: [
     { input: "src/index", name: "index" },
+    { input: "src/fs", name: "fs" },
     { input: "src/providers/echo/index", name: "providers/echo" },
     { input: "src/providers/openai/index", name: "providers/openai" },
     { input: "src/providers/anthropic/index", name: "providers/anthropic" },

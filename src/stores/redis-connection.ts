@@ -1,6 +1,6 @@
-import { Redis, type Cluster, type RedisOptions } from "ioredis";
-import { createStorage, type Storage } from "unstorage";
-import redisDriver from "unstorage/drivers/redis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
+import { createStorage, type Driver, type Storage } from "unstorage";
+import { lazyDriver, lazyRedis } from "./redis-lazy";
 
 /** An ioredis client (or cluster client), or a `redis://` / `rediss://` URL. */
 export type RedisInput = Redis | Cluster | string;
@@ -22,12 +22,19 @@ export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   autoResendUnfulfilledCommands: false,
 };
 
-/** A client from a URL with `REDIS_CLIENT_OPTIONS`; connection errors are reported, not thrown. */
+/**
+ * A client from a URL with `REDIS_CLIENT_OPTIONS`; connection errors are reported, not
+ * thrown. ioredis (Node's `net`) is imported on first use, so the core entry loads in
+ * runtimes without it (workers, edge) as long as no Redis URL is given.
+ */
 export function createRedisClient(url: string, onError: (error: Error) => void = reportOnce()): Redis {
-  const client = new Redis(url, REDIS_CLIENT_OPTIONS);
-  client.on("error", onError);
-  failFastWhenOffline(client);
-  return client;
+  return lazyRedis(async () => {
+    const { Redis } = await import("ioredis");
+    const client = new Redis(url, REDIS_CLIENT_OPTIONS);
+    client.on("error", onError);
+    failFastWhenOffline(client);
+    return client;
+  });
 }
 
 /**
@@ -53,16 +60,21 @@ export function isRedisClient(value: unknown): value is Redis | Cluster {
  * what it holds across a restart (see `warnWithoutPersistence`).
  */
 export function createRedisStorage(input: RedisInput, base: string, onError: (error: Error) => void = reportOnce(), warn: (message: string) => void = (message) => console.warn(message)): Storage {
-  let options: Parameters<typeof redisDriver>[0];
-  if (typeof input === "string") options = { ...REDIS_CLIENT_OPTIONS, url: input, base };
   // Duck-typed (`isCluster`), so a client from another copy of ioredis works too.
-  else if (!(input as { isCluster?: boolean }).isCluster) options = { ...(input as Redis).options, base };
-  else throw new Error("[agentgate] with a Redis Cluster client, pass `storage` too (unstorage's redis driver with `cluster`)");
-  const driver = redisDriver(options);
-  const client = driver.getInstance!() as Redis;
-  client.on("error", onError);
-  if (typeof input === "string") failFastWhenOffline(client);
-  client.once("ready", () => void warnWithoutPersistence(client, warn));
+  if (typeof input !== "string" && (input as { isCluster?: boolean }).isCluster) {
+    throw new Error("[agentgate] with a Redis Cluster client, pass `storage` too (unstorage's redis driver with `cluster`)");
+  }
+  const options = typeof input === "string" ? { ...REDIS_CLIENT_OPTIONS, url: input, base } : { ...(input as Redis).options, base };
+  // unstorage's redis driver imports ioredis: loaded with the first document read or written.
+  const driver = lazyDriver("redis", async () => {
+    const { default: redisDriver } = await import("unstorage/drivers/redis");
+    const driver = redisDriver(options) as Driver;
+    const client = driver.getInstance!() as Redis;
+    client.on("error", onError);
+    if (typeof input === "string") failFastWhenOffline(client);
+    client.once("ready", () => void warnWithoutPersistence(client, warn));
+    return driver;
+  });
   return createStorage({ driver });
 }
 
