@@ -37,6 +37,7 @@ export function consumerApp(files: Record<string, string>, extra: Record<string,
   const pkg = join(modules, "agentgate");
   mkdirSync(pkg);
   cpSync(join(root, "package.json"), join(pkg, "package.json"));
-  symlinkSync(join(root, "dist"), join(pkg, "dist"), "dir");
+  // A copy, not a link: TypeScript resolves a linked file from its real place, where every dev dependency is.
+  cpSync(join(root, "dist"), join(pkg, "dist"), { recursive: true });
   return dir;
 }
