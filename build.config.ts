@@ -5,6 +5,7 @@ import { defineBuildConfig } from "unbuild";
 export default defineBuildConfig({
   entries: [
     { input: "src/index", name: "index" },
+    { input: "src/fs", name: "fs" },
     { input: "src/providers/echo/index", name: "providers/echo" },
     { input: "src/providers/openai/index", name: "providers/openai" },
     { input: "src/providers/anthropic/index", name: "providers/anthropic" },
@@ -18,5 +19,5 @@ export default defineBuildConfig({
   declaration: "node16",
   clean: true,
   externals: ["openai", "@anthropic-ai/sdk", "@google/genai", "express", "nitropack", "nitro", "ioredis", "h3", "unstorage", "db0", "#agentgate/providers"],
-  rollup: { emitCJS: false },
+  rollup: { emitCJS: true },
 });

@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^agentgate\/providers\/(.*)$/, replacement: here("./src/providers/$1") },
       { find: /^agentgate\/(node|express|nitro)$/, replacement: here("./adapters/$1.ts") },
+      { find: /^agentgate\/fs$/, replacement: here("./src/fs.ts") },
       { find: /^agentgate$/, replacement: here("./src/index.ts") },
     ],
   },

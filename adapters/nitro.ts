@@ -2,6 +2,10 @@ import { fileURLToPath } from "node:url";
 import type { Nitro, NitroModule } from "nitropack/types";
 import type { Plugin } from "rollup";
 import type { GatewayOptions } from "../src/gateway";
+import type { AnthropicProviderOptions } from "../src/providers/anthropic/index";
+import type { EchoProviderOptions } from "../src/providers/echo/index";
+import type { GeminiProviderOptions } from "../src/providers/gemini/index";
+import type { OpenAIProviderOptions } from "../src/providers/openai/index";
 
 /**
  * Options under the `agentgate` key of the Nitro config. They are copied into
@@ -23,10 +27,24 @@ export interface AgentgateNitroOptions extends Pick<GatewayOptions, "basePath" |
    * @default {}
    * @example { echo: {}, openai: {} }
    */
-  providers?: Record<string, Record<string, unknown>>;
+  providers?: AgentgateNitroProviders;
   /** How admin tokens are checked: an HS256 `secret` or a `jwks` URL. Without either, the admin API answers 401. */
   admin?: { secret?: string; jwks?: string; issuer?: string; audience?: string };
 }
+
+/**
+ * The built-in providers by id, each with its own options as they can live in Nitro's
+ * runtime config (plain data: no functions, so `headers` is an object and `fetch` is left out).
+ */
+export interface AgentgateNitroProviders {
+  echo?: EchoProviderOptions;
+  openai?: PlainOptions<OpenAIProviderOptions>;
+  anthropic?: PlainOptions<AnthropicProviderOptions>;
+  gemini?: PlainOptions<GeminiProviderOptions>;
+}
+
+/** A provider's options that survive serialization into runtime config. */
+type PlainOptions<Options> = { [Field in keyof Options as Field extends "fetch" ? never : Field]?: Field extends "headers" ? Record<string, string> : Options[Field] };
 
 /** What the runtime handler reads from `useRuntimeConfig().agentgate`. */
 export type AgentgateRuntimeConfig = Omit<AgentgateNitroOptions, "storage" | "providers" | "admin"> &
@@ -111,7 +129,7 @@ export default agentgateNitro;
 const KEYED_PROVIDERS = ["openai", "anthropic", "gemini"];
 
 /** An empty `apiKey` makes the key exist in the runtime config, so its NITRO_ variable applies. */
-function withKeyPlaceholders(providers: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+function withKeyPlaceholders(providers: AgentgateNitroProviders): AgentgateNitroProviders {
   return Object.fromEntries(Object.entries(providers).map(([id, options]) => [id, KEYED_PROVIDERS.includes(id) ? { apiKey: "", ...options } : options]));
 }
 

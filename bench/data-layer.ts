@@ -11,7 +11,8 @@ import libsql from "db0/connectors/libsql/node";
 import { Redis } from "ioredis";
 import { createStorage } from "unstorage";
 import db0Driver from "unstorage/drivers/db0";
-import { createFsLedger, createFsStorage, createGateway, createSqlLedger, echo, type Gateway, type GatewayOptions } from "../src/index";
+import { createFsLedger, createFsStorage } from "../src/fs";
+import { createGateway, createSqlLedger, echo, type Gateway, type GatewayOptions } from "../src/index";
 import { freePort } from "../test/_net";
 import { startCommand } from "./lib/processes";
 

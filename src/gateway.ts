@@ -7,6 +7,7 @@ import { createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, type Catalog } from "./catalo
 import { createHeartbeats } from "./chain/heartbeat";
 import { corsMiddleware } from "./cors";
 import { renderError } from "./errors";
+import { answerWithReasonPhrases } from "./reason-phrase";
 import type { ModelInfo, Provider } from "./providers/_define";
 import { registerAdminRoutes } from "./routes/admin";
 import { registerChatCompletions } from "./routes/chat-completions";
@@ -258,6 +259,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       return dialect?.renderError ? dialect.renderError(error, event) : renderError(error, event);
     },
   });
+  answerWithReasonPhrases(app);
   const routes = trackRoutes(app);
   // Browser clients: preflights answered and answers marked, on the API-key routes only.
   if (options.cors) app.use(`${basePath}/v1/**`, corsMiddleware(options.cors));

@@ -42,11 +42,9 @@ export type { ModelAliases } from "./aliases";
 // Stores
 export { createRecords } from "./stores/records";
 export type { AgentRecord, KeyRecord, Records, ThreadRecord } from "./stores/records";
-export { agentgateFsDriver, createFsStorage, type FsStorageOptions } from "./stores/fs-storage";
 export { createMemoryStorage, type MemoryStorageOptions } from "./stores/memory-storage";
 export { createMemoryLedger, type MemoryLedgerOptions } from "./stores/ledger/memory";
 export { createStorageLedger, importLedger, moveLegacyLedger } from "./stores/ledger/storage";
-export { createFsLedger, type FsLedgerOptions } from "./stores/ledger/fs";
 export { createRedisLedger, type RedisLedgerOptions } from "./stores/ledger/redis";
 export { createSqlLedger, type SqlLedgerOptions } from "./stores/ledger/sql";
 export type { LedgerEntry, LedgerPage, LedgerQuery, LedgerStore, SummaryDimension, SummaryQuery, SummaryRow } from "./stores/ledger/types";

@@ -22,15 +22,18 @@ describe("the built package in dist/", () => {
     for (const entry of ["index", "adapters/node", "adapters/express", "adapters/nitro", "providers/echo", "providers/openai", "providers/anthropic", "providers/gemini"]) {
       expect(existsSync(new URL(`${entry}.mjs`, dist)), entry).toBe(true);
       expect(existsSync(new URL(`${entry}.d.mts`, dist)), `${entry} types`).toBe(true);
+      // The CommonJS twin, for require() (package.json's "require" condition).
+      expect(existsSync(new URL(`${entry}.cjs`, dist)), `${entry} for require`).toBe(true);
+      expect(existsSync(new URL(`${entry}.d.cts`, dist)), `${entry} types for require`).toBe(true);
     }
   });
 
   it("imports no vendor SDK anywhere, so a server without them runs every provider", () => {
-    const files = (readdirSync(dist, { recursive: true }) as string[]).filter((file) => /\.(mjs|js)$/.test(file));
+    const files = (readdirSync(dist, { recursive: true }) as string[]).filter((file) => /\.(mjs|cjs|js)$/.test(file));
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const text = readFileSync(new URL(file, dist), "utf8");
-      expect(text, file).not.toMatch(/(?:from|import)\s*\(?\s*["'](?:openai|@anthropic-ai\/sdk|@google\/genai)(?:\/[^"']*)?["']/);
+      expect(text, file).not.toMatch(/(?:from|import|require)\s*\(?\s*["'](?:openai|@anthropic-ai\/sdk|@google\/genai)(?:\/[^"']*)?["']/);
     }
   });
 

@@ -1,7 +1,12 @@
 import OpenAI, { APIError, RateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signAdminToken } from "../src/admin/token";
-import { createGateway, echo, type Gateway } from "../src/index";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFsStorage } from "../src/fs";
+import { createGateway, createRedisLedger, echo, type Gateway, type GatewayOptions } from "../src/index";
+import { startRedisCluster, type RedisCluster } from "./_redis-cluster";
 import { ledgerSum, ledgerLines } from "./_billing";
 import { startGatewayProcess, type GatewayProcess } from "./_processes";
 import { ADMIN_SECRET } from "./_setup";
@@ -11,21 +16,51 @@ import { ADMIN_SECRET } from "./_setup";
 const MODELS = { "echo/echo": { inputPerMTok: 0, outputPerMTok: 1, maxOutputTokens: 50 } };
 const REQUEST = { model: "echo/echo", max_tokens: 2, messages: [{ role: "user" as const, content: "abcdefgh" }] };
 
-describe("two gateway processes on one Redis", () => {
+/** Where the processes keep what they share: env for the fixture, and the same stores for the local instance. */
+interface Shared {
+  env: Record<string, string>;
+  local: Partial<GatewayOptions>;
+  stop?(): Promise<void>;
+}
+
+const targets: Array<[string, (prefix: string) => Promise<Shared>]> = [
+  ["on one Redis", async (prefix) => ({ env: { REDIS_URL: inject("redisUrl") }, local: { redis: inject("redisUrl"), redisPrefix: prefix } })],
+  [
+    // The Cluster keeps the money (atomics, ledger); the documents are files all three share.
+    "on a three-master Redis Cluster",
+    async (prefix) => {
+      const cluster: RedisCluster = await startRedisCluster();
+      const dir = mkdtempSync(join(tmpdir(), "agentgate-procs-cluster-"));
+      return {
+        env: { REDIS_URL: cluster.urls.join(","), STORAGE_DIR: dir },
+        local: { redis: cluster.urls, redisPrefix: prefix, storage: createFsStorage({ dir }), ledger: createRedisLedger({ redis: cluster.urls, prefix }), logger: { warn() {}, error() {}, info() {} } as never },
+        async stop() {
+          await cluster.stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+];
+
+describe.each(targets)("two gateway processes %s", (_name, share) => {
   const prefix = `procs-${process.pid}-${Date.now().toString(36)}:`;
-  const env = { REDIS_URL: inject("redisUrl"), REDIS_PREFIX: prefix, ADMIN_SECRET, GATEWAY_OPTIONS: JSON.stringify({ models: MODELS }) };
   let one: GatewayProcess;
   let two: GatewayProcess;
   // A third instance in this process, to seed and to look: it shares everything through Redis.
   let local: Gateway;
+  let shared: Shared;
 
   beforeAll(async () => {
+    shared = await share(prefix);
+    const env = { ...shared.env, REDIS_PREFIX: prefix, ADMIN_SECRET, GATEWAY_OPTIONS: JSON.stringify({ models: MODELS }) };
     [one, two] = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-    local = createGateway({ redis: inject("redisUrl"), redisPrefix: prefix, providers: [echo()], models: MODELS });
-  });
+    local = createGateway({ ...shared.local, providers: [echo()], models: MODELS });
+  }, 60_000);
   afterAll(async () => {
     await Promise.all([one?.stop(), two?.stop()]);
     await local?.close();
+    await shared?.stop?.();
   });
 
   /** Fires `count` requests at once, alternating processes, with the openai SDK; returns statuses. */

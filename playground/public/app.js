@@ -20,6 +20,8 @@ const state = {
   /** Bumped by "New thread" and by a new key: a reply still streaming then keeps out of the new thread. */
   threadEpoch: 0,
   sending: false,
+  /** The control whose action runs (or ran) last: its card shows the status message. */
+  lastControl: undefined,
 };
 
 init().catch((error) => say(`Could not load the playground: ${error.message}`));
@@ -47,8 +49,9 @@ function bindEvents() {
   $("key-dialog").addEventListener("close", () => ($("new-key-value").value = "")); // forget the plaintext
   for (const button of document.querySelectorAll("[data-close]")) button.addEventListener("click", () => $("key-dialog").close());
   for (const button of document.querySelectorAll("[data-copy]")) button.addEventListener("click", () => copy($(button.dataset.copy).textContent, button));
-  $("browser-key").addEventListener("submit", (event) => (event.preventDefault(), saveKey($("browser-key-value").value.trim())));
-  $("forget-key").addEventListener("click", () => saveKey(""));
+  $("browser-key").addEventListener("submit", (event) => (event.preventDefault(), (state.lastControl = event.submitter), saveKey($("browser-key-value").value.trim())));
+  $("forget-key").addEventListener("click", () => ((state.lastControl = $("forget-key")), saveKey("")));
+  $("use-new-key").addEventListener("click", () => (state.lastControl = $("open-key-dialog")), { capture: true });
   $("chat-model").addEventListener("change", renderExamples);
   $("chat").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -93,6 +96,7 @@ async function admin(path, init = {}) {
 async function loadBalance() {
   const { balance_micros, reserved_micros } = await admin("/billing");
   $("balance").textContent = dollars(balance_micros);
+  $("balance").title = exactDollars(balance_micros);
   $("reserved").textContent = reserved_micros ? `(${dollars(reserved_micros)} reserved)` : "";
 }
 
@@ -116,7 +120,7 @@ async function loadAgents(preferred) {
   state.agents = agents;
   redraw(
     $("agents"),
-    agents.map((agent) => {
+    agents.length === 0 ? [emptyRow("No agents yet: create one below.", 5)] : agents.map((agent) => {
       const select = button("Keys", () => selectAgent(agent.id), `Show the keys of ${agent.name}`, "secondary", `keys:${agent.id}`);
       const row = tr(cell(agent.name), cell(agent.id, "code"), cell(agent.models?.join(", ") ?? "all"), cell(budgetText(agent.budget)), cell(time(agent.created_at)), cell(select));
       row.dataset.agentId = agent.id;
@@ -159,7 +163,7 @@ function showKeys(agentId, keys) {
   $("open-key-dialog").disabled = !agent;
   redraw(
     $("keys"),
-    keys.map((key) =>
+    keys.length === 0 ? [emptyRow(agent ? `${agent.name} has no keys yet: create one with “Create API key”.` : "Create an agent first: keys belong to an agent.", 5)] : keys.map((key) =>
       tr(
         cell(key.name),
         cell(`${key.start}…`, "code"),
@@ -186,28 +190,24 @@ async function createAgent() {
   const instructions = $("agent-instructions").value.trim();
   const agent = await admin("/agents", { method: "POST", body: JSON.stringify({ name, ...(instructions && { instructions }) }) });
   $("create-agent").reset();
-  say(`Created the agent ${agent.name}.`);
+  // The table grows first, then the message is placed and scrolled to.
   await loadAgents(agent.id);
+  say(`Created the agent ${agent.name}.`);
 }
 
 async function deleteKey(agentId, key) {
   if (!confirm(`Delete the key "${key.name}" (${key.start}…)? Calls with it fail from the next request on.`)) return;
   const index = state.keys.findIndex((k) => k.id === key.id);
   await admin(`/agents/${agentId}/keys/${key.id}`, { method: "DELETE" });
-  // Was it this browser's key? Only its start is known here: ask the API whether the saved key still works.
-  const saved = savedKey();
-  const wasSaved = saved.startsWith(key.start) && !(await keyWorks(saved));
+  // Was it this browser's key? Its start (the prefix and four random characters) says so: the page never
+  // calls the API with a key it just deleted (a 401 in the browser's console every time).
+  const wasSaved = savedKey().startsWith(key.start);
   if (wasSaved) saveKey("", `Deleted the key ${key.name}. It was the key saved in this browser, so this browser forgot it: save another key to chat.`);
   else say(`Deleted the key ${key.name}.`);
   await loadKeys();
   // The focus was on the removed row: move it to the next row's Delete (or the last one's), or to the list.
   const next = state.keys[Math.min(index, state.keys.length - 1)];
   (next ? $("keys").querySelector(`[data-focus-id="delete:${CSS.escape(next.id)}"]`) : $("keys-title"))?.focus();
-}
-
-async function keyWorks(key) {
-  const response = await request(`${API}/models`, { headers: { authorization: `Bearer ${key}` } });
-  return response.status !== 401;
 }
 
 function openKeyDialog() {
@@ -264,14 +264,15 @@ function renderExamples() {
   const model = $("chat-model").value || "echo/echo";
   // Each example is whole on its own: its second call continues the thread of its own first call.
   $("example-curl").textContent = `# Start a conversation. -D saves the response headers: x-thread-id names the new thread
-curl -sS "${API}/chat/completions" -w '\\n' -D headers.txt \\
+curl -sS --fail-with-body "${API}/chat/completions" -w '\\n' -D headers.txt \\
   -H "Content-Type: application/json" \\
   -H "Authorization: Bearer ${apiKey}" \\
-  -d '{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}'
-THREAD_ID=$(awk -F': *' 'tolower($1) == "x-thread-id" { sub(/\\r$/, "", $2); print $2 }' headers.txt)
+  -d '{"model": "${model}", "messages": [{"role": "user", "content": "Hello!"}]}' &&
+THREAD_ID=$(awk -F': *' 'tolower($1) == "x-thread-id" { sub(/\\r$/, "", $2); print $2 }' headers.txt) &&
 
-# Continue the conversation: only the new message, and the thread_id of the first reply
-curl -sS "${API}/chat/completions" -w '\\n' \\
+# Continue the conversation (only if the first call worked: --fail-with-body, &&):
+# only the new message, and the thread_id of the first reply
+curl -sS --fail-with-body "${API}/chat/completions" -w '\\n' \\
   -H "Content-Type: application/json" \\
   -H "Authorization: Bearer ${apiKey}" \\
   -d '{"model": "${model}", "thread_id": "'"$THREAD_ID"'", "messages": [{"role": "user", "content": "And then?"}]}'`;
@@ -402,8 +403,19 @@ async function* sse(body) {
 
 // --- small DOM helpers ---
 
-function say(text) {
-  $("status").textContent = text;
+/**
+ * Shows a status message right after the control that caused it (`near`, else the focused
+ * element): below its form, row or table, scrolled into view if need be, so it is seen
+ * where the user looks, not at the top of the page.
+ */
+function say(text, near = state.lastControl ?? document.activeElement) {
+  const status = $("status");
+  // A control inside the key dialog belongs to the keys card (the dialog closes).
+  const control = near?.closest?.("dialog") ? $("open-key-dialog") : near;
+  const anchor = control?.closest?.(".card") && (control.closest(".table-wrap, form, .row") ?? control);
+  if (anchor && anchor.nextElementSibling !== status) anchor.after(status);
+  status.textContent = text;
+  if (anchor && text) status.scrollIntoView({ block: "nearest" });
 }
 
 /** Errors go where they can be seen: inside the key dialog while it is open (the rest of the page is behind its backdrop). */
@@ -425,6 +437,7 @@ function announce(text) {
 async function busy(control, action) {
   if (control?.getAttribute("aria-disabled") === "true") return;
   control?.setAttribute("aria-disabled", "true");
+  state.lastControl = control;
   try {
     await action();
   } catch (error) {
@@ -445,8 +458,13 @@ async function copy(text, control) {
   setTimeout(() => (control.textContent = label), 1500);
 }
 
+/** Dollars and cents, as people read money; the exact amount (micro-dollars) in `exactDollars`. */
 function dollars(micros) {
-  return `$${(micros / 1_000_000).toFixed(6)}`;
+  return `$${(micros / 1_000_000).toFixed(2)}`;
+}
+
+function exactDollars(micros) {
+  return `$${(micros / 1_000_000).toFixed(6).replace(/0{1,4}$/, "")} exactly`;
 }
 
 function time(iso) {
@@ -499,6 +517,18 @@ function cell(content, tag) {
     td.append(inner);
   } else td.append(content);
   return td;
+}
+
+/** The one row of an empty table: says so, and what to do, instead of headers over nothing. */
+function emptyRow(text, columns) {
+  const td = document.createElement("td");
+  td.colSpan = columns;
+  td.className = "empty";
+  td.dataset.label = "";
+  td.textContent = text;
+  const row = document.createElement("tr");
+  row.append(td);
+  return row;
 }
 
 function tr(...cells) {

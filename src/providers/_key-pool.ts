@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { HTTPError } from "h3";
 
 /**
@@ -42,7 +43,7 @@ const SHARED_REFRESH_MS = 200;
  * at most every 200 ms, so a key throttled elsewhere is skipped here within that time).
  */
 export function createKeyPool<T>(poolId: string, values: readonly T[], identity: (value: T) => string): KeyPool<T> {
-  const members = values.map((value) => ({ id: createHash("sha256").update(identity(value)).digest("hex").slice(0, 16), value }));
+  const members = values.map((value) => ({ id: bytesToHex(sha256(utf8ToBytes(identity(value)))).slice(0, 16), value }));
   const local = new Map<string, number>(); // member id -> cooling until (ms)
   const failures = new Map<string, number>(); // consecutive failures, for the backoff
   let turn = 0;

@@ -1,4 +1,4 @@
-import { Pool, type Dispatcher } from "undici";
+import type { Dispatcher, Pool } from "undici";
 
 /** Options of one vendor's pooled connection. */
 export interface UpstreamClientOptions {
@@ -30,21 +30,26 @@ export interface UpstreamClient {
 }
 
 /**
- * An undici `Pool` for the origin of `baseURL`: keep-alive, bounded connections, no clock
- * of its own (the gateway's deadline aborts through the signal and restarts per chunk, so
- * undici's header and body timeouts are off).
+ * An undici `Pool` for the origin of `baseURL` on Node: keep-alive, bounded connections,
+ * no clock of its own (the gateway's deadline aborts through the signal and restarts per
+ * chunk, so undici's header and body timeouts are off). undici is imported on first use,
+ * and other runtimes (Bun, workers, edge) get their own `fetch` instead.
  */
 export function createUpstreamClient(baseURL: string, options: UpstreamClientOptions = {}): UpstreamClient {
   const url = new URL(baseURL);
   const basePath = url.pathname.replace(/\/+$/, "");
-  const pool = new Pool(url.origin, { connections: options.connections ?? 256, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+  if (!onNode()) return fetchClient(url.origin + basePath);
+  let pool: Pool | undefined;
+  let loading: Promise<Pool> | undefined;
+  const load = () =>
+    (loading ??= import("undici").then(({ Pool }) => (pool = new Pool(url.origin, { connections: options.connections ?? 256, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 }))));
   return {
     async post(path, body, headers, signal) {
-      const response = await pool.request({ method: "POST", path: basePath + path, headers, body, signal });
+      const response = await (pool ?? (await load())).request({ method: "POST", path: basePath + path, headers, body, signal });
       const raw = response.headers;
       return { status: response.statusCode, body: response.body, headers: { get: (name) => firstValue(raw[name]) } };
     },
-    close: () => pool.close(),
+    close: async () => void (loading && (await (await loading).close())),
   };
 }
 
@@ -59,6 +64,47 @@ export async function readBody(body: UpstreamResponse["body"]): Promise<unknown>
 }
 
 // --- internal ---
+
+/** Node itself (Bun and Deno also say `versions.node`, but are not served by undici's pool). */
+function onNode(): boolean {
+  const global = globalThis as { process?: { versions?: Record<string, string> }; Bun?: unknown; Deno?: unknown };
+  return typeof global.process?.versions?.node === "string" && global.Bun === undefined && global.Deno === undefined;
+}
+
+/** The runtime's own `fetch`, its body shaped as the wire reads undici's (text, chunks, destroy). */
+function fetchClient(base: string): UpstreamClient {
+  return {
+    async post(path, body, headers, signal) {
+      const response = await fetch(base + path, { method: "POST", headers, body, signal });
+      return { status: response.status, body: webBody(response), headers: response.headers };
+    },
+    close: async () => undefined,
+  };
+}
+
+function webBody(response: Response): UpstreamResponse["body"] {
+  const stream = response.body;
+  const out = {
+    readableEnded: stream === null,
+    text: () => response.text(),
+    destroy: () => void stream?.cancel().catch(() => undefined),
+    async *[Symbol.asyncIterator]() {
+      if (!stream) return;
+      const reader = stream.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          yield value;
+        }
+        out.readableEnded = true;
+      } finally {
+        reader.releaseLock();
+      }
+    },
+  };
+  return out as unknown as UpstreamResponse["body"];
+}
 
 function firstValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;

@@ -17,6 +17,7 @@ export function registerAdminRoutes(app: H3, base: string, admin: AdminOperation
   const body = (event: H3Event) => readJSONBody(event, maxBodyBytes);
   const created = (event: H3Event, value: unknown) => {
     event.res.status = 201;
+    event.res.statusText = "Created";
     return value;
   };
 

@@ -1,9 +1,12 @@
-import { Redis, type Cluster, type RedisOptions } from "ioredis";
-import { createStorage, type Storage } from "unstorage";
-import redisDriver from "unstorage/drivers/redis";
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
+import { createStorage, type Driver, type Storage } from "unstorage";
+import { lazyDriver, lazyRedis } from "./redis-lazy";
 
-/** An ioredis client (or cluster client), or a `redis://` / `rediss://` URL. */
-export type RedisInput = Redis | Cluster | string;
+/**
+ * An ioredis client (or Cluster client), a `redis://` / `rediss://` URL, or the URLs of a
+ * Redis Cluster's nodes (a Cluster client is made from them).
+ */
+export type RedisInput = Redis | Cluster | string | string[];
 
 /**
  * The ioredis options agentgate uses for the clients it creates from a URL: the client
@@ -22,12 +25,38 @@ export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   autoResendUnfulfilledCommands: false,
 };
 
-/** A client from a URL with `REDIS_CLIENT_OPTIONS`; connection errors are reported, not thrown. */
-export function createRedisClient(url: string, onError: (error: Error) => void = reportOnce()): Redis {
-  const client = new Redis(url, REDIS_CLIENT_OPTIONS);
-  client.on("error", onError);
-  failFastWhenOffline(client);
-  return client;
+/**
+ * A client from a URL with `REDIS_CLIENT_OPTIONS`; connection errors are reported, not
+ * thrown. ioredis (Node's `net`) is imported on first use, so the core entry loads in
+ * runtimes without it (workers, edge) as long as no Redis URL is given.
+ */
+export function createRedisClient(url: string | string[], onError: (error: Error) => void = reportOnce()): Redis {
+  return lazyRedis(async () => {
+    const { Redis, Cluster } = await import("ioredis");
+    const client = typeof url === "string" ? new Redis(url, REDIS_CLIENT_OPTIONS) : (new Cluster(url.map(clusterNode), clusterOptions(url[0])) as unknown as Redis);
+    client.on("error", onError);
+    failFastWhenOffline(client);
+    return client;
+  });
+}
+
+/** A Cluster node from its URL. */
+function clusterNode(url: string): { host: string; port: number } {
+  const { hostname, port } = new URL(url);
+  return { host: hostname, port: Number(port || 6379) };
+}
+
+/** The Cluster client's options: `REDIS_CLIENT_OPTIONS` for each node's connection, auth and TLS from the first URL. */
+function clusterOptions(first: string | undefined): ClusterOptions {
+  const url = first ? new URL(first) : undefined;
+  const auth = url && { username: decodeURIComponent(url.username) || undefined, password: decodeURIComponent(url.password) || undefined, ...(url.protocol === "rediss:" && { tls: {} }) };
+  return {
+    redisOptions: { ...REDIS_CLIENT_OPTIONS, ...auth },
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    // A moved slot is followed at once; a node that is down fails its commands (503), never waits.
+    retryDelayOnClusterDown: 100,
+    retryDelayOnFailover: 100,
+  };
 }
 
 /**
@@ -53,16 +82,21 @@ export function isRedisClient(value: unknown): value is Redis | Cluster {
  * what it holds across a restart (see `warnWithoutPersistence`).
  */
 export function createRedisStorage(input: RedisInput, base: string, onError: (error: Error) => void = reportOnce(), warn: (message: string) => void = (message) => console.warn(message)): Storage {
-  let options: Parameters<typeof redisDriver>[0];
-  if (typeof input === "string") options = { ...REDIS_CLIENT_OPTIONS, url: input, base };
   // Duck-typed (`isCluster`), so a client from another copy of ioredis works too.
-  else if (!(input as { isCluster?: boolean }).isCluster) options = { ...(input as Redis).options, base };
-  else throw new Error("[agentgate] with a Redis Cluster client, pass `storage` too (unstorage's redis driver with `cluster`)");
-  const driver = redisDriver(options);
-  const client = driver.getInstance!() as Redis;
-  client.on("error", onError);
-  if (typeof input === "string") failFastWhenOffline(client);
-  client.once("ready", () => void warnWithoutPersistence(client, warn));
+  if (Array.isArray(input) || (typeof input !== "string" && (input as { isCluster?: boolean }).isCluster)) {
+    throw new Error("[agentgate] with a Redis Cluster, pass `storage` too: documents are listed by SCAN, which unstorage's redis driver runs on one node of a Cluster");
+  }
+  const options = typeof input === "string" ? { ...REDIS_CLIENT_OPTIONS, url: input, base } : { ...(input as Redis).options, base };
+  // unstorage's redis driver imports ioredis: loaded with the first document read or written.
+  const driver = lazyDriver("redis", async () => {
+    const { default: redisDriver } = await import("unstorage/drivers/redis");
+    const driver = redisDriver(options) as Driver;
+    const client = driver.getInstance!() as Redis;
+    client.on("error", onError);
+    if (typeof input === "string") failFastWhenOffline(client);
+    client.once("ready", () => void warnWithoutPersistence(client, warn));
+    return driver;
+  });
   return createStorage({ driver });
 }
 

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { sha1 } from "@noble/hashes/legacy.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Cluster, Redis } from "ioredis";
 
 /** A Lua script with its SHA-1, for EVALSHA. */
@@ -7,9 +8,9 @@ export interface Script {
   sha: string;
 }
 
-/** The script with its SHA-1, computed once at module load. */
+/** The script with its SHA-1, computed once at module load (web-standard: no node:crypto in the core). */
 export function script(lua: string): Script {
-  return { lua, sha: createHash("sha1").update(lua).digest("hex") };
+  return { lua, sha: bytesToHex(sha1(utf8ToBytes(lua))) };
 }
 
 /** EVALSHA, and EVAL once when the server does not know the script yet (first use, restart). */

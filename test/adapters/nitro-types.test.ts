@@ -17,6 +17,16 @@ describe("the README's nitro.config.ts in a program of its own", () => {
     const typo = readFileSync(example, "utf8").replace("storage: \"agentgate\",", "storag: \"agentgate\",");
     expect(typeErrors(typo).join("\n")).toContain("'storag' does not exist");
   });
+
+  it("rejects a provider option of the wrong type, and a provider that does not exist", () => {
+    const config = readFileSync(example, "utf8");
+    const wrongType = config.replace("providers: { echo: { delayMs: 20 } }", 'providers: { echo: { delayMs: "fast" } }');
+    expect(typeErrors(wrongType).join("\n")).toContain("Type 'string' is not assignable to type 'number'");
+    const unknown = config.replace("providers: { echo: { delayMs: 20 } }", "providers: { ech: {} }");
+    expect(typeErrors(unknown).join("\n")).toContain("'ech' does not exist");
+    const keyed = config.replace("providers: { echo: { delayMs: 20 } }", 'providers: { openai: { baseURL: "http://127.0.0.1:1/v1", connections: "many" } }');
+    expect(typeErrors(keyed).join("\n")).toContain("Type 'string' is not assignable to type 'number'");
+  });
 });
 
 /** tsc's errors for a nitro.config.ts with this text, where `agentgate/nitro` is the module's source. */

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signAdminToken } from "../../src/admin/token";
-import { createFsLedger, createMemoryLedger, createRedisLedger, echo, type LedgerStore } from "../../src/index";
+import { createFsLedger } from "../../src/fs";
+import { createMemoryLedger, createRedisLedger, echo, type LedgerStore } from "../../src/index";
 import { ADMIN_SECRET, seedAgent, startGateway, type TestGateway } from "../_setup";
 
 const drivers: Record<string, () => { ledger: LedgerStore; cleanup(): void }> = {

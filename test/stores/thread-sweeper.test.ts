@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createFsStorage, createGateway, echo } from "../../src/index";
+import { createFsStorage } from "../../src/fs";
+import { createGateway, echo } from "../../src/index";
 import { ADMIN_SECRET, seedAgent } from "../_setup";
 
 describe("a gateway's thread sweeper", () => {

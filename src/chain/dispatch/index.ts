@@ -126,6 +126,7 @@ function sseResponse(
   const body = toSSEStream({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) });
   return new Response(body, {
     status: 200,
+    statusText: "OK",
     headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" },
   });
 }

@@ -1,4 +1,13 @@
-import type { ContentBlockParam, ImageBlockParam, MessageCreateParamsNonStreaming, MessageParam, TextBlockParam, Tool, ToolChoice, ToolResultBlockParam } from "@anthropic-ai/sdk/resources/messages";
+import type {
+  AnthropicContentBlockParam as ContentBlockParam,
+  AnthropicImageBlockParam as ImageBlockParam,
+  AnthropicMessageParam as MessageParam,
+  AnthropicParams,
+  AnthropicTextBlockParam as TextBlockParam,
+  AnthropicTool as Tool,
+  AnthropicToolChoice as ToolChoice,
+  AnthropicToolResultBlockParam as ToolResultBlockParam,
+} from "./wire-types";
 import type { ChatMessage } from "../../schema";
 import { contentText } from "../../tokens";
 import { assistantParts, userParts, type UserContent } from "../_content";
@@ -17,7 +26,7 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4_096;
 const HANDLED = new Set(["max_tokens", "stop", "tools", "tool_choice", "parallel_tool_calls", "response_format", "temperature", "top_p"]);
 
 /** Pure: an OpenAI-format request → Anthropic Messages parameters (without `stream`). */
-export function toAnthropicParams(request: ProviderRequest, options: { defaultMaxTokens?: number } = {}): MessageCreateParamsNonStreaming {
+export function toAnthropicParams(request: ProviderRequest, options: { defaultMaxTokens?: number } = {}): AnthropicParams {
   // Anthropic samples with temperature 0..1 (OpenAI allows up to 2): above 1 it cannot honour.
   if (request.temperature != null && request.temperature > 1) {
     throw unsupportedParameter(PROVIDER_NAME, "temperature", "Anthropic takes a temperature from 0 to 1.");
@@ -25,7 +34,7 @@ export function toAnthropicParams(request: ProviderRequest, options: { defaultMa
   rejectUnhandled(PROVIDER_NAME, request, HANDLED);
 
   const { system, messages } = toAnthropicMessages(request.messages);
-  const params: MessageCreateParamsNonStreaming = {
+  const params: AnthropicParams = {
     model: request.model,
     max_tokens: request.max_tokens ?? options.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
     messages,
@@ -33,7 +42,7 @@ export function toAnthropicParams(request: ProviderRequest, options: { defaultMa
   if (system) params.system = system;
   // @anthropic-ai/sdk 1.x no longer types the sampling fields (WIRE.md §3.1); they are sent as
   // given and the API decides: a model that refuses them answers 400, passed on with its message.
-  const sampling = params as MessageCreateParamsNonStreaming & { temperature?: number; top_p?: number };
+  const sampling = params;
   if (request.temperature != null) sampling.temperature = request.temperature;
   if (request.top_p != null) sampling.top_p = request.top_p;
   const stop = stopList(request.stop);

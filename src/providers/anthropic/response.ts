@@ -1,4 +1,4 @@
-import type { Message, StopReason } from "@anthropic-ai/sdk/resources/messages";
+import type { AnthropicMessage as Message, AnthropicStopReason as StopReason } from "./wire-types";
 import type { ChatCompletion, FinishReason, ToolCall, Usage } from "../../schema";
 import type { UpstreamFailure } from "../_errors";
 import { retryAfterSeconds } from "../_mapping";
@@ -20,8 +20,8 @@ export function fromAnthropicMessage(message: Message): ChatCompletion {
   let text = "";
   const toolCalls: ToolCall[] = [];
   for (const block of message.content ?? []) {
-    if (block.type === "text") text += block.text;
-    else if (block.type === "tool_use") toolCalls.push({ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+    if (block.type === "text") text += block.text ?? "";
+    else if (block.type === "tool_use") toolCalls.push({ id: block.id ?? "", type: "function", function: { name: block.name ?? "", arguments: JSON.stringify(block.input ?? {}) } });
   }
   return {
     id: message.id,

@@ -1,4 +1,4 @@
-import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
+import type { AnthropicStreamEvent as RawMessageStreamEvent } from "./wire-types";
 import type { ChatCompletionChunk, FinishReason } from "../../schema";
 import type { SSEEvent } from "../_sse";
 import { eventJSON, StreamFailure } from "../_wire";
@@ -50,7 +50,7 @@ export function fromAnthropicStreamEvent(event: RawMessageStreamEvent, state: An
       if (event.content_block.type !== "tool_use") return undefined;
       const index = state.toolIndexes.size;
       state.toolIndexes.set(event.index, index);
-      const { id, name } = event.content_block;
+      const { id = "", name = "" } = event.content_block;
       return chunk({ tool_calls: [{ index, id, type: "function", function: { name, arguments: "" } }] });
     }
     case "content_block_delta": {

@@ -1,4 +1,4 @@
-import type { Content, FunctionCallingConfigMode, GenerateContentConfig, GenerateContentParameters, Part, ToolConfig } from "@google/genai";
+import type { GeminiConfig as GenerateContentConfig, GeminiContent as Content, GeminiPart as Part, GeminiToolConfig as ToolConfig } from "./wire-types";
 import { createAPIError } from "../../errors";
 import type { ChatMessage } from "../../schema";
 import { contentText } from "../../tokens";
@@ -20,7 +20,11 @@ const HANDLED = new Set(["max_tokens", "temperature", "top_p", "stop", "seed", "
 const THINKING_BUDGETS: Record<string, number> = { none: 0, low: 1_024, medium: 8_192, high: 24_576 };
 
 /** `generateContent` parameters as the mapping builds them: contents always a list, config always set. */
-export type GeminiRequest = GenerateContentParameters & { contents: Content[]; config: GenerateContentConfig };
+export interface GeminiRequest {
+  model: string;
+  contents: Content[];
+  config: GenerateContentConfig;
+}
 
 /** Pure: an OpenAI-format request → @google/genai `generateContent` parameters. */
 export function toGeminiRequest(request: ProviderRequest): GeminiRequest {
@@ -150,7 +154,7 @@ function toFunctionResponse(text: string): Record<string, unknown> {
 
 function toGeminiToolConfig(choice: ProviderRequest["tool_choice"]): ToolConfig | undefined {
   if (choice === undefined) return undefined;
-  const mode = (value: `${FunctionCallingConfigMode}`) => value as FunctionCallingConfigMode;
+  const mode = (value: "AUTO" | "ANY" | "NONE") => value;
   if (choice === "auto") return { functionCallingConfig: { mode: mode("AUTO") } };
   if (choice === "none") return { functionCallingConfig: { mode: mode("NONE") } };
   if (choice === "required") return { functionCallingConfig: { mode: mode("ANY") } };

@@ -1,4 +1,6 @@
-import type { FinishReason as GeminiFinishReason, GenerateContentResponse, GenerateContentResponseUsageMetadata, Part } from "@google/genai";
+import type { GeminiFinishReason, GeminiPart as Part, GeminiResponse, GeminiUsageMetadata as GenerateContentResponseUsageMetadata } from "./wire-types";
+
+export type { GeminiResponse } from "./wire-types";
 import type { ChatCompletion, FinishReason, ToolCall, Usage } from "../../schema";
 import type { UpstreamFailure } from "../_errors";
 import { createCallId, GEMINI_SIGNATURE_SEPARATOR, retryAfterSeconds } from "../_mapping";
@@ -7,7 +9,7 @@ import type { HeaderReader } from "../_upstream";
 const PROVIDER_NAME = "gemini";
 
 /** Gemini finish reasons → OpenAI's (a function call finishes with STOP: see fromGeminiResponse). */
-export const GEMINI_FINISH_REASONS: Record<`${GeminiFinishReason}`, FinishReason> = {
+export const GEMINI_FINISH_REASONS: Record<GeminiFinishReason, FinishReason> = {
   FINISH_REASON_UNSPECIFIED: "stop",
   STOP: "stop",
   MAX_TOKENS: "length",
@@ -27,8 +29,6 @@ export const GEMINI_FINISH_REASONS: Record<`${GeminiFinishReason}`, FinishReason
   NO_IMAGE: "stop",
 };
 
-/** The fields of a Gemini response the mappers read (plain JSON works, as in tests). */
-export type GeminiResponse = Pick<GenerateContentResponse, "candidates" | "usageMetadata" | "promptFeedback" | "modelVersion" | "responseId">;
 
 /** Pure: a Gemini response → an OpenAI `chat.completion` (the gateway sets id and created). */
 export function fromGeminiResponse(response: GeminiResponse): ChatCompletion {
@@ -132,6 +132,6 @@ export function finishReason(response: GeminiResponse, calledTools: boolean): Fi
   if (!response.candidates?.length && response.promptFeedback?.blockReason) return "content_filter";
   const reason = response.candidates?.[0]?.finishReason;
   if (!reason) return undefined;
-  const mapped = GEMINI_FINISH_REASONS[reason] ?? "stop";
+  const mapped = GEMINI_FINISH_REASONS[reason as GeminiFinishReason] ?? "stop";
   return mapped === "stop" && calledTools ? "tool_calls" : mapped;
 }

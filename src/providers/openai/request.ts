@@ -1,4 +1,4 @@
-import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { OpenAIChatParams, OpenAIContentPart, OpenAIMessageParam } from "./wire-types";
 import type { ChatMessage } from "../../schema";
 import type { ProviderRequest } from "../_define";
 import { portableCallId } from "../_mapping";
@@ -9,7 +9,7 @@ import { portableCallId } from "../_mapping";
  * OpenAI honours or rejects them itself. The one token limit goes out as
  * `max_completion_tokens`, which every current model takes.
  */
-export function toOpenAIParams(request: ProviderRequest): ChatCompletionCreateParamsNonStreaming {
+export function toOpenAIParams(request: ProviderRequest): OpenAIChatParams {
   const { model, messages, max_tokens, stream: _stream, stream_options: _options, tools, tool_choice, response_format, parallel_tool_calls, ...rest } = request;
   return {
     ...rest,
@@ -33,14 +33,14 @@ export function toOpenAIBody(request: ProviderRequest, stream: boolean): object 
  * Pure: a stored OpenAI-shaped message → OpenAI's message. Call ids go out portable:
  * a thread begun on Gemini carries its thought signatures in them, past OpenAI's 40 characters.
  */
-export function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
+export function toOpenAIMessage(message: ChatMessage): OpenAIMessageParam {
   switch (message.role) {
     case "system":
     case "developer":
       return { role: message.role, content: textContent(message.content) };
     case "user":
       // OpenAI validates its own content parts; ours are the same objects.
-      return { role: "user", content: typeof message.content === "string" ? message.content : (message.content as ChatCompletionContentPart[]) };
+      return { role: "user", content: typeof message.content === "string" ? message.content : (message.content as OpenAIContentPart[]) };
     case "assistant":
       return {
         role: "assistant",

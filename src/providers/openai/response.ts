@@ -1,12 +1,11 @@
-import type { ChatCompletion as OpenAICompletion } from "openai/resources/chat/completions";
-import type { CompletionUsage } from "openai/resources/completions";
+import type { OpenAICompletion, OpenAIFinishReason, OpenAILogprobs, OpenAIUsage } from "./wire-types";
 import type { ChatCompletion, ChoiceLogprobs, FinishReason, ToolCall, Usage } from "../../schema";
 import type { UpstreamFailure } from "../_errors";
 import { retryAfterSeconds } from "../_mapping";
 import type { HeaderReader } from "../_upstream";
 
 /** OpenAI finish reasons → the gateway's (the legacy `function_call` is a tool call). */
-export const OPENAI_FINISH_REASONS: Record<OpenAICompletion.Choice["finish_reason"], FinishReason> = {
+export const OPENAI_FINISH_REASONS: Record<OpenAIFinishReason, FinishReason> = {
   stop: "stop",
   length: "length",
   tool_calls: "tool_calls",
@@ -20,7 +19,7 @@ export function fromOpenAICompletion(completion: OpenAICompletion): ChatCompleti
   const message = choice?.message;
   const toolCalls: ToolCall[] = [];
   for (const call of message?.tool_calls ?? []) {
-    if (call.type === "function") toolCalls.push({ id: call.id, type: "function", function: { name: call.function.name, arguments: call.function.arguments } });
+    if (call.type === "function" && call.function) toolCalls.push({ id: call.id, type: "function", function: { name: call.function.name, arguments: call.function.arguments } });
   }
   return {
     id: completion.id,
@@ -40,7 +39,7 @@ export function fromOpenAICompletion(completion: OpenAICompletion): ChatCompleti
 }
 
 /** Pure: OpenAI usage, keeping the cached and reasoning counts. */
-export function fromOpenAIUsage(usage: CompletionUsage): Usage {
+export function fromOpenAIUsage(usage: OpenAIUsage): Usage {
   const cached = usage.prompt_tokens_details?.cached_tokens;
   const reasoning = usage.completion_tokens_details?.reasoning_tokens;
   return {
@@ -78,6 +77,6 @@ export function fromOpenAIError(status: number | undefined, body: unknown, heade
  * OpenAI's logprobs (asked for with `logprobs`/`top_logprobs`), passed through untouched.
  * The gateway's schema types choice logprobs as `null`, which no other vendor can fill.
  */
-export function passLogprobs(logprobs: OpenAICompletion.Choice["logprobs"] | undefined): ChoiceLogprobs | null {
-  return logprobs ?? null;
+export function passLogprobs(logprobs: OpenAILogprobs | undefined): ChoiceLogprobs | null {
+  return (logprobs as ChoiceLogprobs | null | undefined) ?? null;
 }

@@ -1,4 +1,4 @@
-import type { ChatCompletionChunk as OpenAIChunk } from "openai/resources/chat/completions";
+import type { OpenAIChunk } from "./wire-types";
 import type { ChatCompletionChunk } from "../../schema";
 import type { SSEEvent } from "../_sse";
 import { eventJSON, StreamFailure } from "../_wire";

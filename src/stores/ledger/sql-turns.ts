@@ -1,4 +1,4 @@
-import type { Database } from "db0";
+import type { SqlDatabase as Database } from "./sql-database";
 
 const queues = new WeakMap<Database, Promise<unknown>>();
 

@@ -1,5 +1,5 @@
-// Types only: db0 is an optional peer, never loaded by this module (the caller brings its Database).
-import type { Database, Primitive } from "db0";
+// db0 is an optional peer, never loaded nor named by this module (the caller brings its Database).
+import type { SqlDatabase as Database, SqlPrimitive as Primitive } from "./sql-database";
 import { checkLedgerEntry, checkSummaryQuery, dayOf, pageSize } from "./rollups";
 import { retryWhileBusy } from "./sql-busy";
 import { ADDED_COLUMNS, ledgerSchema, ledgerTables, type LedgerDialect } from "./sql-schema";
