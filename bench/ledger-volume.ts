@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createFsLedger } from "../src/stores/ledger/fs";
 import { createRedisLedger } from "../src/stores/ledger/redis";
-import type { LedgerEntry, LedgerStore } from "../src/stores/ledger/types";
+import type { LedgerStore } from "../src/stores/ledger/types";
+import { fillLedger, IN_FLIGHT, syntheticLine } from "./lib/synthetic-ledger";
 import { freePort } from "../test/_net";
 import { startCommand } from "./lib/processes";
 
@@ -17,35 +18,10 @@ const DRIVERS = arg("drivers", "fs,redis").split(",");
 const DAYS = 30;
 const ACCOUNT = "acct_volume";
 const T0 = Date.UTC(2026, 10, 1);
-// Appends in flight at once, as many concurrent requests would make them.
-const IN_FLIGHT = 64;
 
-/** Line `i` of `LINES`, evenly over 30 days, with a sortable id as the gateway's (the same each run). */
-function lineAt(i: number): LedgerEntry {
-  const at = T0 + Math.floor((i * DAYS * 86_400_000) / LINES);
-  const credit = i % 500 === 0;
-  return {
-    id: `led_${at.toString(36).padStart(9, "0")}${(i % 46656).toString(36).padStart(3, "0")}${i.toString(36).padStart(10, "0")}`,
-    account_id: ACCOUNT,
-    type: credit ? "credit" : "charge",
-    amount_micros: credit ? 5_000_000 : -(100 + (i % 900)),
-    created_at: new Date(at).toISOString(),
-    agent_id: credit ? null : `agt_${i % 4}`,
-    key_id: credit ? null : `key_${i % 7}`,
-    model: credit ? null : ["openai/gpt-4.1-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-flash"][i % 3],
-    thread_id: credit ? null : `thread_${i % 1000}`,
-    prompt_tokens: credit ? undefined : 200 + (i % 50),
-    completion_tokens: credit ? undefined : 40 + (i % 30),
-  };
-}
-
-async function fill(ledger: LedgerStore): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; i < LINES; i += IN_FLIGHT) {
-    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, LINES - i) }, (_, j) => ledger.append(lineAt(i + j))));
-  }
-  return performance.now() - started;
-}
+const SPEC = { account: ACCOUNT, lines: LINES, days: DAYS, t0: T0 };
+const lineAt = (i: number) => syntheticLine(i, SPEC);
+const fill = (ledger: LedgerStore) => fillLedger(ledger, SPEC);
 
 /** The first call's time, then the median of 5 more. */
 async function time(what: () => Promise<unknown>): Promise<string> {
