@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { createFsLedger } from "../src/stores/ledger/fs";
 import { createRedisLedger } from "../src/stores/ledger/redis";
 import type { LedgerStore } from "../src/stores/ledger/types";
+import { firstThenMedian } from "./lib/first-then-median";
 import { fillLedger, IN_FLIGHT, syntheticLine } from "./lib/synthetic-ledger";
 import { freePort } from "../test/_net";
 import { startCommand } from "./lib/processes";
@@ -23,20 +24,8 @@ const SPEC = { account: ACCOUNT, lines: LINES, days: DAYS, t0: T0 };
 const lineAt = (i: number) => syntheticLine(i, SPEC);
 const fill = (ledger: LedgerStore) => fillLedger(ledger, SPEC);
 
-/** The first call's time, then the median of 5 more. */
-async function time(what: () => Promise<unknown>): Promise<string> {
-  let started = performance.now();
-  await what();
-  const first = performance.now() - started;
-  const runs: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    started = performance.now();
-    await what();
-    runs.push(performance.now() - started);
-  }
-  runs.sort((a, b) => a - b);
-  return `${first.toFixed(1)} ms first, ${runs[2].toFixed(1)} ms median`;
-}
+/** The first call's time, then the median of 5 more, in ms. */
+const time = (what: () => Promise<unknown>) => firstThenMedian(what, 5);
 
 async function measure(name: string, open: () => LedgerStore, size: () => Promise<string>): Promise<void> {
   let ledger = open();

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFsLedger } from "../src/fs";
 import { createGateway, createMemoryLedger, createRedisLedger, echo, signAdminToken, type LedgerStore } from "../src/index";
+import { firstThenMedian } from "./lib/first-then-median";
 import { fillLedger, syntheticLine } from "./lib/synthetic-ledger";
 import { freePort } from "../test/_net";
 import { startCommand } from "./lib/processes";
@@ -26,19 +27,7 @@ const lineAt = (i: number) => syntheticLine(i, SPEC);
 const fill = (ledger: LedgerStore) => fillLedger(ledger, SPEC);
 
 /** The first call's time, then the median of 9 more, in ms. */
-async function time(what: () => Promise<unknown>): Promise<string> {
-  let started = performance.now();
-  await what();
-  const first = performance.now() - started;
-  const runs: number[] = [];
-  for (let i = 0; i < 9; i++) {
-    started = performance.now();
-    await what();
-    runs.push(performance.now() - started);
-  }
-  runs.sort((a, b) => a - b);
-  return `${first.toFixed(1)} ms first, ${runs[4]!.toFixed(1)} ms median`;
-}
+const time = (what: () => Promise<unknown>) => firstThenMedian(what, 9);
 
 async function measure(name: string, open: () => LedgerStore): Promise<void> {
   const filling = open();
