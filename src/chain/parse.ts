@@ -5,6 +5,7 @@ import { clip, createAPIError } from "../errors";
 import type { GatewayRuntime } from "../runtime";
 import { chatRequestSchema, type ChatRequest } from "../schema";
 import { parseOrThrow } from "../validate";
+import { readLimitedText } from "./request-body";
 
 /**
  * First step: reads the JSON body (at most `maxBodyBytes`, else 413), validates it
@@ -150,32 +151,3 @@ function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
-async function readLimitedText(req: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => createAPIError({ code: "request_too_large", message: `The request body is larger than the limit of ${maxBytes} bytes.` });
-  const declared = Number(req.headers.get("content-length"));
-  if (declared > maxBytes) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let size = 0;
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch (error) {
-      // The client closed the connection mid-upload: its doing, not a server error (no 500,
-      // no stack trace); the gateway's onError logs one line.
-      throw createAPIError({ code: "incomplete_body", message: "The request body ended before the length it announced: the connection closed mid-upload.", cause: error });
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
-}

@@ -6,6 +6,7 @@ import type { Records } from "./records";
 import { createRedisCooldowns } from "./cooldowns";
 import { budgetArgs, BUDGETS_LUA, parseBudgetStates } from "./budgets-redis";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
+import { batchedForget } from "./batched-forget";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
 import { NOW, script, scriptRunner } from "./redis-scripts";
 
@@ -45,6 +46,9 @@ export interface RedisAtomicsOptions {
 
 /** How long an idempotent credit is remembered. */
 const CREDIT_MEMORY_MS = 24 * 3_600_000;
+/** Interval claims remembered per process; past this many the memory starts over (asking Redis again is harmless). */
+const MAX_CLAIMS_SEEN = 100_000;
+
 /**
  * The Redis atomics driver: every operation is one Lua script (or one `SET NX`), one
  * round trip, so it is exact across any number of gateway processes. Times come from
@@ -77,6 +81,10 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   // '1': the money scripts refuse an account Redis has not seeded, and count each change.
   const tracked = records ? "1" : "0";
   const copies = createWriteThrough(run, key, records, logger);
+  // Interval claims this process took or found taken -> until when it does not ask Redis again.
+  const claimsSeen = new Map<string, number>();
+  // Lines the ledger has, forgotten from the lines written ahead in one script per account per batch.
+  const landed = batchedForget(async (accountId, ids) => void (await run(FORGET_LINES, aheadKeys(accountId), ids)));
   const seeding = createSeeding(run, key, records, options.ledger, logger, (accountId) => copies.changed(accountId));
   const rateArgs = (scope: string, windows: RateWindow[], now: number | undefined, mode: "hit" | "charge") => {
     const keys = windows.map((window) => key(scope, `rate:${window.name}`));
@@ -140,8 +148,8 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       return once ? { ...result, receipt } : result;
     },
 
-    async landedLines(accountId, lineIds) {
-      if (lineIds.length) await run(FORGET_LINES, aheadKeys(accountId), lineIds);
+    landedLines(accountId, lineIds) {
+      return landed.forget(accountId, lineIds);
     },
 
     async getBalance(accountId) {
@@ -167,12 +175,20 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
     },
 
     async claimInterval(name, intervalMs) {
-      return (await client.set(key(name, "claim"), "1", "PX", Math.ceil(intervalMs), "NX")) === "OK";
+      // A claim this process saw taken is not asked about again for a while (every request
+      // asks): the whole interval after taking it, a tenth of it after finding it taken.
+      const now = Date.now();
+      const quietUntil = claimsSeen.get(name);
+      if (quietUntil !== undefined && now < quietUntil) return false;
+      const claimed = (await client.set(key(name, "claim"), "1", "PX", Math.ceil(intervalMs), "NX")) === "OK";
+      if (claimsSeen.size >= MAX_CLAIMS_SEEN) claimsSeen.clear();
+      claimsSeen.set(name, now + (claimed ? intervalMs : intervalMs / 10));
+      return claimed;
     },
 
     async close() {
-      // The copies first: they need the client.
-      await copies.flush();
+      // The copies and the forgotten lines first: they need the client.
+      await Promise.all([copies.flush(), landed.flush()]);
       if (!owned) return;
       await client.quit().catch(() => client.disconnect());
     },

@@ -53,6 +53,38 @@ describe("the redis atomics driver", () => {
     expect(await atomics.credit("acct", 5)).toEqual({ balance_micros: 15, reserved_micros: 0 });
   });
 
+  it("asks Redis about an interval claim it took only once per interval, and one it found taken once per tenth of it", async () => {
+    const p = prefix(`claims${process.pid}`);
+    const counted = new Redis(inject("redisUrl"));
+    // Connected first: a command queued before the connection passes sendCommand twice.
+    await counted.ping();
+    const sent: string[] = [];
+    const send = counted.sendCommand.bind(counted);
+    // The claims this test makes, as sent to Redis.
+    counted.sendCommand = (command, stream) => (String(command.args[0]).endsWith(":claim") && sent.push(command.name), send(command, stream));
+    try {
+      const taker = createRedisAtomics({ redis: counted, prefix: p });
+      const other = createRedisAtomics({ redis: client, prefix: p });
+      expect(await taker.claimInterval("last-used:k", 1_000)).toBe(true);
+      for (let i = 0; i < 50; i++) expect(await taker.claimInterval("last-used:k", 1_000)).toBe(false);
+      expect(sent).toEqual(["set"]);
+      // Another instance finds it taken; the claim is still Redis's alone to give.
+      expect(await other.claimInterval("last-used:k", 1_000)).toBe(false);
+      sent.length = 0;
+      expect(await taker.claimInterval("last-used:j", 200)).toBe(true);
+      const seer = createRedisAtomics({ redis: counted, prefix: p });
+      sent.length = 0;
+      expect(await seer.claimInterval("last-used:j", 200)).toBe(false);
+      expect(await seer.claimInterval("last-used:j", 200)).toBe(false);
+      expect(sent).toEqual(["set"]);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      // Past the interval, the claim is free again, for whichever instance asks first.
+      expect(await seer.claimInterval("last-used:j", 200)).toBe(true);
+    } finally {
+      await counted.quit();
+    }
+  });
+
   it("refuses a prefix with braces", () => {
     expect(() => createRedisAtomics({ redis: client, prefix: "a{b}:" })).toThrow(/must not contain/);
   });

@@ -111,6 +111,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     // waiting for more never goes past the current turn of the event loop.
     let batch = sentFirstFrame ? "" : (encoder.open?.() ?? "");
     let closing: string | undefined;
+    let turn: ReturnType<typeof nextTurn> | undefined;
     if (yieldAfterFirst) {
       // Let the host write the first frame to the socket before the rest is worked on.
       yieldAfterFirst = false;
@@ -135,9 +136,9 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
           break; // the first frame goes out alone: time to first byte is what a client feels
         } else if (batch) {
           const next = iterator.next();
-          const turn = nextTurn();
+          // One timer per batch, not per chunk: every chunk of the batch races the same turn.
+          turn ??= nextTurn();
           const ready = await Promise.race([next, turn.promise]);
-          turn.cancel();
           if (ready === NOT_YET) {
             inFlight = next;
             next.catch(() => {}); // observed by the next pull; never an unhandled rejection
@@ -157,6 +158,8 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
       }
     } catch (error) {
       closing = await fail(error);
+    } finally {
+      turn?.cancel();
     }
     const out = closing === undefined ? batch : batch + closing;
     try {

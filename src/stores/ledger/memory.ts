@@ -58,7 +58,8 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): LedgerSto
         accounts.set(entry.account_id, account);
       }
       if (account.ids.has(entry.id)) return;
-      const line = structuredClone(entry);
+      // Lines are flat (text and numbers): a shallow copy keeps the caller's object from changing ours.
+      const line = { ...entry };
       account.lines.splice(insertionIndex(account.lines, line.id), 0, line);
       account.ids.add(line.id);
       const day = dayOf(line.created_at);

@@ -21,8 +21,12 @@ const MAX_PAGE = 1000;
 
 /** The UTC day of a line: `2026-12-03`. */
 export function dayOf(createdAt: string): string {
+  // The gateway's own times are UTC ISO (`2026-12-03T18:41:40.273Z`): their first ten characters.
+  if (UTC_ISO.test(createdAt)) return createdAt.slice(0, 10);
   return new Date(createdAt).toISOString().slice(0, 10);
 }
+
+const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Where a line's rollup is kept within its day (the four dimensions besides the day). */
 export function rollupField(entry: Pick<LedgerEntry, "agent_id" | "key_id" | "model" | "type">): string {
