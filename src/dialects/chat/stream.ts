@@ -11,10 +11,15 @@ import type { AnswerMeta, StreamEncoder } from "../types";
 export function chatStreamEncoder(meta: AnswerMeta): StreamEncoder {
   const includeUsage = meta.request.stream_options?.include_usage === true;
   const thread = meta.threadId === null ? {} : { thread_id: meta.threadId };
+  const threadField = meta.threadId === null ? "" : `,"thread_id":${JSON.stringify(meta.threadId)}`;
   let sentRole = false;
   let sentFinish = false;
-  const frame = (payload: object) => `data: ${JSON.stringify(payload)}\n\n`;
-  const base = () => ({ id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model });
+  // Every chunk's JSON is {id, object, created, model, choices, [usage,] [thread_id]}: the
+  // fields that never change are written once (on first use: the model is the one that
+  // answered), so each chunk stringifies only its choices.
+  let opening: string | undefined;
+  const open = () => (opening ??= `data: {"id":${JSON.stringify(meta.id)},"object":"chat.completion.chunk","created":${meta.created},"model":${JSON.stringify(meta.model)},"choices":`);
+  const closing = `${includeUsage ? ',"usage":null' : ""}${threadField}}\n\n`;
 
   return {
     chunk(chunk: ChatCompletionChunk) {
@@ -26,16 +31,16 @@ export function chatStreamEncoder(meta: AnswerMeta): StreamEncoder {
         return { index: choice.index, delta, logprobs: choice.logprobs ?? null, finish_reason: choice.finish_reason ?? null };
       });
       sentRole = true;
-      return frame({ ...base(), choices, ...(includeUsage && { usage: null }), ...thread });
+      return `${open()}${JSON.stringify(choices)}${closing}`;
     },
     end({ usage, finishReason }) {
       let out = "";
-      if (!sentFinish) out += frame({ ...base(), choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], ...(includeUsage && { usage: null }), ...thread });
-      if (includeUsage) out += frame({ ...base(), choices: [], usage, ...thread });
+      if (!sentFinish) out += `${open()}[{"index":0,"delta":{},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]${closing}`;
+      if (includeUsage) out += `${open()}[],"usage":${JSON.stringify(usage)}${threadField}}\n\n`;
       return `${out}data: [DONE]\n\n`;
     },
     fail(error) {
-      return frame({ ...toErrorBody(error).body, ...thread });
+      return `data: ${JSON.stringify({ ...toErrorBody(error).body, ...thread })}\n\n`;
     },
   };
 }
