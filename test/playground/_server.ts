@@ -45,4 +45,17 @@ async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   process.kill(-child.pid!, "SIGTERM");
   await exited;
+  // npm exits before the server under it has finished its shutdown (the ledger's last
+  // writes): wait until the whole process group is gone, so no file appears afterwards.
+  const deadline = Date.now() + 10_000;
+  while (groupAlive(child.pid!) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

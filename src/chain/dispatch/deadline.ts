@@ -20,18 +20,23 @@ export function createDeadline(ms: number, parent?: AbortSignal): Deadline {
   else parent?.addEventListener("abort", onParentAbort, { once: true });
 
   let cleared = false;
-  const start = () => {
-    clearTimeout(timer);
+  // `touch` only notes the time (a stream touches on every frame); the one timer, when it
+  // fires, waits again for what is left of the silence since the last touch.
+  let lastTouch = Date.now();
+  const arm = (wait: number) => {
     timer = setTimeout(() => {
+      if (cleared || controller.signal.aborted) return;
+      const left = lastTouch + ms - Date.now();
+      if (left > 0) return arm(left);
       timedOut = true;
       controller.abort(new DOMException("The upstream did not answer in time", "TimeoutError"));
-    }, ms);
+    }, wait);
     // A pending deadline must not keep a process alive on its own.
     (timer as { unref?: () => void }).unref?.();
   };
-  start();
+  arm(ms);
   const touch = () => {
-    if (!cleared && !controller.signal.aborted) start();
+    lastTouch = Date.now();
   };
 
   return {

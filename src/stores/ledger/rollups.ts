@@ -122,9 +122,19 @@ export function checkLedgerEntry(entry: LedgerEntry): void {
     Number.isSafeInteger(entry.amount_micros) &&
     typeof entry.created_at === "string" &&
     Number.isFinite(Date.parse(entry.created_at)) &&
-    [entry.prompt_tokens, entry.completion_tokens, entry.cache_read_tokens, entry.cache_write_tokens].every((n) => n === undefined || (Number.isSafeInteger(n) && n >= 0)) &&
+    isCount(entry.prompt_tokens) &&
+    isCount(entry.completion_tokens) &&
+    isCount(entry.cache_read_tokens) &&
+    isCount(entry.cache_write_tokens) &&
     // No NUL in any text: PostgreSQL cannot store one, SQLite cuts the text there.
-    [entry.id, entry.account_id, entry.created_at, entry.agent_id, entry.key_id, entry.model, entry.thread_id, entry.session_id].every((text) => text == null || (typeof text === "string" && !text.includes("\0")));
+    isStorableText(entry.id) &&
+    isStorableText(entry.account_id) &&
+    isStorableText(entry.created_at) &&
+    isStorableText(entry.agent_id) &&
+    isStorableText(entry.key_id) &&
+    isStorableText(entry.model) &&
+    isStorableText(entry.thread_id) &&
+    isStorableText(entry.session_id);
   if (!ok) throw new TypeError(`[agentgate] not a ledger line: ${JSON.stringify(entry)?.slice(0, 200)}`);
 }
 
@@ -138,6 +148,16 @@ export function isLedgerEntry(value: unknown): value is LedgerEntry {
 }
 
 // --- internal ---
+
+/** A token count: absent, or a whole number from zero (checked on every append: no arrays, no closures). */
+function isCount(n: number | undefined): boolean {
+  return n === undefined || (Number.isSafeInteger(n) && n >= 0);
+}
+
+/** Absent, or text without NUL. */
+function isStorableText(text: string | null | undefined): boolean {
+  return text == null || (typeof text === "string" && !text.includes("\0"));
+}
 
 const COLUMN = { day: "day", agent: "agent_id", key: "key_id", model: "model", type: "type" } as const satisfies Record<SummaryDimension, keyof Rollup>;
 
