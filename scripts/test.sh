@@ -37,6 +37,20 @@ done
 [ -x "$cache/bun/node_modules/@oven/bun-linux-x64/bin/bun" ] || npm install --prefix "$cache/bun" --no-audit --no-fund --no-save @oven/bun-linux-x64 >/dev/null
 # test/runtimes/bun.test.ts finds Bun here.
 export AGENTGATE_BUN="$cache/bun/node_modules/@oven/bun-linux-x64/bin/bun"
+# The anthropic Python package (the Messages API's Python client test) in a venv of its own,
+# beside them. Debian's python3 needs python3-venv for `-m venv`.
+if [ ! -x "$cache/python/bin/python" ] || ! "$cache/python/bin/python" -c "import anthropic" 2>/dev/null; then
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  rm -rf "$cache/python"
+  python3 -m venv "$cache/python"
+  "$cache/python/bin/pip" install -q --retries 1 anthropic==1.13.0
+fi
+export AGENTGATE_PYTHON="$cache/python/bin/python"
 
 # The whole suite on each Node line the package supports (engines), the system's Node first.
 status=0

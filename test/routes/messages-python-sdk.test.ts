@@ -1,0 +1,76 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { anthropic, openai } from "../../src/index";
+import { startAnthropicFake } from "../fakes/anthropic";
+import type { FakeUpstream } from "../fakes/_server";
+import { startOpenAIFake } from "../fakes/openai";
+import { ledgerLines } from "../_billing";
+import { seedAgent, startGateway, type TestGateway } from "../_setup";
+
+const SCRIPT = fileURLToPath(new URL("../fixtures/clients/anthropic-python.py", import.meta.url));
+
+/** The venv `npm run test:all` keeps the `anthropic` Python package in (scripts/test.sh). */
+function pythonPath(): string {
+  const path = process.env.AGENTGATE_PYTHON ?? join(homedir(), ".cache/agentgate-node/python/bin/python");
+  if (!existsSync(path)) throw new Error("The anthropic Python package is not installed: run `npm run test:all` (it makes ~/.cache/agentgate-node/python with `pip install anthropic`).");
+  return path;
+}
+
+interface PythonRun {
+  sdk: string;
+  created: { id: string; type: string; role: string; model: string; content: { type: string; text: string }[]; stop_reason: string; usage: { input_tokens: number; output_tokens: number } };
+  streamed_text: string;
+  final: PythonRun["created"];
+}
+
+describe("the anthropic Python package against the gateway's Messages API", () => {
+  let fakes: Record<"openai" | "anthropic", FakeUpstream>;
+  let t: TestGateway;
+  let key: string;
+  let accountId: string;
+
+  beforeAll(async () => {
+    fakes = { openai: await startOpenAIFake(), anthropic: await startAnthropicFake() };
+    t = await startGateway({
+      providers: [openai({ apiKey: fakes.openai.apiKey, baseURL: fakes.openai.baseURL }), anthropic({ apiKey: fakes.anthropic.apiKey, baseURL: fakes.anthropic.baseURL })],
+      upstream: { retries: 0 },
+    });
+    ({ key, accountId } = await seedAgent(t.gateway));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all(Object.values(fakes ?? {}).map((fake) => fake.close()));
+  });
+
+  // Passed through, the answer names Anthropic's own id; translated, the name the client sent (README).
+  const cases = [
+    { model: "anthropic/claude-sonnet-4-6", answered: "claude-sonnet-4-6" },
+    { model: "openai/gpt-4o-mini", answered: "openai/gpt-4o-mini" },
+  ];
+  for (const { model, answered } of cases) {
+    it(`creates and streams a message through ${model}, each billed once`, async () => {
+      const before = (await ledgerLines(t.gateway, accountId)).length;
+      const env = { ...process.env, GATEWAY_URL: `${t.origin}/api`, API_KEY: key, MODEL: model };
+      const { stdout } = await promisify(execFile)(pythonPath(), [SCRIPT], { env, timeout: 60_000 });
+      const run = JSON.parse(stdout.trim().split("\n").pop()!) as PythonRun;
+
+      expect(run.created).toMatchObject({ type: "message", role: "assistant", model: answered, content: [{ type: "text", text: "Hello there" }], stop_reason: "end_turn" });
+      expect(run.created.id).toMatch(/^msg_/);
+      expect(run.created.usage.output_tokens).toBeGreaterThan(0);
+      expect(run.streamed_text).toBe("one two three");
+      expect(run.final).toMatchObject({ type: "message", role: "assistant", content: [{ type: "text", text: "one two three" }], stop_reason: "end_turn" });
+      expect(run.final.usage.output_tokens).toBeGreaterThan(0);
+
+      const lines = (await ledgerLines(t.gateway, accountId)).slice(before);
+      expect(lines.map((line) => [line.type, line.model])).toEqual([
+        ["charge", model],
+        ["charge", model],
+      ]);
+    });
+  }
+});
