@@ -5,12 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anthropic, openai } from "../../src/index";
-import { startAnthropicFake } from "../fakes/anthropic";
-import type { FakeUpstream } from "../fakes/_server";
-import { startOpenAIFake } from "../fakes/openai";
 import { ledgerLines } from "../_billing";
-import { seedAgent, startGateway, type TestGateway } from "../_setup";
+import type { TestGateway } from "../_setup";
+import { startMessagesGateway, type MessagesGateway } from "./_messages-gateway";
 
 const SCRIPT = fileURLToPath(new URL("../fixtures/clients/anthropic-python.py", import.meta.url));
 
@@ -29,23 +26,17 @@ interface PythonRun {
 }
 
 describe("the anthropic Python package against the gateway's Messages API", () => {
-  let fakes: Record<"openai" | "anthropic", FakeUpstream>;
   let t: TestGateway;
   let key: string;
   let accountId: string;
 
+  let gateway: MessagesGateway;
+
   beforeAll(async () => {
-    fakes = { openai: await startOpenAIFake(), anthropic: await startAnthropicFake() };
-    t = await startGateway({
-      providers: [openai({ apiKey: fakes.openai.apiKey, baseURL: fakes.openai.baseURL }), anthropic({ apiKey: fakes.anthropic.apiKey, baseURL: fakes.anthropic.baseURL })],
-      upstream: { retries: 0 },
-    });
-    ({ key, accountId } = await seedAgent(t.gateway));
+    gateway = await startMessagesGateway();
+    ({ t, key, accountId } = gateway);
   });
-  afterAll(async () => {
-    await t?.close();
-    await Promise.all(Object.values(fakes ?? {}).map((fake) => fake.close()));
-  });
+  afterAll(() => gateway?.close());
 
   // Passed through, the answer names Anthropic's own id; translated, the name the client sent (README).
   const cases = [

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { anthropic, openai } from "../../src/index";
-import { startAnthropicFake } from "../fakes/anthropic";
 import { sleep, type FakeUpstream } from "../fakes/_server";
-import { startOpenAIFake } from "../fakes/openai";
 import { ledgerLines } from "../_billing";
-import { seedAgent, startGateway, type TestGateway } from "../_setup";
+import { seedAgent, type TestGateway } from "../_setup";
+import { startMessagesGateway, type MessagesGateway } from "./_messages-gateway";
 
 /** The events of an Anthropic SSE body, in order. */
 function events(text: string): Array<{ event: string; data: Record<string, unknown> }> {
@@ -27,18 +25,13 @@ describe("POST /v1/messages on the wire", () => {
   const post = (body: object, headers: Record<string, string> = {}, path = "/api/v1/messages?beta=true") =>
     fetch(`${t.origin}${path}`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers }, body: JSON.stringify(body) });
 
+  let gateway: MessagesGateway;
+
   beforeAll(async () => {
-    fakes = { openai: await startOpenAIFake(), anthropic: await startAnthropicFake() };
-    t = await startGateway({
-      providers: [openai({ apiKey: fakes.openai.apiKey, baseURL: fakes.openai.baseURL }), anthropic({ apiKey: fakes.anthropic.apiKey, baseURL: fakes.anthropic.baseURL })],
-      upstream: { retries: 0 },
-    });
-    ({ key, accountId } = await seedAgent(t.gateway));
+    gateway = await startMessagesGateway();
+    ({ fakes, t, key, accountId } = gateway);
   });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all(Object.values(fakes).map((fake) => fake.close()));
-  });
+  afterAll(() => gateway?.close());
   beforeEach(() => Object.values(fakes).forEach((fake) => fake.reset()));
 
   it("passes an anthropic/ request through: the vendor gets the client's body but for model, with its beta and version headers", async () => {
