@@ -3,6 +3,8 @@
 # type check, the whole vitest suite (real redis-server, real PostgreSQL, real Chromium), and the built package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -11,8 +13,6 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 # test/_postgres.ts runs the newest /usr/lib/postgresql/<version>/bin/postgres itself.
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   if [[ " ${need[*]} " == *" postgresql "* ]]; then
     # The tests start their own server in a temp folder: no default cluster on port 5432.
     $sudo mkdir -p /etc/postgresql-common/createcluster.d
@@ -41,8 +41,6 @@ export AGENTGATE_BUN="$cache/bun/node_modules/@oven/bun-linux-x64/bin/bun"
 # beside them. Debian's python3 needs python3-venv for `-m venv`.
 if [ ! -x "$cache/python/bin/python" ] || ! "$cache/python/bin/python" -c "import anthropic" 2>/dev/null; then
   if ! python3 -m venv --help >/dev/null 2>&1; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >/dev/null
   fi

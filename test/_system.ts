@@ -1,4 +1,5 @@
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
+import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 
 /**
@@ -16,4 +17,15 @@ export function requireProgram(program: string, debianPackage = program): string
     }
   }
   throw new Error(`${program} is not installed: run \`apt-get install -y ${debianPackage}\` (npm run test:all installs it).`);
+}
+
+/**
+ * A program `npm run test:all` keeps in its cache outside the repository
+ * (`~/.cache/agentgate-node`): the path in `variable` (test:all sets it), else the cached
+ * one; if neither is there, one clear line naming how it is installed.
+ */
+export function requireCachedProgram(variable: string, pathInCache: string, install: string): string {
+  const path = process.env[variable] ?? join(homedir(), ".cache/agentgate-node", pathInCache);
+  if (!existsSync(path)) throw new Error(`${install} (npm run test:all does it).`);
+  return path;
 }

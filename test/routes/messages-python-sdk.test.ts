@@ -1,22 +1,16 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ledgerLines } from "../_billing";
-import type { TestGateway } from "../_setup";
+import { requireCachedProgram } from "../_system";
 import { startMessagesGateway, type MessagesGateway } from "./_messages-gateway";
 
 const SCRIPT = fileURLToPath(new URL("../fixtures/clients/anthropic-python.py", import.meta.url));
 
 /** The venv `npm run test:all` keeps the `anthropic` Python package in (scripts/test.sh). */
-function pythonPath(): string {
-  const path = process.env.AGENTGATE_PYTHON ?? join(homedir(), ".cache/agentgate-node/python/bin/python");
-  if (!existsSync(path)) throw new Error("The anthropic Python package is not installed: run `npm run test:all` (it makes ~/.cache/agentgate-node/python with `pip install anthropic`).");
-  return path;
-}
+const pythonPath = () =>
+  requireCachedProgram("AGENTGATE_PYTHON", "python/bin/python", "The anthropic Python package is not installed: make a venv at ~/.cache/agentgate-node/python and `pip install anthropic==1.13.0` in it");
 
 interface PythonRun {
   sdk: string;
@@ -26,15 +20,9 @@ interface PythonRun {
 }
 
 describe("the anthropic Python package against the gateway's Messages API", () => {
-  let t: TestGateway;
-  let key: string;
-  let accountId: string;
-
   let gateway: MessagesGateway;
-
   beforeAll(async () => {
     gateway = await startMessagesGateway();
-    ({ t, key, accountId } = gateway);
   });
   afterAll(() => gateway?.close());
 
@@ -45,6 +33,7 @@ describe("the anthropic Python package against the gateway's Messages API", () =
   ];
   for (const { model, answered } of cases) {
     it(`creates and streams a message through ${model}, each billed once`, async () => {
+      const { t, key, accountId } = gateway;
       const before = (await ledgerLines(t.gateway, accountId)).length;
       const env = { ...process.env, GATEWAY_URL: `${t.origin}/api`, API_KEY: key, MODEL: model };
       const { stdout } = await promisify(execFile)(pythonPath(), [SCRIPT], { env, timeout: 60_000 });

@@ -1,7 +1,4 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -9,15 +6,12 @@ import { ensureBuilt } from "../consumers/_consumer";
 import { startOpenAIFake } from "../fakes/openai";
 import type { FakeUpstream } from "../fakes/_server";
 import { expectScenarioServed } from "./_runtime-scenario";
+import { requireCachedProgram } from "../_system";
 
 const MAIN = fileURLToPath(new URL("../fixtures/runtimes/bun-main.mjs", import.meta.url));
 
 /** Bun from npm's @oven/bun-linux-x64 (its binary inside the package), where `npm run test:all` caches it. */
-function bunPath(): string {
-  const path = process.env.AGENTGATE_BUN ?? join(homedir(), ".cache/agentgate-node/bun/node_modules/@oven/bun-linux-x64/bin/bun");
-  if (!existsSync(path)) throw new Error(`Bun is not installed: run \`npm install --prefix ~/.cache/agentgate-node/bun @oven/bun-linux-x64\` (npm run test:all installs it).`);
-  return path;
-}
+const bunPath = () => requireCachedProgram("AGENTGATE_BUN", "bun/node_modules/@oven/bun-linux-x64/bin/bun", "Bun is not installed: run `npm install --prefix ~/.cache/agentgate-node/bun @oven/bun-linux-x64`");
 
 describe("the built core entry in Bun", () => {
   let upstream: FakeUpstream;
