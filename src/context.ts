@@ -82,6 +82,8 @@ export interface GatewayContext {
   heartbeat?: Heartbeat;
   /** telemetry: the request's span and record, when the gateway observes requests. */
   observation?: Observation;
+  /** Headers of the answer set by the steps (rate-limit state, `x-thread-id`, `request-id`): see `setAnswerHeader`. */
+  headers?: Record<string, string>;
   /** admin routes: who the admin token says is calling. */
   admin?: AdminIdentity;
   /** Registered by steps that acquired something; run once, last first. */

@@ -126,8 +126,11 @@ function carriedHeaders(event: H3Event | undefined): Array<[string, string]> {
   // The thread step sets the header only for a thread it found (or found busy); a new
   // thread is named only once saved.
   const threadExists = gateway?.thread?.record != null || gateway?.request?.thread_id != null;
-  event?.res.headers.forEach((value, name) => {
+  const carry = (value: string, name: string) => {
     if (name.startsWith("access-control-") || name.startsWith("x-ratelimit-") || (name === "x-thread-id" && threadExists)) out.push([name, value]);
-  });
+  };
+  // h3's own (CORS), then the chain's (setAnswerHeader).
+  event?.res.headers.forEach(carry);
+  for (const name in gateway?.headers) carry(gateway.headers[name], name);
   return out;
 }

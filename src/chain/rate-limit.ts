@@ -1,6 +1,7 @@
 import type { H3Event, Middleware } from "h3";
 import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
+import { setAnswerHeader } from "./answer-headers";
 import type { GatewayRuntime, RateLimits } from "../runtime";
 import type { RateDecision, RateWindow, RateWindowState } from "../stores/atomics";
 import { estimatePromptTokens } from "../tokens";
@@ -45,11 +46,11 @@ export async function requireRateAdmission(event: H3Event, runtime: GatewayRunti
   const headers = rateLimitHeaders(decision);
   if (!decision.allowed) {
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-    headers.set("retry-after", String(seconds));
-    headers.set("retry-after-ms", String(Math.max(1, decision.retryAfterMs)));
-    throw createAPIError({ code: "rate_limit_exceeded", message: `Rate limit reached for this agent. Try again in ${seconds}s.`, headers });
+    headers["retry-after"] = String(seconds);
+    headers["retry-after-ms"] = String(Math.max(1, decision.retryAfterMs));
+    throw createAPIError({ code: "rate_limit_exceeded", message: `Rate limit reached for this agent. Try again in ${seconds}s.`, headers: new Headers(headers) });
   }
-  for (const [name, value] of headers) event.res.headers.set(name, value);
+  for (const name in headers) setAnswerHeader(event, name, headers[name]);
 
   ctx.rate = { windows, estimatedTokens };
   const tokenWindows = windows.filter((w) => w.name.endsWith("tokens"));
@@ -81,17 +82,17 @@ function windowsOf(prefix: string, limits: RateLimits, tokens: number): RateWind
 }
 
 /** The tightest window of each kind is what the client is told about. */
-function rateLimitHeaders(decision: RateDecision): Headers {
-  const headers = new Headers();
+function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  const headers: Record<string, string> = {};
   for (const kind of ["requests", "tokens"] as const) {
     let tightest: RateWindowState | undefined;
     for (const state of decision.windows) {
       if (state.name.endsWith(kind) && (!tightest || state.remaining < tightest.remaining)) tightest = state;
     }
     if (!tightest) continue;
-    headers.set(`x-ratelimit-limit-${kind}`, String(tightest.limit));
-    headers.set(`x-ratelimit-remaining-${kind}`, String(tightest.remaining));
-    headers.set(`x-ratelimit-reset-${kind}`, formatResetDuration(tightest.resetMs));
+    headers[`x-ratelimit-limit-${kind}`] = String(tightest.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(tightest.remaining);
+    headers[`x-ratelimit-reset-${kind}`] = formatResetDuration(tightest.resetMs);
   }
   return headers;
 }

@@ -3,6 +3,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
+import { setAnswerHeader } from "./answer-headers";
 import { fitContextWindow } from "./context-window";
 import { useHeartbeat } from "./heartbeat";
 import type { AssistantMessage, ChatMessage } from "../schema";
@@ -85,7 +86,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   }
   // Estimated once (while fitting the window); the balance hold and the dispatch both use it.
   ctx.thread = { id: threadId, record: stored, messages: fitted.messages, promptTokens: fitted.tokens, newMessages, leaseToken };
-  event.res.headers.set("x-thread-id", threadId);
+  setAnswerHeader(event, "x-thread-id", threadId);
   useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
 
   ctx.settlers.push(({ reply }) => {
@@ -159,6 +160,6 @@ async function loadThread(runtime: GatewayRuntime, agent: AgentRecord, threadId:
 
 function threadBusy(event: H3Event, threadId: string) {
   // The thread exists (the agent's own, mid-answer): the 409 names it like any answer on it.
-  event.res.headers.set("x-thread-id", threadId);
+  setAnswerHeader(event, "x-thread-id", threadId);
   return createAPIError({ code: "thread_busy", param: "thread_id", message: `Thread '${threadId}' is answering another request; retry when it is done.` });
 }

@@ -1,4 +1,4 @@
-import { HTTPError, type Middleware } from "h3";
+import { HTTPError, type H3Event, type Middleware } from "h3";
 import { outputCap } from "../../catalog";
 import { requireContext, useGatewayContext, type GatewayContext } from "../../context";
 import { createAPIError } from "../../errors";
@@ -14,6 +14,7 @@ import type { GatewayRuntime } from "../../runtime";
 import type { ChatCompletion, ChatRequest } from "../../schema";
 import { estimateTokens, messageText } from "../../tokens";
 import { settle } from "../settle";
+import { jsonAnswer, sseAnswer } from "../answer-headers";
 
 /**
  * Last step: sends the request to the model's provider and answers in the route's dialect
@@ -83,7 +84,7 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
       const answer = dialect.answer(normalized, meta);
       if (ctx.observation && completion.model) ctx.observation.responseModel = completion.model;
       await settle(ctx, { usage: normalized.usage, reply: normalized.choices[0]?.message, answer, finishReason: normalized.choices[0]?.finish_reason }, runtime.logger);
-      return answer;
+      return jsonAnswer(event, JSON.stringify(answer));
     }
 
     // Before the first byte only: once a stream has started, its failure ends it as always.
@@ -97,7 +98,7 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
     const { first, iterator } = value;
     if (ctx.observation && !first.done && first.value.model) ctx.observation.responseModel = first.value.model;
     const toError = errorOf(answered, deadline);
-    return sseResponse(ctx, runtime, {
+    return sseResponse(event, ctx, runtime, {
       first,
       iterator,
       encoder: dialect.stream(meta),
@@ -118,17 +119,8 @@ export function toProviderRequest(request: ChatRequest, messages: ProviderReques
 
 // --- internal ---
 
-function sseResponse(
-  ctx: GatewayContext,
-  runtime: GatewayRuntime,
-  options: Omit<Parameters<typeof toSSEStream>[0], "onEnd">,
-): Response {
-  const body = toSSEStream({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) });
-  return new Response(body, {
-    status: 200,
-    statusText: "OK",
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" },
-  });
+function sseResponse(event: H3Event, ctx: GatewayContext, runtime: GatewayRuntime, options: Omit<Parameters<typeof toSSEStream>[0], "onEnd">): Response {
+  return sseAnswer(event, toSSEStream({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) }));
 }
 
 function normalizeCompletion(completion: ChatCompletion, { id, created, model, threadId, promptTokens: promptEstimate }: AnswerMeta): NormalizedCompletion {

@@ -5,6 +5,7 @@ import { anthropicRawClient, rawUsage } from "../../providers/anthropic/raw";
 import type { AnthropicUsageCounts } from "../../providers/anthropic/response";
 import { upstreamError } from "../../providers/_errors";
 import type { GatewayRuntime } from "../../runtime";
+import { jsonAnswer, sseAnswer } from "../answer-headers";
 import { settle } from "../settle";
 import { createDeadline } from "./deadline";
 import { toGatewayError, withRetries } from "./index";
@@ -69,7 +70,7 @@ export function anthropicPassThrough(runtime: GatewayRuntime, failFrames: (error
         throw upstreamError({ provider: "anthropic", message: "The answer was not JSON.", cause: error });
       }
       await settle(ctx, { usage: rawUsage(json.usage ?? {}), answer: json }, runtime.logger);
-      return new Response(answer, { status: 200, headers: { "content-type": "application/json" } });
+      return jsonAnswer(event, answer);
     }
 
     const stream = toRawSSEStream({
@@ -81,10 +82,7 @@ export function anthropicPassThrough(runtime: GatewayRuntime, failFrames: (error
       toError,
       failFrames,
     });
-    return new Response(stream, {
-      status: 200,
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" },
-    });
+    return sseAnswer(event, stream);
   };
 }
 

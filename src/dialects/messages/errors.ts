@@ -1,4 +1,5 @@
 import { HTTPError, type H3Event } from "h3";
+import { answerHeader } from "../../chain/answer-headers";
 import { renderError, toErrorBody } from "../../errors";
 
 /** Anthropic's error body: `{type:"error", error:{type, message}, request_id}`. */
@@ -45,7 +46,7 @@ export function toMessagesError(error: unknown, requestId: string | null = null)
  */
 export function renderMessagesError(error: unknown, event: H3Event): Response {
   const carried = renderError(error, event);
-  const requestId = event.res.headers.get("request-id");
+  const requestId = answerHeader(event, "request-id") ?? null;
   const { status, body } = toMessagesError(error, requestId);
   const headers = new Headers(carried.headers);
   if (requestId) headers.set("request-id", requestId);

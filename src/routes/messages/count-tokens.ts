@@ -1,5 +1,6 @@
 import type { EventHandler } from "h3";
 import { requireContext, useGatewayContext } from "../../context";
+import { jsonAnswer } from "../../chain/answer-headers";
 import { settle } from "../../chain/settle";
 import { createDeadline } from "../../chain/dispatch/deadline";
 import { toGatewayError, toProviderRequest, withRetries } from "../../chain/dispatch/index";
@@ -48,6 +49,6 @@ export function countTokensHandler(runtime: GatewayRuntime): EventHandler {
     }
     // Nothing was generated: the rate step's estimate stands, nothing is charged.
     await settle(ctx, {}, runtime.logger);
-    return answer;
+    return jsonAnswer(event, JSON.stringify(answer));
   };
 }

@@ -1,5 +1,6 @@
 import type { H3Event, Middleware } from "h3";
 import { agentAllowsModel } from "../../catalog";
+import { setAnswerHeader } from "../../chain/answer-headers";
 import { readJSONBody, resolveModel, threadIdHeader } from "../../chain/parse";
 import { requireContext, useGatewayContext, type GatewayContext } from "../../context";
 import { messagesRequestSchema, countTokensRequestSchema } from "../../dialects/messages/schema";
@@ -26,7 +27,7 @@ export function messagesParser(runtime: GatewayRuntime, options: { countTokens?:
   const schema = options.countTokens ? countTokensRequestSchema : messagesRequestSchema;
   return async function messagesParser(event) {
     const ctx = useGatewayContext(event);
-    event.res.headers.set("request-id", createId("req_", 24));
+    setAnswerHeader(event, "request-id", createId("req_", 24));
     const raw = await readJSONBody(event, runtime.maxBodyBytes);
     const body = parseOrThrow(schema, raw) as MessagesBody;
     const threadId = threadIdHeader(event);
