@@ -19,7 +19,15 @@ export function createSortableId(prefix: string): string {
   return `${prefix}${now.toString(36).padStart(9, "0")}${sequence.toString(36).padStart(3, "0")}${randomBase62(10)}`;
 }
 
-/** Current time as ISO 8601, the format of every `*_at` field. */
+let isoMillis = Number.NaN;
+let isoText = "";
+
+/** Current time as ISO 8601, the format of every `*_at` field (formatted once per millisecond: several records of one request share it). */
 export function nowISO(): string {
-  return new Date().toISOString();
+  const now = Date.now();
+  if (now !== isoMillis) {
+    isoMillis = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }

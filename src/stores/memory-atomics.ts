@@ -22,6 +22,10 @@ interface Account {
   /** Credits on their way to storage: written with the balance, not spendable until they land. */
   crediting: number;
   reservations: Map<string, { amount: number; expiresAt: number; ttlMs: number; budgets?: string[] }>;
+  /** The sum of the live holds' amounts, kept as they come and go (not summed per call: 100 in flight made that 100 steps a call). */
+  reserved: number;
+  /** No hold expires before this (renewals only move expiries later), so `state` sweeps only from then on. */
+  sweepAt: number;
   /** Budgets of this account by scope, made on first use (see budgets-memory.ts). */
   budgets?: Map<string, BudgetCounters>;
   /** Lines written ahead with the balance, until the ledger has them (see `LineDraft`). */
@@ -74,7 +78,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
           const ahead = copy?.lines ?? [];
           if (ledger) for (const line of ahead) await ledger.append(line);
           const stored = copy?.micros ?? (records && ledger ? await balanceFromLedger(ledger, accountId) : null);
-          const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map(), lines: new Map(ledger ? [] : ahead.map((line) => [line.id, line])) };
+          const account = accounts.get(accountId) ?? { balance: stored ?? 0, crediting: 0, reservations: new Map(), reserved: 0, sweepAt: Infinity, lines: new Map(ledger ? [] : ahead.map((line) => [line.id, line])) };
           accounts.set(accountId, account);
           return account;
         } finally {
@@ -105,14 +109,23 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
 
   const state = (account: Account): BalanceState => {
     const now = Date.now();
-    let reserved = 0;
-    for (const [id, hold] of account.reservations) {
-      if (hold.expiresAt <= now) {
-        account.reservations.delete(id);
-        releaseBudgets(account, hold);
-      } else reserved += hold.amount;
+    if (now >= account.sweepAt) {
+      // Some hold may have expired: drop those, and sum and date what is left afresh.
+      let reserved = 0;
+      let sweepAt = Infinity;
+      for (const [id, hold] of account.reservations) {
+        if (hold.expiresAt <= now) {
+          account.reservations.delete(id);
+          releaseBudgets(account, hold);
+        } else {
+          reserved += hold.amount;
+          sweepAt = Math.min(sweepAt, hold.expiresAt);
+        }
+      }
+      account.reserved = reserved;
+      account.sweepAt = sweepAt;
     }
-    return { balance_micros: account.balance, reserved_micros: reserved };
+    return { balance_micros: account.balance, reserved_micros: account.reserved };
   };
 
   const sweep = (memory: Map<string, { expiresAt: number }>, now: number) => {
@@ -157,7 +170,10 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       // The same critical section (nothing awaited since the balance check) holds the budgets.
       const refused = budgets?.length ? reserveBudgets(account, budgets, amountMicros) : undefined;
       if (refused) return { ok: false, ...current, budget: refused };
-      account.reservations.set(reservationId, { amount: amountMicros, expiresAt: Date.now() + ttlMs, ttlMs, ...(budgets?.length && { budgets: budgets.map((b) => b.scope) }) });
+      const expiresAt = Date.now() + ttlMs;
+      account.reservations.set(reservationId, { amount: amountMicros, expiresAt, ttlMs, ...(budgets?.length && { budgets: budgets.map((b) => b.scope) }) });
+      account.reserved += amountMicros;
+      account.sweepAt = Math.min(account.sweepAt, expiresAt);
       return { ok: true, balance_micros: current.balance_micros, reserved_micros: current.reserved_micros + amountMicros };
     },
 
@@ -186,7 +202,10 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       state(account); // sweeps: an expired hold is gone
       const hold = account.reservations.get(reservationId);
       account.reservations.delete(reservationId);
-      if (hold) releaseBudgets(account, hold);
+      if (hold) {
+        account.reserved -= hold.amount;
+        releaseBudgets(account, hold);
+      }
       // Its own hold released, a request pays from what no other request holds: a hold is
       // a promise to its request, so an overrun never eats into another's. No hold, no charge.
       const free = state(account);

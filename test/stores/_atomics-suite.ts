@@ -220,6 +220,21 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         expect(await a.settle("acct", "crashed", 100)).toEqual({ charged_micros: 0, balance_micros: 1000, reserved_micros: 500 });
       });
 
+      it("keeps what is held exact while holds come, settle and expire side by side", async () => {
+        const { a } = await fresh();
+        await a.credit("acct", 10_000);
+        for (let i = 1; i <= 10; i++) await a.reserve("acct", `r${i}`, 10 * i, MINUTE);
+        await a.reserve("acct", "short", 500, 60);
+        expect((await a.getBalance("acct")).reserved_micros).toBe(550 + 500);
+        for (let i = 1; i <= 5; i++) await a.settle("acct", `r${i}`, i);
+        expect(await a.getBalance("acct")).toEqual({ balance_micros: 10_000 - 15, reserved_micros: 400 + 500 });
+        await sleep(120); // the short hold expires; the others stay
+        expect((await a.getBalance("acct")).reserved_micros).toBe(400);
+        expect((await a.reserve("acct", "r11", 9_585, MINUTE)).ok).toBe(true); // exactly what is free
+        expect((await a.reserve("acct", "r12", 1, MINUTE)).ok).toBe(false);
+        expect(await a.settle("acct", "r6", 60)).toEqual({ charged_micros: 60, balance_micros: 10_000 - 75, reserved_micros: 9_585 + 340 });
+      });
+
       it("renews a live hold, so it outlives its first TTL and settles as usual", async () => {
         const { a, open } = await fresh();
         const b = await open();
