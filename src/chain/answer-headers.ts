@@ -3,6 +3,7 @@ import type { H3Event } from "h3";
 // (headers as plain pairs, no web `Headers` built); elsewhere the runtime's `Response`.
 import { FastResponse } from "srvx";
 import { useGatewayContext } from "../context";
+import type { SSEBody } from "./dispatch/sse-body";
 import { reasonPhrase } from "../reason-phrase";
 
 /** What every SSE answer says besides the chain's own headers. */
@@ -30,6 +31,7 @@ export function jsonAnswer(event: H3Event, body: string): Response {
 }
 
 /** A 200 SSE answer with the chain's headers. */
-export function sseAnswer(event: H3Event, body: ReadableStream<Uint8Array>): Response {
-  return new FastResponse(body, { status: 200, statusText: reasonPhrase(200), headers: { ...SSE_HEADERS, ...useGatewayContext(event).headers } });
+export function sseAnswer(event: H3Event, body: SSEBody): Response {
+  // srvx's Node response takes a body it can pipe (see sseBody); the type names web bodies only.
+  return new FastResponse(body as ReadableStream<Uint8Array>, { status: 200, statusText: reasonPhrase(200), headers: { ...SSE_HEADERS, ...useGatewayContext(event).headers } });
 }

@@ -9,7 +9,7 @@ import type { Deadline } from "./deadline";
 import { fallbackCandidates, firstAnswering, type DispatchModel } from "./fallbacks";
 import { isChunkStream, type ProviderContext, type ProviderRequest } from "../../providers/_define";
 import { isRetryable, upstreamError, upstreamTimeout } from "../../providers/_errors";
-import { toSSEStream } from "./stream";
+import { toSSEBody } from "./stream";
 import type { GatewayRuntime } from "../../runtime";
 import type { ChatCompletion, ChatRequest } from "../../schema";
 import { estimateTokens, messageText } from "../../tokens";
@@ -119,8 +119,8 @@ export function toProviderRequest(request: ChatRequest, messages: ProviderReques
 
 // --- internal ---
 
-function sseResponse(event: H3Event, ctx: GatewayContext, runtime: GatewayRuntime, options: Omit<Parameters<typeof toSSEStream>[0], "onEnd">): Response {
-  return sseAnswer(event, toSSEStream({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) }));
+function sseResponse(event: H3Event, ctx: GatewayContext, runtime: GatewayRuntime, options: Omit<Parameters<typeof toSSEBody>[0], "onEnd">): Response {
+  return sseAnswer(event, toSSEBody({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) }));
 }
 
 function normalizeCompletion(completion: ChatCompletion, { id, created, model, threadId, promptTokens: promptEstimate }: AnswerMeta): NormalizedCompletion {

@@ -3,6 +3,7 @@ import type { StreamEncoder } from "../../dialects/types";
 import type { ChatCompletionChunk, Usage } from "../../schema";
 import { createReplyAccumulator } from "./accumulate";
 import type { Deadline } from "./deadline";
+import { sseBody, webSSEBody, type SSEBatch, type SSEBody, type SSEPump } from "./sse-body";
 
 export interface SSEStreamOptions {
   /** The first chunk, already pulled (so failures before it were plain HTTP errors). */
@@ -21,7 +22,6 @@ export interface SSEStreamOptions {
   toError(error: unknown): unknown;
 }
 
-const utf8 = new TextEncoder();
 /** Flush a batch once it is this large, even if more chunks are ready. */
 const MAX_BATCH_CHARS = 64 * 1024;
 const NOT_YET = Symbol("not yet");
@@ -45,6 +45,19 @@ function nextTurn(): { promise: Promise<typeof NOT_YET>; cancel(): void } {
  * leaves aborts the upstream call and is charged for what was generated.
  */
 export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Array> {
+  return webSSEBody(createSSEPump(options));
+}
+
+/**
+ * The same stream as the answer's body in the host's cheapest form: written straight to
+ * Node's response under srvx (see `sseBody`), a web `ReadableStream` elsewhere.
+ */
+export function toSSEBody(options: SSEStreamOptions): SSEBody {
+  return sseBody(createSSEPump(options));
+}
+
+/** The frames of one stream, a batch per `pull`, for whichever body carries them. */
+function createSSEPump(options: SSEStreamOptions): SSEPump {
   const { iterator, deadline, encoder } = options;
   const acc = createReplyAccumulator();
   let pending: IteratorResult<ChatCompletionChunk> | undefined = options.first;
@@ -105,8 +118,8 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
   // A chunk requested but not yet arrived when a batch was sent; awaited by the next pull.
   let inFlight: Promise<IteratorResult<ChatCompletionChunk>> | undefined;
 
-  /** Sends one batch; false when there was nothing to send yet (only usage-only chunks). */
-  const sendBatch = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> => {
+  /** The next batch and whether the stream ends with it; "" and false when there was nothing to send yet (only usage-only chunks). */
+  const nextBatch = async (): Promise<SSEBatch> => {
     // Chunks that arrive together (an upstream read holds several) go out as one write;
     // waiting for more never goes past the current turn of the event loop.
     let batch = sentFirstFrame ? "" : (encoder.open?.() ?? "");
@@ -148,7 +161,7 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
         } else {
           result = await iterator.next();
         }
-        if (finished) return true;
+        if (finished) return { text: "", done: true };
         if (result.done) {
           closing = await end();
           break;
@@ -161,25 +174,22 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
     } finally {
       turn?.cancel();
     }
-    const out = closing === undefined ? batch : batch + closing;
-    try {
-      if (out) {
-        controller.enqueue(utf8.encode(out));
-        yieldAfterFirst = !sentFirstFrame;
-        sentFirstFrame = true;
-      }
-      if (closing !== undefined) controller.close();
-    } catch {
-      // The host cancelled the stream meanwhile: nobody is reading.
+    const text = closing === undefined ? batch : batch + closing;
+    if (text) {
+      yieldAfterFirst = !sentFirstFrame;
+      sentFirstFrame = true;
     }
-    return out !== "" || closing !== undefined;
+    return { text, done: closing !== undefined };
   };
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      // A pull that enqueues nothing is not called again, so keep going until something is sent.
-      while (!(await sendBatch(controller)));
+  return {
+    async pull() {
+      // Keep going until there is something to send or the stream ended.
+      for (;;) {
+        const batch = await nextBatch();
+        if (batch.text || batch.done) return batch;
+      }
     },
     cancel: leave,
-  });
+  };
 }

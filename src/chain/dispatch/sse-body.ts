@@ -1,0 +1,112 @@
+import { FastResponse } from "srvx";
+
+/** One batch of SSE text, and whether the stream ends with it. */
+export interface SSEBatch {
+  text: string;
+  done: boolean;
+}
+
+/** Where a stream's frames come from: a batch per `pull`; `cancel` when the client left first. */
+export interface SSEPump {
+  pull(): Promise<SSEBatch>;
+  cancel(): Promise<void>;
+}
+
+/** What srvx hands a body that is neither a web stream nor a Node stream: the response to write to. */
+interface NodeResponseLike {
+  write(chunk: string): boolean;
+  end(): void;
+  destroy(error?: Error): void;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  once(event: "close" | "drain", listener: () => void): unknown;
+  off(event: "close" | "drain", listener: () => void): unknown;
+}
+
+/**
+ * A body srvx pipes into Node's response itself: `pipe(res)` (it has no `on`, so srvx adds
+ * no stream machinery of its own), or `destroy()` when the response was already gone.
+ */
+export interface NodePipeBody {
+  pipe(res: NodeResponseLike): NodeResponseLike;
+  destroy(): void;
+}
+
+export type SSEBody = ReadableStream<Uint8Array> | NodePipeBody;
+
+// srvx's Node response writes a body with `pipe` (and no `on`) by calling `body.pipe(res)`;
+// other runtimes' responses (Bun, workers) take web streams only.
+const nodeHost = typeof (FastResponse.prototype as { _toNodeResponse?: unknown })._toNodeResponse === "function";
+const utf8 = new TextEncoder();
+
+/**
+ * The stream's body for the answer: on Node under srvx, frames written straight to the
+ * response (no web `ReadableStream`, whose creation alone costs Node 20 a transferable
+ * wrapper, no reader promises, no bytes encoded ahead of the socket's own write), with
+ * backpressure by `drain`; a web `ReadableStream` everywhere else. Read through
+ * `gateway.fetch` on Node, srvx turns the first into a web stream itself.
+ */
+export function sseBody(pump: SSEPump): SSEBody {
+  return nodeHost ? nodeSSEBody(pump) : webSSEBody(pump);
+}
+
+/** The frames as a web `ReadableStream` (cancelled: the client left). */
+export function webSSEBody(pump: SSEPump): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { text, done } = await pump.pull();
+      try {
+        if (text) controller.enqueue(utf8.encode(text));
+        if (done) controller.close();
+      } catch {
+        // The host cancelled the stream meanwhile: nobody is reading.
+      }
+    },
+    cancel: () => pump.cancel(),
+  });
+}
+
+function nodeSSEBody(pump: SSEPump): NodePipeBody {
+  return {
+    // The client left before the answer began: settle as a leave, as a cancelled web stream does.
+    destroy: () => void pump.cancel(),
+    pipe(res) {
+      let ended = false;
+      // The response closed before the last frame: the client left.
+      const onClose = () => {
+        if (!ended) void pump.cancel();
+      };
+      res.once("close", onClose);
+      const writable = () => !res.destroyed && !res.writableEnded;
+      const drained = () =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.once("drain", done);
+          res.once("close", done);
+        });
+      void (async () => {
+        try {
+          while (writable()) {
+            const { text, done } = await pump.pull();
+            if (!writable()) return; // closed meanwhile: `onClose` has told the pump
+            if (done) ended = true;
+            if (text && !res.write(text) && !done) await drained();
+            if (done) {
+              res.off("close", onClose);
+              res.end();
+              return;
+            }
+          }
+        } catch (error) {
+          // The pump ends every failure with the dialect's error frame; anything else is a bug: cut the stream.
+          res.destroy(error instanceof Error ? error : new Error(String(error)));
+        }
+      })();
+      return res;
+    },
+  };
+}
