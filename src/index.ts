@@ -7,6 +7,7 @@ export type { RequestHook, RequestRecord, TelemetryOptions } from "./telemetry/o
 export type { GatewayRuntime, Logger, RateLimits } from "./runtime";
 
 // Chain steps (each with its guard), for hosts that compose their own chain
+export { answerHeader, setAnswerHeader } from "./chain/answer-headers";
 export { apiKeyAuth, requireApiKey } from "./chain/auth";
 export { balanceGuard, requireReservation } from "./chain/balance";
 export { providerDispatch, toProviderRequest } from "./chain/dispatch";

@@ -4,6 +4,7 @@ import { createSSEDecoder } from "../../providers/_sse";
 import { upstreamError } from "../../providers/_errors";
 import type { Usage } from "../../schema";
 import type { Deadline } from "./deadline";
+import { sseBody, type SSEBatch, type SSEBody } from "./sse-body";
 import { rawUsage } from "../../providers/anthropic/raw";
 
 export interface RawSSEStreamOptions {
@@ -21,15 +22,14 @@ export interface RawSSEStreamOptions {
   failFrames(error: unknown): string;
 }
 
-const utf8 = new TextEncoder();
-
 /**
  * An Anthropic SSE stream sent on byte for byte, as each read arrives, while its events are
  * read for the usage (`message_start`, the cumulative `message_delta`): the same settle,
  * leave and failure rules as the normalized stream (src/chain/dispatch/stream.ts). A
- * vendor `event: error` goes through as it came and charges nothing, as a failure.
+ * vendor `event: error` goes through as it came and charges nothing, as a failure. Written
+ * straight to Node's response under srvx, a web stream elsewhere (see `sseBody`).
  */
-export function toRawSSEStream(options: RawSSEStreamOptions): ReadableStream<Uint8Array> {
+export function toRawSSEStream(options: RawSSEStreamOptions): SSEBody {
   const { body, deadline } = options;
   const iterator = body[Symbol.asyncIterator]();
   const decoder = createSSEDecoder();
@@ -77,12 +77,13 @@ export function toRawSSEStream(options: RawSSEStreamOptions): ReadableStream<Uin
     await options.onEnd({ error: "client_disconnected", usage: estimate() });
   };
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (finished) return;
+  const closed = (data: string | Uint8Array = ""): SSEBatch => ({ data, done: true });
+  return sseBody({
+    async pull() {
+      if (finished) return closed();
       if (options.clientSignal?.aborted) {
         await leave();
-        return controller.close();
+        return closed();
       }
       let result: IteratorResult<Uint8Array>;
       try {
@@ -90,15 +91,14 @@ export function toRawSSEStream(options: RawSSEStreamOptions): ReadableStream<Uin
       } catch (error) {
         if (finished || options.clientSignal?.aborted) {
           await leave();
-          return controller.close();
+          return closed();
         }
         finished = true;
         deadline.clear();
         await options.onEnd({ error });
-        controller.enqueue(utf8.encode(options.failFrames(options.toError(error))));
-        return controller.close();
+        return closed(options.failFrames(options.toError(error)));
       }
-      if (finished) return;
+      if (finished) return closed();
       if (result.done) {
         finished = true;
         deadline.clear();
@@ -106,9 +106,9 @@ export function toRawSSEStream(options: RawSSEStreamOptions): ReadableStream<Uin
         if (!stopped && vendorError === undefined) {
           const error = upstreamError({ provider: "anthropic", message: "The stream ended before the answer was complete." });
           await options.onEnd({ error });
-          controller.enqueue(utf8.encode(options.failFrames(error)));
+          return closed(options.failFrames(error));
         }
-        return controller.close();
+        return closed();
       }
       deadline.touch();
       observe(result.value);
@@ -122,8 +122,7 @@ export function toRawSSEStream(options: RawSSEStreamOptions): ReadableStream<Uin
         deadline.clear();
         await options.onEnd({ usage: usage() });
       }
-      controller.enqueue(result.value);
-      if (finished) controller.close();
+      return { data: result.value, done: finished };
     },
     cancel: leave,
   });

@@ -1,8 +1,8 @@
 import { FastResponse } from "srvx";
 
-/** One batch of SSE text, and whether the stream ends with it. */
+/** One batch of SSE frames (text, or a vendor's bytes passed on), and whether the stream ends with it. */
 export interface SSEBatch {
-  text: string;
+  data: string | Uint8Array;
   done: boolean;
 }
 
@@ -14,7 +14,7 @@ export interface SSEPump {
 
 /** What srvx hands a body that is neither a web stream nor a Node stream: the response to write to. */
 interface NodeResponseLike {
-  write(chunk: string): boolean;
+  write(chunk: string | Uint8Array): boolean;
   end(): void;
   destroy(error?: Error): void;
   readonly destroyed: boolean;
@@ -54,12 +54,16 @@ export function sseBody(pump: SSEPump): SSEBody {
 export function webSSEBody(pump: SSEPump): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { text, done } = await pump.pull();
-      try {
-        if (text) controller.enqueue(utf8.encode(text));
-        if (done) controller.close();
-      } catch {
-        // The host cancelled the stream meanwhile: nobody is reading.
+      // A pull that enqueues nothing is not called again: keep going until there is something.
+      for (;;) {
+        const { data, done } = await pump.pull();
+        try {
+          if (data.length) controller.enqueue(typeof data === "string" ? utf8.encode(data) : data);
+          if (done) controller.close();
+        } catch {
+          // The host cancelled the stream meanwhile: nobody is reading.
+        }
+        if (data.length || done) return;
       }
     },
     cancel: () => pump.cancel(),
@@ -91,10 +95,10 @@ function nodeSSEBody(pump: SSEPump): NodePipeBody {
       void (async () => {
         try {
           while (writable()) {
-            const { text, done } = await pump.pull();
+            const { data, done } = await pump.pull();
             if (!writable()) return; // closed meanwhile: `onClose` has told the pump
             if (done) ended = true;
-            if (text && !res.write(text) && !done) await drained();
+            if (data.length && !res.write(data) && !done) await drained();
             if (done) {
               res.off("close", onClose);
               res.end();

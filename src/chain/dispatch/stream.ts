@@ -161,7 +161,7 @@ function createSSEPump(options: SSEStreamOptions): SSEPump {
         } else {
           result = await iterator.next();
         }
-        if (finished) return { text: "", done: true };
+        if (finished) return { data: "", done: true };
         if (result.done) {
           closing = await end();
           break;
@@ -179,7 +179,7 @@ function createSSEPump(options: SSEStreamOptions): SSEPump {
       yieldAfterFirst = !sentFirstFrame;
       sentFirstFrame = true;
     }
-    return { text, done: closing !== undefined };
+    return { data: text, done: closing !== undefined };
   };
 
   return {
@@ -187,7 +187,7 @@ function createSSEPump(options: SSEStreamOptions): SSEPump {
       // Keep going until there is something to send or the stream ended.
       for (;;) {
         const batch = await nextBatch();
-        if (batch.text || batch.done) return batch;
+        if (batch.data || batch.done) return batch;
       }
     },
     cancel: leave,
