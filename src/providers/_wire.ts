@@ -224,7 +224,8 @@ async function* streamChunks<State>(vendor: WireVendor<State>, response: Upstrea
       for (const event of decoder.push(bytes as Uint8Array)) {
         const out = vendor.streamEvent(event, state);
         if (out === undefined) continue;
-        if (Array.isArray(out)) yield* out;
+        // Not `yield*`: over an array it steps through an async-from-sync iterator, a promise per chunk.
+        if (Array.isArray(out)) for (const chunk of out) yield chunk;
         else yield out;
       }
     }
