@@ -30,6 +30,17 @@ export function jsonAnswer(event: H3Event, body: string): Response {
   return new FastResponse(body, { status: 200, statusText: reasonPhrase(200), headers: { "content-type": JSON_TYPE, ...useGatewayContext(event).headers } });
 }
 
+/**
+ * Whether a stream may be written straight to Node's response (see `sseBody`): the request
+ * came through srvx's Node adapter, and h3 holds no headers of its own for the answer (a
+ * CORS middleware's), which it would merge by reading the body as a web stream.
+ */
+export function writesDirectly(event: H3Event): boolean {
+  if (!event.runtime?.node?.res) return false;
+  // An empty `Headers` when no middleware set one: h3 then merges nothing.
+  return event.res.headers.keys().next().done === true;
+}
+
 /** A 200 SSE answer with the chain's headers. */
 export function sseAnswer(event: H3Event, body: SSEBody): Response {
   // srvx's Node response takes a body it can pipe (see sseBody); the type names web bodies only.

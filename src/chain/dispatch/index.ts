@@ -14,7 +14,7 @@ import type { GatewayRuntime } from "../../runtime";
 import type { ChatCompletion, ChatRequest } from "../../schema";
 import { estimateTokens, messageText } from "../../tokens";
 import { settle } from "../settle";
-import { jsonAnswer, sseAnswer } from "../answer-headers";
+import { jsonAnswer, sseAnswer, writesDirectly } from "../answer-headers";
 
 /**
  * Last step: sends the request to the model's provider and answers in the route's dialect
@@ -120,7 +120,7 @@ export function toProviderRequest(request: ChatRequest, messages: ProviderReques
 // --- internal ---
 
 function sseResponse(event: H3Event, ctx: GatewayContext, runtime: GatewayRuntime, options: Omit<Parameters<typeof toSSEBody>[0], "onEnd">): Response {
-  return sseAnswer(event, toSSEBody({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) }));
+  return sseAnswer(event, toSSEBody({ ...options, onEnd: (outcome) => settle(ctx, outcome, runtime.logger) }, writesDirectly(event)));
 }
 
 function normalizeCompletion(completion: ChatCompletion, { id, created, model, threadId, promptTokens: promptEstimate }: AnswerMeta): NormalizedCompletion {

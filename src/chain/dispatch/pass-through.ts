@@ -5,7 +5,7 @@ import { anthropicRawClient, rawUsage } from "../../providers/anthropic/raw";
 import type { AnthropicUsageCounts } from "../../providers/anthropic/response";
 import { upstreamError } from "../../providers/_errors";
 import type { GatewayRuntime } from "../../runtime";
-import { jsonAnswer, sseAnswer } from "../answer-headers";
+import { jsonAnswer, sseAnswer, writesDirectly } from "../answer-headers";
 import { settle } from "../settle";
 import { createDeadline } from "./deadline";
 import { toGatewayError, withRetries } from "./index";
@@ -73,15 +73,18 @@ export function anthropicPassThrough(runtime: GatewayRuntime, failFrames: (error
       return jsonAnswer(event, answer);
     }
 
-    const stream = toRawSSEStream({
-      body: response.body,
-      deadline,
-      promptTokens: thread.promptTokens,
-      clientSignal: event.req.signal,
-      onEnd: (outcome) => settle(ctx, outcome, runtime.logger),
-      toError,
-      failFrames,
-    });
+    const stream = toRawSSEStream(
+      {
+        body: response.body,
+        deadline,
+        promptTokens: thread.promptTokens,
+        clientSignal: event.req.signal,
+        onEnd: (outcome) => settle(ctx, outcome, runtime.logger),
+        toError,
+        failFrames,
+      },
+      writesDirectly(event),
+    );
     return sseAnswer(event, stream);
   };
 }

@@ -29,7 +29,7 @@ export interface RawSSEStreamOptions {
  * vendor `event: error` goes through as it came and charges nothing, as a failure. Written
  * straight to Node's response under srvx, a web stream elsewhere (see `sseBody`).
  */
-export function toRawSSEStream(options: RawSSEStreamOptions): SSEBody {
+export function toRawSSEStream(options: RawSSEStreamOptions, direct: boolean): SSEBody {
   const { body, deadline } = options;
   const iterator = body[Symbol.asyncIterator]();
   const decoder = createSSEDecoder();
@@ -78,54 +78,57 @@ export function toRawSSEStream(options: RawSSEStreamOptions): SSEBody {
   };
 
   const closed = (data: string | Uint8Array = ""): SSEBatch => ({ data, done: true });
-  return sseBody({
-    async pull() {
-      if (finished) return closed();
-      if (options.clientSignal?.aborted) {
-        await leave();
-        return closed();
-      }
-      let result: IteratorResult<Uint8Array>;
-      try {
-        result = await iterator.next();
-      } catch (error) {
-        if (finished || options.clientSignal?.aborted) {
+  return sseBody(
+    {
+      async pull() {
+        if (finished) return closed();
+        if (options.clientSignal?.aborted) {
           await leave();
           return closed();
         }
-        finished = true;
-        deadline.clear();
-        await options.onEnd({ error });
-        return closed(options.failFrames(options.toError(error)));
-      }
-      if (finished) return closed();
-      if (result.done) {
-        finished = true;
-        deadline.clear();
-        // A connection closed before `message_stop` (and without the vendor's error) is a failure, never a silent cut.
-        if (!stopped && vendorError === undefined) {
-          const error = upstreamError({ provider: "anthropic", message: "The stream ended before the answer was complete." });
+        let result: IteratorResult<Uint8Array>;
+        try {
+          result = await iterator.next();
+        } catch (error) {
+          if (finished || options.clientSignal?.aborted) {
+            await leave();
+            return closed();
+          }
+          finished = true;
+          deadline.clear();
           await options.onEnd({ error });
-          return closed(options.failFrames(error));
+          return closed(options.failFrames(options.toError(error)));
         }
-        return closed();
-      }
-      deadline.touch();
-      observe(result.value);
-      if (vendorError !== undefined) {
-        finished = true;
-        deadline.clear();
-        await options.onEnd({ error: vendorError });
-      } else if (stopped) {
-        // Settled before the last event goes out: a follow-up request finds the charge made.
-        finished = true;
-        deadline.clear();
-        await options.onEnd({ usage: usage() });
-      }
-      return { data: result.value, done: finished };
+        if (finished) return closed();
+        if (result.done) {
+          finished = true;
+          deadline.clear();
+          // A connection closed before `message_stop` (and without the vendor's error) is a failure, never a silent cut.
+          if (!stopped && vendorError === undefined) {
+            const error = upstreamError({ provider: "anthropic", message: "The stream ended before the answer was complete." });
+            await options.onEnd({ error });
+            return closed(options.failFrames(error));
+          }
+          return closed();
+        }
+        deadline.touch();
+        observe(result.value);
+        if (vendorError !== undefined) {
+          finished = true;
+          deadline.clear();
+          await options.onEnd({ error: vendorError });
+        } else if (stopped) {
+          // Settled before the last event goes out: a follow-up request finds the charge made.
+          finished = true;
+          deadline.clear();
+          await options.onEnd({ usage: usage() });
+        }
+        return { data: result.value, done: finished };
+      },
+      cancel: leave,
     },
-    cancel: leave,
-  });
+    direct,
+  );
 }
 
 // --- internal ---

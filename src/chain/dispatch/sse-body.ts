@@ -40,14 +40,16 @@ const nodeHost = typeof (FastResponse.prototype as { _toNodeResponse?: unknown }
 const utf8 = new TextEncoder();
 
 /**
- * The stream's body for the answer: on Node under srvx, frames written straight to the
- * response (no web `ReadableStream`, whose creation alone costs Node 20 a transferable
- * wrapper, no reader promises, no bytes encoded ahead of the socket's own write), with
- * backpressure by `drain`; a web `ReadableStream` everywhere else. Read through
- * `gateway.fetch` on Node, srvx turns the first into a web stream itself.
+ * The stream's body for the answer. `direct` (see `writesDirectly`): frames written
+ * straight to srvx's Node response (no web `ReadableStream`, whose creation alone costs
+ * Node 20 a transferable wrapper, no reader promises, no bytes encoded ahead of the
+ * socket's own write), with backpressure by `drain`. Otherwise a web `ReadableStream`:
+ * whoever reads the body as a web stream must get one, since srvx would bridge a pipe
+ * through a PassThrough into undici's `Response`, which throws an uncaught "already closed"
+ * when its reader cancels (a client that leaves).
  */
-export function sseBody(pump: SSEPump): SSEBody {
-  return nodeHost ? nodeSSEBody(pump) : webSSEBody(pump);
+export function sseBody(pump: SSEPump, direct: boolean): SSEBody {
+  return direct && nodeHost ? nodeSSEBody(pump) : webSSEBody(pump);
 }
 
 /** The frames as a web `ReadableStream` (cancelled: the client left). */

@@ -50,10 +50,10 @@ export function toSSEStream(options: SSEStreamOptions): ReadableStream<Uint8Arra
 
 /**
  * The same stream as the answer's body in the host's cheapest form: written straight to
- * Node's response under srvx (see `sseBody`), a web `ReadableStream` elsewhere.
+ * Node's response when `direct` (see `sseBody`), a web `ReadableStream` otherwise.
  */
-export function toSSEBody(options: SSEStreamOptions): SSEBody {
-  return sseBody(createSSEPump(options));
+export function toSSEBody(options: SSEStreamOptions, direct: boolean): SSEBody {
+  return sseBody(createSSEPump(options), direct);
 }
 
 /** The frames of one stream, a batch per `pull`, for whichever body carries them. */

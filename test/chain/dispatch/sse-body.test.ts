@@ -84,3 +84,34 @@ describe("a streamed answer written straight to Node's response", () => {
     expect(charges[0].prompt_tokens).toBeGreaterThan(0);
   });
 });
+
+// With CORS on, h3 merges its own headers into the answer and so reads the body as a web
+// stream (srvx bridges the pipe through a PassThrough): a leave must still be seen.
+describe("a streamed answer with CORS on (h3 reads the body as a web stream)", () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startGateway({ providers: [echo({ delayMs: 40 })], cors: true });
+  });
+  afterAll(() => t.close());
+
+  it("carries the CORS headers, and a client that leaves mid-stream is billed for what was generated and frees its hold", async () => {
+    const s = await seedAgent(t.gateway, { creditMicros: 1_000_000 });
+    const controller = new AbortController();
+    const res = await fetch(`${t.baseURL}/chat/completions`, {
+      method: "POST",
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${s.key}`, origin: "https://app.example" },
+      body: JSON.stringify({ model: "echo/echo", stream: true, messages: [{ role: "user", content: Array.from({ length: 50 }, (_, i) => `word${i}`).join(" ") }] }),
+    });
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("x-thread-id")).toMatch(/^thread_/);
+    const reader = res.body!.getReader();
+    let seen = "";
+    while (!seen.includes("word3")) seen += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    await expect.poll(async () => (await t.gateway.admin.getBilling(s.accountId)).reserved_micros, { timeout: 3_000 }).toBe(0);
+    const charge = (await t.gateway.admin.listUsage(s.accountId)).data.find((line) => line.type === "charge")!;
+    expect(charge.completion_tokens).toBeGreaterThan(0);
+    expect(charge.completion_tokens).toBeLessThan(Math.ceil((50 * 7) / 4));
+  });
+});
