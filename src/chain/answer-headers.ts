@@ -9,6 +9,9 @@ import { reasonPhrase } from "../reason-phrase";
 /** What every SSE answer says besides the chain's own headers. */
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" } as const;
 const JSON_TYPE = "application/json; charset=utf-8";
+// srvx's Node response writes a body with `pipe` (and no `on`) by calling `body.pipe(res)`;
+// the runtime's own `Response` (Bun, workers) takes web streams only.
+const pipesToNode = typeof (FastResponse.prototype as { _toNodeResponse?: unknown })._toNodeResponse === "function";
 
 /**
  * Sets a header of the request's answer (rate-limit state, `x-thread-id`, `request-id`).
@@ -31,12 +34,13 @@ export function jsonAnswer(event: H3Event, body: string): Response {
 }
 
 /**
- * Whether a stream may be written straight to Node's response (see `sseBody`): the request
- * came through srvx's Node adapter, and h3 holds no headers of its own for the answer (a
- * CORS middleware's), which it would merge by reading the body as a web stream.
+ * Whether a stream may be written straight to Node's response (see `sseBody`): the answer
+ * is srvx's Node response, the request came through srvx's Node adapter, and h3 holds no
+ * headers of its own for the answer (a CORS middleware's), which it would merge by reading
+ * the body as a web stream. The one place that decides.
  */
 export function writesDirectly(event: H3Event): boolean {
-  if (!event.runtime?.node?.res) return false;
+  if (!pipesToNode || !event.runtime?.node?.res) return false;
   // An empty `Headers` when no middleware set one: h3 then merges nothing.
   return event.res.headers.keys().next().done === true;
 }

@@ -1,5 +1,3 @@
-import { FastResponse } from "srvx";
-
 /** One batch of SSE frames (text, or a vendor's bytes passed on), and whether the stream ends with it. */
 export interface SSEBatch {
   data: string | Uint8Array;
@@ -34,9 +32,6 @@ export interface NodePipeBody {
 
 export type SSEBody = ReadableStream<Uint8Array> | NodePipeBody;
 
-// srvx's Node response writes a body with `pipe` (and no `on`) by calling `body.pipe(res)`;
-// other runtimes' responses (Bun, workers) take web streams only.
-const nodeHost = typeof (FastResponse.prototype as { _toNodeResponse?: unknown })._toNodeResponse === "function";
 const utf8 = new TextEncoder();
 
 /**
@@ -49,7 +44,7 @@ const utf8 = new TextEncoder();
  * when its reader cancels (a client that leaves).
  */
 export function sseBody(pump: SSEPump, direct: boolean): SSEBody {
-  return direct && nodeHost ? nodeSSEBody(pump) : webSSEBody(pump);
+  return direct ? nodeSSEBody(pump) : webSSEBody(pump);
 }
 
 /** The frames as a web `ReadableStream` (cancelled: the client left). */
