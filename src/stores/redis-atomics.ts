@@ -8,7 +8,9 @@ import { budgetArgs, BUDGETS_LUA, parseBudgetStates } from "./budgets-redis";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
 import { batchedForget } from "./batched-forget";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
-import { NOW, script, scriptRunner } from "./redis-scripts";
+import { escapeTag, NOW, script, scriptRunner } from "./redis-scripts";
+import { dayOf, checkLedgerEntry } from "./ledger/rollups";
+import { LEDGER_LUA, ledgerArgs, ledgerKeys, redisLedgerTarget } from "./ledger/redis";
 
 export interface RedisAtomicsOptions {
   /**
@@ -33,7 +35,12 @@ export interface RedisAtomicsOptions {
    * in the background. `createGateway` passes its records.
    */
   records?: Records;
-  /** The ledger whose sum stands in for a balance copy that is missing or torn. `createGateway` passes its ledger. */
+  /**
+   * The ledger whose sum stands in for a balance copy that is missing or torn. `createGateway` passes its ledger.
+   * A Redis ledger on the same Redis (the same client, or the same URL) under the same prefix
+   * takes each charge's line in the settle's own script: one round trip for both, and no
+   * line written ahead.
+   */
   ledger?: LedgerStore;
   /**
    * How old a line written ahead must be before another request writes it to the ledger
@@ -77,6 +84,7 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta", "budgets"].map((what) => key(accountId, what));
   const { records } = options;
   const grace = String(options.linesAheadGraceMs ?? 60_000);
+  const ledgerHere = sharesRedis(options.ledger, options.redis, prefix);
   const logger = options.logger ?? console;
   // '1': the money scripts refuse an account Redis has not seeded, and count each change.
   const tracked = records ? "1" : "0";
@@ -126,14 +134,18 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async settle(accountId, reservationId, chargeMicros, line) {
       checkMicros(chargeMicros, "chargeMicros");
-      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), ...aheadKeys(accountId)];
-      const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace];
+      // The line straight into the ledger, in this script, when the ledger is on this Redis.
+      const inline = ledgerHere && line !== undefined;
+      if (inline) checkLedgerEntry({ ...line, amount_micros: -chargeMicros });
+      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), ...aheadKeys(accountId), ...(inline ? ledgerKeys(prefix, accountId, dayOf(line.created_at)) : [])];
+      const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace, ...(inline ? [dayOf(line.created_at), ...ledgerArgs(line)] : [])];
       const [charged, balance, reserved, own, charges, ...ahead] = (await seeding.call(accountId, () => run(SETTLE, keys, args))) as [number, number, number, string, string, ...string[]];
       // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
       if (charged > 0) copies.changed(accountId);
       const lines = linesAhead([own, ...ahead]);
       const budgets = parseBudgetStates(charges);
-      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved, ...(lines.length && { lines }), ...(budgets.length && { budgets }) };
+      // Written inline, the own line is in the ledger already: `lines` says so by being there, empty or with lines others left.
+      return { charged_micros: charged, balance_micros: balance, reserved_micros: reserved, ...((inline || lines.length) && { lines }), ...(budgets.length && { budgets }) };
     },
 
     async credit(accountId, amountMicros, once, line) {
@@ -205,15 +217,21 @@ function linesAhead(entries: readonly string[]): LedgerEntry[] {
   });
 }
 
+/** Whether `ledger` is a Redis ledger on the Redis `redis` names (the same client, or the same URLs), under `prefix`. */
+function sharesRedis(ledger: LedgerStore | undefined, redis: RedisInput, prefix: string): boolean {
+  const target = redisLedgerTarget(ledger);
+  if (!target || target.prefix !== prefix) return false;
+  if (target.redis === redis) return true;
+  // Two clients made from one URL (createGateway's own) reach the same server; two client objects may not.
+  const urls = (input: RedisInput) => (typeof input === "string" || Array.isArray(input) ? JSON.stringify(input) : undefined);
+  return urls(target.redis) !== undefined && urls(target.redis) === urls(redis);
+}
+
 function balanceState(reply: unknown): BalanceState {
   const [balance, reserved] = reply as number[];
   return { balance_micros: balance, reserved_micros: reserved };
 }
 
-/** Braces would end the hash tag early; `%` is escaped too so the mapping stays one to one. */
-export function escapeTag(scope: string): string {
-  return scope.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
 
 // The hit-or-charge of several windows, all or nothing: gcra() and rateWindowState() of
 // atomics.ts, line by line. KEYS: one hash per window. ARGV: now ('' = server time),
@@ -341,11 +359,17 @@ local function left_behind(k, at_k, own, now, grace, out)
 end
 `;
 
-// KEYS[7]: the settled marker of this reservation; KEYS[8], KEYS[9]: the lines written ahead, and when.
-// ARGV: tracked, reservation id, charge, marker ttl, line id ('' for none), line draft, grace ms.
-// Replies { charged, balance, reserved, own line, budgets after the charge, lines left behind... }.
-const SETTLE = script(`${ACCOUNT}${LINES_AHEAD}
+// KEYS[7]: the settled marker of this reservation; KEYS[8], KEYS[9]: the lines written ahead, and when;
+// KEYS[10..14], when the ledger is on this Redis: its keys for the line (see LEDGER_LUA).
+// ARGV: tracked, reservation id, charge, marker ttl, line id ('' for none), line draft, grace ms,
+// then with the ledger's keys: the line's day and its ledgerArgs.
+// Replies { charged, balance, reserved, own line ('' when none, or in the ledger), budgets after the charge, lines left behind... }.
+const SETTLE = script(`${ACCOUNT}${LINES_AHEAD}${LEDGER_LUA}
 if unseeded() then return { 'unseeded' } end
+local ledger_keys = KEYS[10] and { KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14] }
+local ledger_args = ledger_keys and { ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13] }
+-- Checked before any write, with the whole charge asked (what is taken is never more).
+if ledger_keys and not ledger_fits(ledger_keys, ledger_args, ARGV[3]) then return redis.error_reply('ERR a ledger counter would pass 2^63') end
 local now = now_ms()
 sweep(now)
 local earlier = redis.call('GET', KEYS[7])
@@ -375,7 +399,15 @@ local own = ''
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()
-  own = write_ahead(KEYS[8], KEYS[9], ARGV[5], -charged, ARGV[6], now)
+  if ledger_keys then
+    -- The draft is JSON without the amount: the line is the draft with it put first.
+    local amount = string.format('%.0f', -charged)
+    if redis.call('HEXISTS', ledger_keys[1], ARGV[5]) == 0 then
+      ledger_write(ledger_keys, ledger_args, ARGV[5], '{"amount_micros":' .. amount .. ',' .. string.sub(ARGV[6], 2), ARGV[8], amount)
+    end
+  else
+    own = write_ahead(KEYS[8], KEYS[9], ARGV[5], -charged, ARGV[6], now)
+  end
 end
 local charges = budget_charge(budgets, charged)
 redis.call('SET', KEYS[7], string.format('%.0f', charged), 'PX', ttl)

@@ -34,3 +34,8 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `;
+
+/** Braces would end a hash tag early; `%` is escaped too so the mapping stays one to one. */
+export function escapeTag(scope: string): string {
+  return scope.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

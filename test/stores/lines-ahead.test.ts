@@ -5,6 +5,7 @@ import { createSortableId } from "../../src/ids";
 import { createGateway, echo } from "../../src/index";
 import type { LineDraft } from "../../src/stores/atomics";
 import { createMemoryLedger } from "../../src/stores/ledger/memory";
+import { createRedisLedger } from "../../src/stores/ledger/redis";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords } from "../../src/stores/records";
 import { createRedisAtomics } from "../../src/stores/redis-atomics";
@@ -119,6 +120,73 @@ describe("lines written ahead with the money", () => {
     await survivor.reserve("acct", "r4", 100, 60_000);
     expect((await survivor.settle("acct", "r4", 5, draft("acct"))).lines?.map((line) => line.amount_micros)).toEqual([-5]);
     await survivor.close();
+  });
+});
+
+describe("a charge's line with a Redis ledger on the same Redis", () => {
+  it("goes into the ledger in the settle's own script, whole and once, and nothing is written ahead", async () => {
+    const shared = prefix();
+    const ledger = createRedisLedger({ redis: inject("redisUrl"), prefix: shared });
+    const atomics = createRedisAtomics({ redis: inject("redisUrl"), prefix: shared, ledger });
+    const client = new Redis(inject("redisUrl"));
+    try {
+      await atomics.credit("acct", 1000);
+      await atomics.reserve("acct", "r1", 500, 60_000);
+      const charge = draft("acct");
+      const settled = await atomics.settle("acct", "r1", 1200, charge);
+      expect(settled.charged_micros).toBe(1000);
+      // Present and empty: the ledger has the line already, nothing is left for the caller to write.
+      expect(settled.lines).toEqual([]);
+      expect((await ledger.page("acct")).entries).toEqual([{ ...charge, amount_micros: -1000 }]);
+      expect(await ledger.total("acct")).toBe(-1000);
+      const [rollup] = await ledger.summarize("acct");
+      expect(rollup).toMatchObject({ lines: 1, prompt_tokens: 3, completion_tokens: 4, cache_read_tokens: 2, cache_write_tokens: 1, amount_micros: -1000 });
+      expect(await client.exists(`${shared}{acct}:lines-ahead`, `${shared}{acct}:lines-ahead-at`)).toBe(0);
+      // A retried settle writes nothing again.
+      expect(await atomics.settle("acct", "r1", 1200, charge)).toMatchObject({ charged_micros: 1000, lines: [] });
+      expect((await ledger.page("acct")).entries).toHaveLength(1);
+      expect(await ledger.total("acct")).toBe(-1000);
+    } finally {
+      await atomics.close();
+      await ledger.close();
+      client.disconnect();
+    }
+  });
+
+  it("refuses a charge whose line would take a ledger counter past 2^63 before changing anything", async () => {
+    const shared = prefix();
+    const client = new Redis(inject("redisUrl"));
+    const ledger = createRedisLedger({ redis: client, prefix: shared });
+    const atomics = createRedisAtomics({ redis: client, prefix: shared, ledger });
+    try {
+      await atomics.credit("acct", 1000);
+      await atomics.reserve("acct", "r1", 500, 60_000);
+      await client.set(`${shared}{acct}:ledger:total`, "-9199999999999999900");
+      await expect(atomics.settle("acct", "r1", 400, draft("acct"))).rejects.toThrow(/2\^63/);
+      // The hold is still there and the balance whole: the settle can be retried once the ledger is mended.
+      expect(await atomics.getBalance("acct")).toEqual({ balance_micros: 1000, reserved_micros: 500 });
+      expect(await client.hlen(`${shared}{acct}:ledger:lines`)).toBe(0);
+    } finally {
+      await atomics.close();
+      client.disconnect();
+    }
+  });
+
+  it("is written ahead as before when the ledger is another prefix's, or another store", async () => {
+    const client = new Redis(inject("redisUrl"));
+    try {
+      for (const ledger of [createRedisLedger({ redis: client, prefix: prefix() }), createMemoryLedger()]) {
+        const atomics = createRedisAtomics({ redis: client, prefix: prefix(), ledger });
+        await atomics.credit("acct", 1000);
+        await atomics.reserve("acct", "r1", 500, 60_000);
+        const charge = draft("acct");
+        expect((await atomics.settle("acct", "r1", 100, charge)).lines).toEqual([{ ...charge, amount_micros: -100 }]);
+        expect(await ledger.total("acct")).toBeNull();
+        await atomics.close();
+      }
+    } finally {
+      client.disconnect();
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { createStorage } from "unstorage";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createRecords, type Records } from "../../src/stores/records";
+import { createRedisLedger } from "../../src/stores/ledger/redis";
 import { createRedisAtomics } from "../../src/stores/redis-atomics";
 import { testAtomics } from "./_atomics-suite";
 
@@ -9,6 +10,8 @@ import { testAtomics } from "./_atomics-suite";
 // namespace are two clients (two connections), so the concurrency tests race for real.
 const prefix = (namespace: string) => `atomics-test:${namespace}:`;
 testAtomics("redis", (namespace) => createRedisAtomics({ redis: inject("redisUrl"), prefix: prefix(namespace) }));
+// The same with its ledger on the same Redis: each charge's line is written in the settle's own script.
+testAtomics("redis, with a Redis ledger beside it", (namespace) => createRedisAtomics({ redis: inject("redisUrl"), prefix: prefix(`led-${namespace}`), ledger: createRedisLedger({ redis: inject("redisUrl"), prefix: prefix(`led-${namespace}`) }) }));
 // The same with balances seeded from and written back to storage (one storage per namespace, shared by its handles).
 const storages = new Map<string, Records>();
 testAtomics("redis, balances written through to storage", (namespace) => {

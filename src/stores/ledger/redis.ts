@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
-import { escapeTag } from "../redis-atomics";
 import { createRedisClient, isRedisClient, type RedisInput } from "../redis-connection";
-import { script, scriptRunner } from "../redis-scripts";
+import { escapeTag, script, scriptRunner } from "../redis-scripts";
 import { checkLedgerEntry, checkSummaryQuery, dayOf, isLedgerEntry, matchesLedgerQuery, pageSize, rollupField, summarizeRollups, type Rollup } from "./rollups";
 import type { LedgerEntry, LedgerStore } from "./types";
 
@@ -39,12 +38,11 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
   const run = scriptRunner(client);
   const key = (accountId: string, what: string) => `${prefix}{${escapeTag(accountId)}}:ledger:${what}`;
 
-  return {
+  const ledger: LedgerStore = {
     async append(entry) {
       checkLedgerEntry(entry);
       const day = dayOf(entry.created_at);
-      const a = entry.account_id;
-      await run(APPEND, [key(a, "lines"), key(a, "ids"), key(a, "days"), key(a, "total"), key(a, `day:${day}`)], [entry.id, JSON.stringify(entry), day, rollupField(entry), String(entry.amount_micros), String(entry.prompt_tokens ?? 0), String(entry.completion_tokens ?? 0), String(entry.cache_read_tokens ?? 0), String(entry.cache_write_tokens ?? 0)]);
+      await run(APPEND, ledgerKeys(prefix, entry.account_id, day), [entry.id, JSON.stringify(entry), day, String(entry.amount_micros), ...ledgerArgs(entry)]);
     },
 
     async page(accountId, query = {}) {
@@ -105,6 +103,8 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
       if (owned) await client.quit().catch(() => client.disconnect());
     },
   };
+  targets.set(ledger, { redis: options.redis, prefix });
+  return ledger;
 }
 
 // --- internal ---
@@ -118,30 +118,68 @@ const COUNTERS = { l: "lines", p: "prompt_tokens", c: "completion_tokens", r: "c
 /** Ids read per round trip when a page is filtered (and the cap of HMGET's arguments). */
 const MAX_BATCH = 1_000;
 
-// KEYS: lines, ids, days, total, the day's rollup hash. ARGV: id, JSON line, day, rollup
-// field, amount, prompt tokens, completion tokens, cache reads, cache writes (their counters
-// are made only when not zero). 1 = appended, 0 = the id was there.
-// Every check comes before the first write: a script's writes before an error are kept.
-const APPEND = script(`
+/**
+ * Lua: a line's append, shared by APPEND and the Redis atomics' settle (which writes a
+ * charge's line in the same script as the charge when the ledger is on its Redis, under
+ * its prefix). `k`: the keys of `ledgerKeys`; `a`: the arguments of `ledgerArgs`, each
+ * counter made only when not zero for the cache ones. `ledger_fits` is a check to run
+ * before the script's first write (a script's writes before an error are kept): with
+ * `amount` the largest the line may carry, every counter stays below 2^63.
+ */
+export const LEDGER_LUA = `
+local function ledger_fits(k, a, amount)
+  local function fits(current, add)
+    return math.abs(tonumber(current or '0')) + math.abs(tonumber(add)) < 9.2e18
+  end
+  return fits(redis.call('GET', k[4]), amount) and fits(redis.call('HGET', k[5], 'a|' .. a[1]), amount)
+    and fits(redis.call('HGET', k[5], 'p|' .. a[1]), a[2]) and fits(redis.call('HGET', k[5], 'c|' .. a[1]), a[3])
+    and fits(redis.call('HGET', k[5], 'r|' .. a[1]), a[4]) and fits(redis.call('HGET', k[5], 'w|' .. a[1]), a[5])
+end
+local function ledger_write(k, a, id, json, day, amount)
+  redis.call('HSETNX', k[1], id, json)
+  redis.call('ZADD', k[2], 0, id)
+  redis.call('ZADD', k[3], 0, day)
+  redis.call('HINCRBY', k[5], 'l|' .. a[1], 1)
+  redis.call('HINCRBY', k[5], 'p|' .. a[1], a[2])
+  redis.call('HINCRBY', k[5], 'c|' .. a[1], a[3])
+  if a[4] ~= '0' then redis.call('HINCRBY', k[5], 'r|' .. a[1], a[4]) end
+  if a[5] ~= '0' then redis.call('HINCRBY', k[5], 'w|' .. a[1], a[5]) end
+  redis.call('HINCRBY', k[5], 'a|' .. a[1], amount)
+  redis.call('INCRBY', k[4], amount)
+end
+`;
+
+/** The keys of an account's ledger a line of `day` touches: lines, ids, days, total, the day's rollups. */
+export function ledgerKeys(prefix: string, accountId: string, day: string): string[] {
+  const tag = `${prefix}{${escapeTag(accountId)}}:ledger:`;
+  return [`${tag}lines`, `${tag}ids`, `${tag}days`, `${tag}total`, `${tag}day:${day}`];
+}
+
+/** A line's rollup field and its counters (everything but the amount), as `LEDGER_LUA` reads them. */
+export function ledgerArgs(entry: Omit<LedgerEntry, "amount_micros">): string[] {
+  return [rollupField(entry), String(entry.prompt_tokens ?? 0), String(entry.completion_tokens ?? 0), String(entry.cache_read_tokens ?? 0), String(entry.cache_write_tokens ?? 0)];
+}
+
+/** Where a Redis ledger writes (see `redisLedgerTarget`). */
+export interface RedisLedgerTarget {
+  redis: RedisInput;
+  prefix: string;
+}
+
+const targets = new WeakMap<LedgerStore, RedisLedgerTarget>();
+
+/** The Redis and prefix a ledger made by `createRedisLedger` writes to; undefined for any other ledger. */
+export function redisLedgerTarget(ledger: LedgerStore | undefined): RedisLedgerTarget | undefined {
+  return ledger && targets.get(ledger);
+}
+
+// KEYS: those of ledgerKeys. ARGV: id, JSON line, day, amount, then those of ledgerArgs.
+// 1 = appended, 0 = the id was there.
+const APPEND = script(`${LEDGER_LUA}
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
-local function fits(current, add)
-  return math.abs(tonumber(current or '0')) + math.abs(tonumber(add)) < 9.2e18
-end
-if not (fits(redis.call('GET', KEYS[4]), ARGV[5]) and fits(redis.call('HGET', KEYS[5], 'a|' .. ARGV[4]), ARGV[5])
-  and fits(redis.call('HGET', KEYS[5], 'p|' .. ARGV[4]), ARGV[6]) and fits(redis.call('HGET', KEYS[5], 'c|' .. ARGV[4]), ARGV[7])
-  and fits(redis.call('HGET', KEYS[5], 'r|' .. ARGV[4]), ARGV[8] or '0') and fits(redis.call('HGET', KEYS[5], 'w|' .. ARGV[4]), ARGV[9] or '0')) then
-  return redis.error_reply('ERR a ledger counter would pass 2^63')
-end
-redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('ZADD', KEYS[3], 0, ARGV[3])
-redis.call('HINCRBY', KEYS[5], 'l|' .. ARGV[4], 1)
-redis.call('HINCRBY', KEYS[5], 'p|' .. ARGV[4], ARGV[6])
-redis.call('HINCRBY', KEYS[5], 'c|' .. ARGV[4], ARGV[7])
-if ARGV[8] and ARGV[8] ~= '0' then redis.call('HINCRBY', KEYS[5], 'r|' .. ARGV[4], ARGV[8]) end
-if ARGV[9] and ARGV[9] ~= '0' then redis.call('HINCRBY', KEYS[5], 'w|' .. ARGV[4], ARGV[9]) end
-redis.call('HINCRBY', KEYS[5], 'a|' .. ARGV[4], ARGV[5])
-redis.call('INCRBY', KEYS[4], ARGV[5])
+local a = { ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] }
+if not ledger_fits(KEYS, a, ARGV[4]) then return redis.error_reply('ERR a ledger counter would pass 2^63') end
+ledger_write(KEYS, a, ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1
 `);
 
