@@ -1,3 +1,5 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { describe, expect, it } from "vitest";
 import { digestKey, generateKey, isWellFormedKey } from "../src/keys";
 
@@ -28,6 +30,17 @@ describe("API keys", () => {
     expect(isWellFormedKey(key.slice(0, -1))).toBe(false);
     expect(isWellFormedKey(`${key}x`)).toBe(false);
     expect(isWellFormedKey(key.replace("a2a_", "a2b_"))).toBe(false);
+  });
+
+  it("check and digest the same on Node's native hash as in JavaScript (workers, edge), so a key made on one runtime works on every other", () => {
+    // Made before the native hash was used, by @noble/hashes alone.
+    const earlier = { key: "a2a_wgTCi6WxxyE24tm6wnehVnHOA3OdcrxmZLnpyQ", digest: "5347e00eefa8524d90bb9e9811e4a7e9e3066c1904b261141956b6abcc9570f6" };
+    expect(isWellFormedKey(earlier.key)).toBe(true);
+    expect(digestKey(earlier.key)).toBe(earlier.digest);
+    for (let i = 0; i < 100; i++) {
+      const { key, digest } = generateKey();
+      expect(digest).toBe(bytesToHex(sha256(utf8ToBytes(key))));
+    }
   });
 
   it("are stored as a SHA-256 digest that does not contain the key", () => {

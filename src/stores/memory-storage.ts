@@ -1,5 +1,4 @@
 import { createStorage, defineDriver, type Storage } from "unstorage";
-import { seg } from "./records";
 
 export interface MemoryStorageOptions {
   /** Threads and stored responses kept at most; past it the least recently used go. @default 10000 */
@@ -30,6 +29,10 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
   const threads = new Map<string, number>();
   let threadBytes = 0;
 
+  // A document's id -> the key of its index entry (`agent-threads:…:<id>`, `thread-responses:…:<id>`),
+  // learnt when the entry is written, so evicting a document never parses it to find its entry.
+  const indexEntries = new Map<string, string>();
+
   const forget = (key: string) => {
     const size = threads.get(key);
     if (size === undefined) return;
@@ -39,15 +42,14 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
   const evict = () => {
     for (const [key] of threads) {
       if (threads.size <= maxThreads && threadBytes <= maxBytes) return;
-      const value = data.get(key);
-      const agentId = fieldOf(value, "agent_id");
       data.delete(key);
       forget(key);
-      const last = key.slice(key.lastIndexOf(":") + 1);
-      if (agentId !== null && key.startsWith("threads:")) data.delete(`agent-threads:${seg(agentId)}:${last}`);
-      // A stored response's entry in its thread's index goes with it.
-      const threadId = fieldOf(value, "thread_id");
-      if (threadId !== null && key.startsWith("responses:")) data.delete(`thread-responses:${seg(threadId)}:${last}`);
+      const id = lastSegment(key);
+      const entry = indexEntries.get(id);
+      if (entry !== undefined) {
+        data.delete(entry);
+        indexEntries.delete(id);
+      }
     }
   };
 
@@ -66,6 +68,7 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
     },
     setItem(key, value) {
       data.set(key, value);
+      if (isIndexEntry(key)) indexEntries.set(lastSegment(key), key);
       if (!isThreadKey(key)) return;
       forget(key);
       const size = typeof value === "string" ? value.length : JSON.stringify(value).length;
@@ -76,16 +79,19 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
     removeItem(key) {
       data.delete(key);
       forget(key);
+      if (isIndexEntry(key) && indexEntries.get(lastSegment(key)) === key) indexEntries.delete(lastSegment(key));
     },
     getKeys: () => [...data.keys()],
     clear() {
       data.clear();
       threads.clear();
+      indexEntries.clear();
       threadBytes = 0;
     },
     dispose() {
       data.clear();
       threads.clear();
+      indexEntries.clear();
       threadBytes = 0;
     },
   };
@@ -98,11 +104,11 @@ function isThreadKey(key: string): boolean {
   return key.startsWith("threads:") || key.startsWith("responses:");
 }
 
-function fieldOf(value: unknown, field: "agent_id" | "thread_id"): string | null {
-  try {
-    const record = (typeof value === "string" ? JSON.parse(value) : value) as Record<string, unknown> | null;
-    return typeof record?.[field] === "string" ? (record[field] as string) : null;
-  } catch {
-    return null;
-  }
+/** A thread's entry in its agent's index, or a stored response's in its thread's. */
+function isIndexEntry(key: string): boolean {
+  return key.startsWith("agent-threads:") || key.startsWith("thread-responses:");
+}
+
+function lastSegment(key: string): string {
+  return key.slice(key.lastIndexOf(":") + 1);
 }

@@ -26,6 +26,21 @@ describe("the bounded memory storage", () => {
     expect((await storage.getKeys("agent-threads:agt_1:")).sort()).toEqual(["agent-threads:agt_1:t1", "agent-threads:agt_1:t3", "agent-threads:agt_1:t4"]);
   });
 
+  it("evicts a stored response with its entry in its thread's index, and leaves an entry whose document is gone alone once removed", async () => {
+    const storage = createMemoryStorage({ maxThreads: 2 });
+    const put = async (id: string) => {
+      await storage.setItem(`responses:00:${id}`, { id, thread_id: "thread_1" });
+      await storage.setItem(`thread-responses:thread_1:${id}`, { created_at: "x" });
+    };
+    await put("resp_1");
+    await put("resp_2");
+    await storage.removeItem("thread-responses:thread_1:resp_2");
+    await put("resp_3");
+    await put("resp_4");
+    expect((await storage.getKeys("responses:")).sort()).toEqual(["responses:00:resp_3", "responses:00:resp_4"]);
+    expect((await storage.getKeys("thread-responses:")).sort()).toEqual(["thread-responses:thread_1:resp_3", "thread-responses:thread_1:resp_4"]);
+  });
+
   it("evicts past its size too, and keeps every document that is not a thread", async () => {
     const storage = createMemoryStorage({ maxThreadBytes: 1000 });
     await storage.setItem("agents:agt_1", { id: "agt_1", name: "x".repeat(5000) });
