@@ -11,7 +11,8 @@ import type { AgentRecord, ThreadRecord } from "../stores/records";
 
 /**
  * Resolves `thread_id` (or opens a new thread; none for a stateless request) and leases it for this request: a second
- * request on the same thread gets 409 `thread_busy` until the first settles. Another
+ * request on the same thread gets 409 `thread_busy` until the first settles. (A new thread
+ * answered in one piece is leased only if its save fails: nothing can name it before.) Another
  * agent's thread is 404, exactly like one that does not exist. The prompt becomes the
  * agent's instructions, then the stored history, then the new messages. At settle time
  * the new messages and the reply are saved; a failed request writes nothing.
@@ -47,10 +48,14 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const leaseToken = createId("lease_", 16);
   const threadId = request.thread_id ?? createId("thread_", 24);
   const leaseName = threadLeaseName(agent.id, threadId);
+  // A new thread answered in one piece is leased only if its save fails: its id reaches the
+  // client with the answer, after the turn is saved, so no request can name it while it runs.
+  // A stream names it with its first byte, and a follow-up then must get 409, not 404.
+  let leaseHeld = request.thread_id !== undefined || request.stream === true;
 
   // Both in parallel: one round-trip time. If the read fails, a lease we got is given back.
   const [leaseResult, storedResult] = await Promise.allSettled([
-    runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs),
+    leaseHeld ? runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs) : true,
     request.thread_id ? loadThread(runtime, agent, threadId) : null,
   ]);
   // A failed take may still have taken the lease (the reply was lost): give it back too.
@@ -61,7 +66,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   }
   const leased = leaseResult.value;
   if (storedResult.status === "rejected") {
-    if (leased) giveBack();
+    if (leased && leaseHeld) giveBack();
     throw storedResult.reason;
   }
   const stored = storedResult.value;
@@ -81,13 +86,13 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
     fitted = prompt(stored?.messages ?? []);
   } catch (error) {
     // Too long for the window: the lease goes back at once, and nothing was written.
-    await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
+    if (leaseHeld) await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));
     throw error;
   }
   // Estimated once (while fitting the window); the balance hold and the dispatch both use it.
   ctx.thread = { id: threadId, record: stored, messages: fitted.messages, promptTokens: fitted.tokens, newMessages, leaseToken };
   setAnswerHeader(event, "x-thread-id", threadId);
-  useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
+  if (leaseHeld) useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
 
   ctx.settlers.push(({ reply }) => {
     let saved = !reply;
@@ -95,10 +100,16 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
     // then, so a follow-up waits (409) instead of reading a history without this turn.
     return runtime.retries.attempt(`save thread ${threadId}`, async () => {
       if (!saved) {
-        await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply!, runtime.threads.maxMessages), stored);
+        try {
+          await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply!, runtime.threads.maxMessages), stored);
+        } catch (error) {
+          // Taken now if it was not (before the answer names the thread), tried again with each retry.
+          if (!leaseHeld) leaseHeld = await runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);
+          throw error;
+        }
         saved = true;
       }
-      await runtime.atomics.releaseLease(leaseName, leaseToken);
+      if (leaseHeld) await runtime.atomics.releaseLease(leaseName, leaseToken);
     });
   });
 }

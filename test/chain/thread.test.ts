@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { defineProvider } from "../../src/providers/_define";
 import { echo } from "../../src/providers/echo";
 import { createAPIError } from "../../src/errors";
+import { createMemoryAtomics } from "../../src/stores/memory-atomics";
+import { flakyStorage } from "../_flaky-storage";
 import { seedAgent, startGateway, type TestGateway } from "../_setup";
 import { snapshotStorage } from "../_storage";
 
@@ -154,6 +156,67 @@ describe("the thread step", () => {
     // maxMessages is 6 here, so check the count of turns through the last reply instead.
     expect(ok).toBeGreaterThanOrEqual(1);
     expect(thread.messages.length).toBe(Math.min(6, 2 + ok * 2));
+  });
+});
+
+describe("the lease of a new thread", () => {
+  // The in-process driver, its lease calls counted (the driver itself answers them).
+  const countedAtomics = () => {
+    const atomics = createMemoryAtomics();
+    const taken: string[] = [];
+    return { taken, atomics: { ...atomics, acquireLease: (name: string, token: string, ttlMs: number) => (taken.push(name), atomics.acquireLease(name, token, ttlMs)) } };
+  };
+  const post = (t: TestGateway, key: string, payload: object) =>
+    fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "echo/echo", ...payload }) });
+
+  it("is not taken for an answer in one piece, whose thread no request can name before it is saved; a stream's is, and a follow-up during it gets 409", async () => {
+    const { atomics, taken } = countedAtomics();
+    const t = await startGateway({ providers: [echo({ delayMs: 40 })], atomics });
+    try {
+      const s = await seedAgent(t.gateway);
+      const first = await post(t, s.key, { messages: [{ role: "user", content: "one piece" }] });
+      expect(first.status).toBe(200);
+      const threadId = (await first.json()).thread_id;
+      expect(taken).toEqual([]);
+      // Its follow-up is leased as every turn on a thread that exists.
+      expect((await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "next" }] })).status).toBe(200);
+      expect(taken).toEqual([`${s.agent.id}:${threadId}`]);
+
+      const stream = await post(t, s.key, { stream: true, messages: [{ role: "user", content: "a b c d e f g h" }] });
+      const streamed = stream.headers.get("x-thread-id")!;
+      expect(taken).toContain(`${s.agent.id}:${streamed}`);
+      const reader = stream.body!.getReader();
+      await reader.read(); // the first frame is out: the client knows the thread now
+      const busy = await post(t, s.key, { thread_id: streamed, messages: [{ role: "user", content: "too early" }] });
+      expect(busy.status).toBe(409);
+      expect((await busy.json()).error.code).toBe("thread_busy");
+      while (!(await reader.read()).done);
+      expect((await post(t, s.key, { thread_id: streamed, messages: [{ role: "user", content: "now" }] })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("is taken when a new thread's save fails, so a follow-up waits (409) until the turn is saved, never finds no thread", async () => {
+    const { atomics, taken } = countedAtomics();
+    const flaky = flakyStorage();
+    const t = await startGateway({ storage: flaky.storage, atomics, logger: { warn() {}, error() {} } });
+    try {
+      const s = await seedAgent(t.gateway);
+      flaky.fail(true);
+      const first = await post(t, s.key, { messages: [{ role: "user", content: "saved later" }] });
+      expect(first.status).toBe(200);
+      const threadId = (await first.json()).thread_id;
+      expect(taken).toEqual([`${s.agent.id}:${threadId}`]);
+      const early = await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "too early" }] });
+      expect(early.status).toBe(409);
+      flaky.fail(false);
+      await expect.poll(async () => (await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "later" }] })).status).toBe(200);
+      const thread = await (await fetch(`${t.baseURL}/threads/${threadId}`, { headers: { authorization: `Bearer ${s.key}` } })).json();
+      expect(thread.messages.map((m: { content: string }) => m.content)).toEqual(["saved later", "saved later", "later", "later"]);
+    } finally {
+      await t.close();
+    }
   });
 });
 
