@@ -7,6 +7,7 @@ import { createRedisCooldowns } from "./cooldowns";
 import { budgetArgs, BUDGETS_LUA, parseBudgetStates } from "./budgets-redis";
 import { createSeeding, createWriteThrough } from "./redis-balance-copies";
 import { batchedForget } from "./batched-forget";
+import { createCarriedCharges } from "./carried-charges";
 import { createRedisClient, isRedisClient, type RedisInput } from "./redis-connection";
 import { escapeTag, NOW, script, scriptRunner } from "./redis-scripts";
 import { dayOf, checkLedgerEntry } from "./ledger/rollups";
@@ -63,6 +64,10 @@ const MAX_CLAIMS_SEEN = 100_000;
  * `chargeRate` accept a `now` (tests). Balances live in Redis itself: give it
  * persistence (AOF) if money matters.
  *
+ * A token charge (`chargeRate`, the tokens an answer used beyond its estimate) is not a
+ * call of its own: it rides with the agent's next hit from this process, or goes alone
+ * within `CARRY_MS` (100 ms), and on `close()`. Other processes see it that much later.
+ *
  * With `records`, Redis and the in-process driver can take turns over one storage: the
  * first time a process touches an account, it reads the stored copy once and Redis
  * adopts it unless Redis already holds a newer balance (see SEED below); from then on
@@ -94,19 +99,32 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   // Lines the ledger has, forgotten from the lines written ahead in one script per account per batch.
   const landed = batchedForget(async (accountId, ids) => void (await run(FORGET_LINES, aheadKeys(accountId), ids)));
   const seeding = createSeeding(run, key, records, options.ledger, logger, (accountId) => copies.changed(accountId));
-  const rateArgs = (scope: string, windows: RateWindow[], now: number | undefined, mode: "hit" | "charge") => {
-    const keys = windows.map((window) => key(scope, `rate:${window.name}`));
-    const args = [now === undefined ? "" : String(Math.floor(now)), mode];
-    for (const window of windows) args.push(String(window.limit), String(window.periodMs), String(window.cost));
+  // The windows hit (checked), then those only carried; a carried charge of a hit window rides with it.
+  const rateArgs = (scope: string, hit: readonly RateWindow[], carried: readonly RateWindow[] | undefined, now: number | undefined) => {
+    const keys: string[] = [];
+    const args = [now === undefined ? "" : String(Math.floor(now))];
+    const extra = new Map(carried?.map((window) => [window.name, window]));
+    for (const window of hit) {
+      keys.push(key(scope, `rate:${window.name}`));
+      args.push(String(window.limit), String(window.periodMs), String(window.cost), String(extra.get(window.name)?.cost ?? 0));
+      extra.delete(window.name);
+    }
+    for (const window of extra.values()) {
+      keys.push(key(scope, `rate:${window.name}`));
+      args.push(String(window.limit), String(window.periodMs), "", String(window.cost));
+    }
     return [keys, args] as const;
   };
+  // Token corrections ride with the agent's next hit from this process (or go alone within CARRY_MS).
+  const charges = createCarriedCharges(async (scope, windows) => void (await run(RATE, ...rateArgs(scope, [], windows, undefined))));
 
   return {
     ...createRedisCooldowns(run, key),
     async hitRate(scope, input, now) {
       const windows = normalizeWindows(input);
       if (windows.length === 0) return { allowed: true, retryAfterMs: 0, windows: [] };
-      const reply = (await run(RATE, ...rateArgs(scope, windows, now, "hit"))) as number[];
+      // Lost with the call if it fails, as a charge of its own would be (best effort).
+      const reply = (await run(RATE, ...rateArgs(scope, windows, charges.take(scope), now))) as number[];
       return {
         allowed: reply[0] === 1,
         retryAfterMs: reply[1],
@@ -116,7 +134,10 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 
     async chargeRate(scope, input, now) {
       const windows = normalizeWindows(input);
-      if (windows.length) await run(RATE, ...rateArgs(scope, windows, now, "charge"));
+      if (!windows.length) return;
+      // A charge on a clock of its own (tests) is written at once: a later hit's clock may differ.
+      if (now !== undefined) await run(RATE, ...rateArgs(scope, [], windows, now));
+      else charges.add(scope, windows);
     },
 
     async reserve(accountId, reservationId, amountMicros, ttlMs, budgets) {
@@ -199,8 +220,8 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
     },
 
     async close() {
-      // The copies and the forgotten lines first: they need the client.
-      await Promise.all([copies.flush(), landed.flush()]);
+      // The copies, the forgotten lines and the waiting charges first: they need the client.
+      await Promise.all([copies.flush(), landed.flush(), charges.flush()]);
       if (!owned) return;
       await client.quit().catch(() => client.disconnect());
     },
@@ -233,19 +254,19 @@ function balanceState(reply: unknown): BalanceState {
 }
 
 
-// The hit-or-charge of several windows, all or nothing: gcra() and rateWindowState() of
-// atomics.ts, line by line. KEYS: one hash per window. ARGV: now ('' = server time),
-// 'hit' | 'charge', then limit, period, cost of each window.
+// The hit of several windows, all or nothing, with charges carried into them first:
+// gcra() and rateWindowState() of atomics.ts, line by line. KEYS: one hash per window.
+// ARGV: now ('' = server time), then limit, period, cost ('' = only carried, not
+// checked), carried cost (added without checking, before the hit) of each window.
 const RATE = script(`${NOW}
 local now = tonumber(ARGV[1]) or now_ms()
-local charge = ARGV[2] == 'charge'
 local allowed = true
 local retry = 0
 local steps = {}
 for i = 1, #KEYS do
-  local limit = tonumber(ARGV[i * 3])
-  local period = tonumber(ARGV[i * 3 + 1])
-  local cost = tonumber(ARGV[i * 3 + 2])
+  local limit = tonumber(ARGV[i * 4 - 2])
+  local period = tonumber(ARGV[i * 4 - 1])
+  local cost = tonumber(ARGV[i * 4])
   local s = redis.call('HMGET', KEYS[i], 'at', 'debt', 'limit')
   local capacity = period * limit
   local debt = 0
@@ -254,8 +275,9 @@ for i = 1, #KEYS do
     debt = math.max(0, tonumber(s[2]) + (tonumber(s[1]) - now) * was)
     if was ~= limit then debt = math.min(debt, capacity) end
   end
-  local nxt = debt + cost * period
-  if nxt > capacity then
+  debt = debt + tonumber(ARGV[i * 4 + 1]) * period
+  local nxt = debt + (cost or 0) * period
+  if cost and nxt > capacity then
     allowed = false
     retry = math.max(retry, math.ceil((nxt - capacity) / limit))
   end
@@ -265,8 +287,8 @@ local out = { allowed and 1 or 0, retry }
 for i = 1, #KEYS do
   local st = steps[i]
   local debt = st[1]
-  if allowed or charge then debt = st[2] end
-  -- A refused hit stores the state without it, so a changed limit is settled at once.
+  if allowed then debt = st[2] end
+  -- A refused hit stores the state without it (what was carried stays), so a changed limit is settled at once.
   redis.call('HSET', KEYS[i], 'at', string.format('%.0f', now), 'debt', string.format('%.0f', debt), 'limit', string.format('%.0f', st[3]))
   -- Once the debt is paid the window is as good as new: let the key go.
   redis.call('PEXPIRE', KEYS[i], math.ceil(debt / st[3]) + 1000)

@@ -88,6 +88,73 @@ describe("the redis atomics driver", () => {
     }
   });
 
+  describe("a token charge (chargeRate)", () => {
+    const tokens = (cost: number) => ({ name: "agent:tokens", limit: 100, periodMs: 60_000, cost });
+    // A client of its own whose calls on this test's keys are counted as sent to Redis.
+    const countedClient = async (p: string) => {
+      const counted = new Redis(inject("redisUrl"));
+      await counted.ping();
+      const sent: string[] = [];
+      const send = counted.sendCommand.bind(counted);
+      counted.sendCommand = (command, stream) => (command.args.some((arg) => String(arg).startsWith(p)) && sent.push(command.name), send(command, stream));
+      return { counted, sent };
+    };
+
+    it("rides with the agent's next hit from this process, in the hit's own call", async () => {
+      const p = prefix(`carry${process.pid}`);
+      const { counted, sent } = await countedClient(p);
+      const atomics = createRedisAtomics({ redis: counted, prefix: p });
+      try {
+        await atomics.hitRate("agt", [tokens(10)]);
+        sent.length = 0;
+        await atomics.chargeRate("agt", [tokens(30)]);
+        await atomics.chargeRate("agt", [tokens(20), { name: "key:k1:tokens", limit: 100, periodMs: 60_000, cost: 5 }]);
+        expect(sent).toEqual([]);
+        const hit = await atomics.hitRate("agt", [tokens(1)]);
+        expect(sent).toHaveLength(1);
+        // 10 + 30 + 20 + 1 used of 100 (a few hundredths paid off meanwhile).
+        expect(hit.windows[0].remaining).toBeOneOf([38, 39]);
+        expect(hit.windows).toHaveLength(1);
+        // The key's window, not hit this time, was carried along too.
+        const [debt] = await client.hmget(`${p}{agt}:rate:key:k1:tokens`, "debt");
+        expect(Number(debt)).toBeGreaterThan(4 * 60_000);
+        // Nothing is left waiting: no call of its own follows.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(sent).toHaveLength(1);
+      } finally {
+        await atomics.close();
+        await counted.quit();
+      }
+    });
+
+    it("refuses the hit it rides with when it fills the window, and still counts", async () => {
+      const atomics = createRedisAtomics({ redis: client, prefix: prefix(`carry-full${process.pid}`) });
+      await atomics.chargeRate("agt", [tokens(99)]);
+      const refused = await atomics.hitRate("agt", [tokens(5)]);
+      expect(refused.allowed).toBe(false);
+      expect(refused.windows[0].remaining).toBeOneOf([0, 1]);
+      await atomics.close();
+    });
+
+    it("goes alone within 100 ms when no hit takes it, so every process sees it; and is written on close", async () => {
+      const p = prefix(`carry-alone${process.pid}`);
+      const { counted, sent } = await countedClient(p);
+      const atomics = createRedisAtomics({ redis: counted, prefix: p });
+      const other = createRedisAtomics({ redis: client, prefix: p });
+      try {
+        await atomics.chargeRate("agt", [tokens(40)]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(sent).toEqual(["evalsha"]);
+        expect((await other.hitRate("agt", [tokens(1)])).windows[0].remaining).toBeOneOf([58, 59]);
+        await atomics.chargeRate("agt2", [tokens(70)]);
+        await atomics.close();
+        expect((await other.hitRate("agt2", [tokens(1)])).windows[0].remaining).toBeOneOf([28, 29]);
+      } finally {
+        await counted.quit();
+      }
+    });
+  });
+
   it("refuses a prefix with braces", () => {
     expect(() => createRedisAtomics({ redis: client, prefix: "a{b}:" })).toThrow(/must not contain/);
   });
