@@ -118,12 +118,15 @@ export function readParts(parts: Part[] | undefined): { text: string; toolCalls:
   for (const part of parts ?? []) {
     // Thought summaries are the model's reasoning, not its answer.
     if (typeof part.text === "string" && !part.thought) text += part.text;
-    if (part.functionCall?.name) {
-      const id = part.thoughtSignature ? `${createCallId()}${GEMINI_SIGNATURE_SEPARATOR}${part.thoughtSignature}` : createCallId();
-      toolCalls.push({ id, type: "function", function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) } });
-    }
+    if (part.functionCall?.name) toolCalls.push(toolCallOf(part as Part & { functionCall: { name: string } }));
   }
   return { text, toolCalls };
+}
+
+/** A part's function call as an OpenAI tool call; its thought signature rides in the call id. */
+export function toolCallOf(part: Part & { functionCall: { name: string } }): ToolCall {
+  const id = part.thoughtSignature ? `${createCallId()}${GEMINI_SIGNATURE_SEPARATOR}${part.thoughtSignature}` : createCallId();
+  return { id, type: "function", function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) } };
 }
 
 /** The finish reason of a response, if it has one; a call of tools finishes as `tool_calls`. */
