@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { freePort } from "../test/_net";
-import { measureTTFB, runLoad, type RunResult } from "./lib/load";
+import { measureTTFB, runLoad, warmUp, type RunResult } from "./lib/load";
 import { pinSelf, startCommand, startServer, type BenchProcess } from "./lib/processes";
 import { checkTarget, type Target } from "./lib/requests";
 import { printSummary, summarize } from "./lib/report";
@@ -14,7 +14,7 @@ const soak = process.argv.includes("--soak");
 const seconds = quick ? 1.5 : 5;
 const rounds = quick ? 1 : 3;
 const ttfbSamples = quick ? 200 : 400;
-// --quick keeps 100 in flight only: the figure the targets are about, in under a minute.
+// --quick keeps 100 in flight only, one short round: the figure the targets are about, in about two minutes.
 const connectionsList = quick ? [100] : [10, 100];
 const configsArg = process.argv.find((a) => a.startsWith("--configs="));
 const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis", "anthropic", "gemini"];
@@ -31,7 +31,8 @@ process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
 
 try {
   const redisPort = await freePort();
-  started.push(await startCommand("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], "Ready to accept connections", SERVER_CPU));
+  const redis = await startCommand("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], "Ready to accept connections", SERVER_CPU);
+  started.push(redis);
   const upstream = await startServer("direct", "mock-upstream.ts", {}, SERVER_CPU);
   started.push(upstream);
   const env = { UPSTREAM_URL: upstream.url, REDIS_URL: `redis://127.0.0.1:${redisPort}` };
@@ -79,12 +80,15 @@ try {
   for (const { target } of targets) await checkTarget(target);
   console.log(`All ${targets.length} configurations answer correctly (plain and streamed). Load generator pinned: ${pinned}.`);
 
-  // Warm-up: a short unmeasured load per configuration, plain and streamed, so the JIT has
-  // compiled the hot path before anything is measured (the time to first byte included:
-  // measured on a cold process, it timed the interpreter, not the gateway).
+  // Warm-up: unmeasured load per configuration, plain and streamed, until it runs at its
+  // steady speed (see warmUp: 5 to 10 s for the gateway, under load), so what is measured
+  // is the server as it runs for days, not V8 still compiling it (the time to first byte
+  // included: measured on a cold process, it timed the interpreter, not the gateway).
+  const warmed: string[] = [];
   for (const { target, server } of targets) {
-    for (const mode of ["json", "stream"] as const) await runLoad(target, server, mode, 10, quick ? 0.5 : 2, 0);
+    for (const mode of ["json", "stream"] as const) warmed.push(`${target.name} ${mode} ${await warmUp(target, server, mode, 100, 20)} s`);
   }
+  console.log(`Warmed up to a steady speed: ${warmed.join(", ")}.`);
 
   const ttfb: Record<string, number> = {};
   if (!soak) for (const { target } of targets) ttfb[target.name] = await measureTTFB(target, ttfbSamples);
@@ -96,7 +100,8 @@ try {
       for (const mode of ["json", "stream"] as const) {
         // Interleaved: every configuration runs once before any runs again.
         for (const { target, server } of targets) {
-          const result = await runLoad(target, server, mode, connections, seconds, round);
+          // Redis shares the servers' core: its CPU per request is printed beside the gateway's.
+          const result = await runLoad(target, server, mode, connections, seconds, round, target.name.endsWith("redis") ? redis.cpuMicros : undefined);
           runs.push(result);
           process.stdout.write(`  round ${round} ${mode.padEnd(6)} c=${String(connections).padEnd(3)} ${target.name.padEnd(22)} ${Math.round(result.requestsPerSecond)} req/s\n`);
         }

@@ -16,12 +16,15 @@ export interface RunResult {
   non2xx: number;
   /** CPU of the server process per completed request (µs); null for the direct upstream. */
   cpuMicrosPerRequest: number | null;
+  /** CPU of a process the server relies on (Redis, on the servers' core) per completed request (µs). */
+  sideCpuMicrosPerRequest: number | null;
   rssMB: number | null;
 }
 
 /** Drives `connections` requests in flight for `seconds` and reads the server's CPU around it. */
-export async function runLoad(target: Target, server: BenchProcess | undefined, mode: "json" | "stream", connections: number, seconds: number, round: number): Promise<RunResult> {
+export async function runLoad(target: Target, server: BenchProcess | undefined, mode: "json" | "stream", connections: number, seconds: number, round: number, sideCpu?: () => number): Promise<RunResult> {
   const cpuBefore = server?.cpuMicros();
+  const sideBefore = sideCpu?.();
   const result = await autocannon({
     url: target.url + target.path,
     method: "POST",
@@ -43,6 +46,7 @@ export async function runLoad(target: Target, server: BenchProcess | undefined, 
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     cpuMicrosPerRequest: cpu !== undefined && completed > 0 ? cpu / completed : null,
+    sideCpuMicrosPerRequest: sideCpu && sideBefore !== undefined && completed > 0 ? (sideCpu() - sideBefore) / completed : null,
     rssMB: server ? server.rssBytes() / 1024 / 1024 : null,
   };
 }
@@ -73,4 +77,24 @@ export async function measureTTFB(target: Target, samples: number): Promise<numb
   agent.destroy();
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * Loads a configuration in 1 s slices at `connections` in flight until it runs at its
+ * steady speed: the CPU per request of the last three slices within 20 % of their
+ * median (at least 4 slices, at most `maxSeconds`). A Node server needs seconds of load
+ * before V8 has optimised its hot path and its heap has grown to its working size;
+ * measured before that, a larger code path (the gateway) looks slower against a smaller
+ * one (the forwarder) than it runs. Returns the seconds it took.
+ */
+export async function warmUp(target: Target, server: BenchProcess | undefined, mode: "json" | "stream", connections: number, maxSeconds: number): Promise<number> {
+  const costs: number[] = [];
+  for (let second = 1; second <= maxSeconds; second++) {
+    const slice = await runLoad(target, server, mode, connections, 1, 0);
+    // The upstream alone has no CPU figure here: its speed is what settles.
+    costs.push(slice.cpuMicrosPerRequest ?? 1e6 / Math.max(1, slice.requestsPerSecond));
+    const last = costs.slice(-3).sort((a, b) => a - b);
+    if (second >= 4 && last[2] <= last[1] * 1.2 && last[0] >= last[1] * 0.8) return second;
+  }
+  return maxSeconds;
 }

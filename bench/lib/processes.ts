@@ -39,7 +39,7 @@ export async function startServer(name: string, script: string, env: Record<stri
 }
 
 /** Starts any command pinned to `cpu` and waits until `ready` appears on its stdout. */
-export async function startCommand(command: string, args: string[], ready: string, cpu?: number): Promise<{ pid: number; stop(): Promise<void> }> {
+export async function startCommand(command: string, args: string[], ready: string, cpu?: number): Promise<{ pid: number; cpuMicros(): number; stop(): Promise<void> }> {
   const [cmd, argv] = hasTaskset && cpu !== undefined ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
@@ -52,7 +52,7 @@ export async function startCommand(command: string, args: string[], ready: strin
       }
     });
   });
-  return { pid: child.pid!, stop: () => stopChild(child) };
+  return { pid: child.pid!, cpuMicros: () => cpuMicrosOf(child.pid!), stop: () => stopChild(child) };
 }
 
 /** Pins this process (the load generator) to one core, away from the servers. */

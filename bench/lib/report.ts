@@ -9,6 +9,8 @@ export interface SummaryRow {
   p50Ms: number;
   p99Ms: number;
   cpuMicrosPerRequest: number | null;
+  /** Redis's CPU per request, for the configurations on Redis. */
+  redisCpuMicrosPerRequest: number | null;
   rssMB: number | null;
   errors: number;
   vsForwarder: number | null;
@@ -34,6 +36,7 @@ export function summarize(runs: RunResult[], _ttfb: Record<string, number>): Sum
       p50Ms: median(group.map((r) => r.p50Ms)),
       p99Ms: median(group.map((r) => r.p99Ms)),
       cpuMicrosPerRequest: group[0].cpuMicrosPerRequest === null ? null : median(group.map((r) => r.cpuMicrosPerRequest ?? 0)),
+      redisCpuMicrosPerRequest: group[0].sideCpuMicrosPerRequest == null ? null : median(group.map((r) => r.sideCpuMicrosPerRequest ?? 0)),
       rssMB: group[0].rssMB === null ? null : Math.max(...group.map((r) => r.rssMB ?? 0)),
       errors: group.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
       vsForwarder: null,
@@ -73,6 +76,12 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
   const row = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
   console.log(`\n${row(header)}\n|${widths.map((w, i) => (i < 2 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
   for (const line of lines) console.log(row(line));
+
+  const onRedis = rows.filter((r) => r.redisCpuMicrosPerRequest !== null);
+  if (onRedis.length) {
+    console.log("\nRedis server CPU per request (on the servers' core, beside the gateway's own):");
+    for (const r of onRedis) console.log(`  ${r.config} ${r.mode} ${r.connections} in flight: ${Math.round(r.redisCpuMicrosPerRequest!)} µs`);
+  }
 
   console.log("\nTime to first byte of a stream, 1 in flight (median):");
   for (const [name, ms] of Object.entries(ttfb)) {
