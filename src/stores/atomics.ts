@@ -170,7 +170,11 @@ export type LineDraft = Omit<LedgerEntry, "amount_micros">;
 
 /** What a charge or credit hands back to write to the ledger, then to forget with `landedLines`. */
 interface WrittenAhead {
-  /** Its own line, then any left by a request whose process died before writing them. */
+  /**
+   * Its own line, then any left by a request whose process died before writing them.
+   * Without its own line when the driver wrote that into the ledger itself (the Redis
+   * driver over a Redis ledger on the same Redis): then present, and possibly empty.
+   */
   lines?: LedgerEntry[];
 }
 
