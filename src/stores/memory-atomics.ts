@@ -3,6 +3,7 @@ import type { LedgerEntry, LedgerStore } from "./ledger/types";
 import type { Records } from "./records";
 import { balanceFromLedger, balanceLimitError, checkBudgets, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 import { createMemoryCooldowns } from "./cooldowns";
+import { createExpiringMemory } from "./key-queue";
 import { chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, seedBudgets, type BudgetCounters } from "./budgets-memory";
 
 export interface MemoryAtomicsOptions {
@@ -54,9 +55,9 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
   // Insertion order is expiry order (one TTL per entry, set once), so sweeping stops at the first live one.
   // Kept small (the charge and its line's id) and to the last MAX_SETTLED, so memory stays
   // flat however busy the process is.
-  const settled = new Map<string, { charged: number; lineId?: string; expiresAt: number }>();
+  const settled = createExpiringMemory<{ charged: number; lineId?: string; expiresAt: number }>(MAX_SETTLED);
   // `landed`: the credit's write to storage; a repeat answers only once it is in.
-  const credits = new Map<string, { receipt: string; expiresAt: number; landed: Promise<void> }>();
+  const credits = createExpiringMemory<{ receipt: string; expiresAt: number; landed: Promise<void> }>();
   // Write-through is serialised per account so an older balance never overwrites a newer one.
   const writes = new Map<string, Promise<void>>();
   const notStarted = new Map<string, Promise<void>>();
@@ -128,13 +129,6 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
     return { balance_micros: account.balance, reserved_micros: account.reserved };
   };
 
-  const sweep = (memory: Map<string, { expiresAt: number }>, now: number) => {
-    for (const [id, entry] of memory) {
-      if (entry.expiresAt > now) break;
-      memory.delete(id);
-    }
-  };
-
   return {
     ...createMemoryCooldowns(),
     async hitRate(scope, input, now = Date.now()) {
@@ -190,7 +184,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       checkMicros(chargeMicros, "chargeMicros");
       const account = await loadAccount(accountId);
       const now = Date.now();
-      sweep(settled, now);
+      settled.sweep(now);
       const marker = `${accountId}\n${reservationId}`;
       const earlier = settled.get(marker);
       if (earlier) {
@@ -217,7 +211,6 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       const budgetsAfter = hold?.budgets && chargeBudgets(account, hold.budgets, charged);
       const result: SettleResult = { ...state(account), charged_micros: charged, ...(ahead && { lines: [ahead] }), ...(budgetsAfter && { budgets: budgetsAfter }) };
       settled.set(marker, { charged, lineId: ahead?.id, expiresAt: now + Math.max(hold?.ttlMs ?? 0, SETTLE_MEMORY_MS) });
-      if (settled.size > MAX_SETTLED) settled.delete(settled.keys().next().value!);
       if (charged > 0) await persist(accountId, account);
       return result;
     },
@@ -226,7 +219,7 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
       checkMicros(amountMicros, "amountMicros");
       const account = await loadAccount(accountId);
       const now = Date.now();
-      sweep(credits, now);
+      credits.sweep(now);
       const marker = once && `${accountId}\n${once.id}`;
       const earlier = marker && credits.get(marker);
       if (earlier) {

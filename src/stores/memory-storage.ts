@@ -1,4 +1,5 @@
 import { createStorage, defineDriver, type Storage } from "unstorage";
+import { createKeyQueue } from "./key-queue";
 
 export interface MemoryStorageOptions {
   /** Threads and stored responses kept at most; past it the least recently used go. @default 10000 */
@@ -25,8 +26,9 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
     if (!(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`[agentgate] \`${name}\` must be a positive whole number`);
   }
   const data = new Map<string, unknown>();
-  // Thread documents in least-recently-used order (a Map keeps insertion order).
+  // Thread documents' sizes, and the documents in least-recently-used order.
   const threads = new Map<string, number>();
+  const recency = createKeyQueue();
   let threadBytes = 0;
 
   // A document's id -> the key of its index entry (`agent-threads:…:<id>`, `thread-responses:…:<id>`),
@@ -37,11 +39,13 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
     const size = threads.get(key);
     if (size === undefined) return;
     threads.delete(key);
+    recency.delete(key);
     threadBytes -= size;
   };
   const evict = () => {
-    for (const [key] of threads) {
-      if (threads.size <= maxThreads && threadBytes <= maxBytes) return;
+    while (threads.size > maxThreads || threadBytes > maxBytes) {
+      const key = recency.oldest();
+      if (key === undefined) return;
       data.delete(key);
       forget(key);
       const id = lastSegment(key);
@@ -59,11 +63,7 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
     hasItem: (key) => data.has(key),
     getItem(key) {
       const value = data.get(key) ?? null;
-      const size = threads.get(key);
-      if (size !== undefined) {
-        threads.delete(key);
-        threads.set(key, size);
-      }
+      if (threads.has(key)) recency.push(key);
       return value;
     },
     setItem(key, value) {
@@ -73,6 +73,7 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
       forget(key);
       const size = typeof value === "string" ? value.length : JSON.stringify(value).length;
       threads.set(key, size);
+      recency.push(key);
       threadBytes += size;
       evict();
     },
@@ -85,12 +86,14 @@ const boundedMemoryDriver = defineDriver((options: MemoryStorageOptions) => {
     clear() {
       data.clear();
       threads.clear();
+      recency.clear();
       indexEntries.clear();
       threadBytes = 0;
     },
     dispose() {
       data.clear();
       threads.clear();
+      recency.clear();
       indexEntries.clear();
       threadBytes = 0;
     },
