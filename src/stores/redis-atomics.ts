@@ -158,8 +158,9 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
       // The line straight into the ledger, in this script, when the ledger is on this Redis.
       const inline = ledgerHere && line !== undefined;
       if (inline) checkLedgerEntry({ ...line, amount_micros: -chargeMicros });
-      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), ...aheadKeys(accountId), ...(inline ? ledgerKeys(prefix, accountId, dayOf(line.created_at)) : [])];
-      const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace, ...(inline ? [dayOf(line.created_at), ...ledgerArgs(line)] : [])];
+      const day = inline ? dayOf(line.created_at) : "";
+      const keys = [...accountKeys(accountId), key(accountId, `settled:${reservationId}`), ...aheadKeys(accountId), ...(inline ? ledgerKeys(prefix, accountId, day) : [])];
+      const args = [tracked, reservationId, String(chargeMicros), String(SETTLE_MEMORY_MS), line?.id ?? "", line ? JSON.stringify(line) : "", grace, ...(inline ? [day, ...ledgerArgs(line)] : [])];
       const [charged, balance, reserved, own, charges, ...ahead] = (await seeding.call(accountId, () => run(SETTLE, keys, args))) as [number, number, number, string, string, ...string[]];
       // A retried settle (its first reply was lost) writes back too, as the in-process driver's does.
       if (charged > 0) copies.changed(accountId);
