@@ -36,7 +36,7 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
   const owned = !isRedisClient(options.redis);
   const client: Redis | Cluster = isRedisClient(options.redis) ? options.redis : createRedisClient(options.redis, options.onConnectionError);
   const run = scriptRunner(client);
-  const key = (accountId: string, what: string) => `${prefix}{${escapeTag(accountId)}}:ledger:${what}`;
+  const key = (accountId: string, what: string) => ledgerKey(prefix, accountId, what);
 
   const ledger: LedgerStore = {
     async append(entry) {
@@ -149,10 +149,14 @@ local function ledger_write(k, a, id, json, day, amount)
 end
 `;
 
+/** One key of an account's ledger, under the account's hash tag as the Redis atomics write it. */
+function ledgerKey(prefix: string, accountId: string, what: string): string {
+  return `${prefix}{${escapeTag(accountId)}}:ledger:${what}`;
+}
+
 /** The keys of an account's ledger a line of `day` touches: lines, ids, days, total, the day's rollups. */
 export function ledgerKeys(prefix: string, accountId: string, day: string): string[] {
-  const tag = `${prefix}{${escapeTag(accountId)}}:ledger:`;
-  return [`${tag}lines`, `${tag}ids`, `${tag}days`, `${tag}total`, `${tag}day:${day}`];
+  return ["lines", "ids", "days", "total", `day:${day}`].map((what) => ledgerKey(prefix, accountId, what));
 }
 
 /** A line's rollup field and its counters (everything but the amount), as `LEDGER_LUA` reads them. */
