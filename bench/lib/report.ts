@@ -1,5 +1,13 @@
 import type { RunResult } from "./load";
 
+/** A ratio between two configurations: the median of its per-round values, and their spread. */
+export interface PairedRatio {
+  median: number;
+  low: number;
+  high: number;
+  rounds: number;
+}
+
 /** The median of every figure over the rounds, per configuration, mode and concurrency. */
 export interface SummaryRow {
   config: string;
@@ -13,18 +21,34 @@ export interface SummaryRow {
   redisCpuMicrosPerRequest: number | null;
   rssMB: number | null;
   errors: number;
-  vsForwarder: number | null;
-  vsDirect: number | null;
+  /**
+   * Ratios of req/s, paired by round: each round's figure against the peer's in the same
+   * round (seconds apart), then the median over rounds. The VM's speed moves by up to 2×
+   * over tens of seconds; a ratio of medians taken from different rounds measures that
+   * drift, a paired ratio cancels most of it.
+   */
+  vsForwarder: PairedRatio | null;
+  vsDirect: PairedRatio | null;
   /** Against the `openai` configuration: the other vendors' wires should cost about the same. */
-  vsOpenAI: number | null;
+  vsOpenAI: PairedRatio | null;
 }
 
-export function summarize(runs: RunResult[], _ttfb: Record<string, number>): SummaryRow[] {
+export function summarize(runs: RunResult[]): SummaryRow[] {
   const groups = new Map<string, RunResult[]>();
   for (const run of runs) {
-    const key = `${run.config}|${run.mode}|${run.connections}`;
+    const key = groupKey(run.config, run.mode, run.connections);
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
+  const paired = (group: RunResult[], peerConfig: string): PairedRatio | null => {
+    const { mode, connections } = group[0];
+    const peer = groups.get(groupKey(peerConfig, mode, connections));
+    if (!peer) return null;
+    const ratios = group.flatMap((run) => {
+      const other = peer.find((p) => p.round === run.round);
+      return other && other.requestsPerSecond > 0 ? [run.requestsPerSecond / other.requestsPerSecond] : [];
+    });
+    return ratios.length ? { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios), rounds: ratios.length } : null;
+  };
   const rows: SummaryRow[] = [];
   for (const group of groups.values()) {
     const { config, mode, connections } = group[0];
@@ -39,21 +63,38 @@ export function summarize(runs: RunResult[], _ttfb: Record<string, number>): Sum
       redisCpuMicrosPerRequest: group[0].sideCpuMicrosPerRequest == null ? null : median(group.map((r) => r.sideCpuMicrosPerRequest ?? 0)),
       rssMB: group[0].rssMB === null ? null : Math.max(...group.map((r) => r.rssMB ?? 0)),
       errors: group.reduce((sum, r) => sum + r.errors + r.non2xx, 0),
-      vsForwarder: null,
-      vsDirect: null,
-      vsOpenAI: null,
+      vsForwarder: paired(group, "h3-forwarder"),
+      vsDirect: paired(group, "direct"),
+      vsOpenAI: config.startsWith("agentgate-") ? paired(group, "agentgate-openai") : null,
     });
   }
-  for (const row of rows) {
-    const peer = (config: string) => rows.find((r) => r.config === config && r.mode === row.mode && r.connections === row.connections);
-    const forwarder = peer("h3-forwarder");
-    const direct = peer("direct");
-    row.vsForwarder = forwarder ? row.requestsPerSecond / forwarder.requestsPerSecond : null;
-    row.vsDirect = direct ? row.requestsPerSecond / direct.requestsPerSecond : null;
-    const openai = peer("agentgate-openai");
-    row.vsOpenAI = openai && row.config.startsWith("agentgate-") ? row.requestsPerSecond / openai.requestsPerSecond : null;
-  }
   return rows;
+}
+
+/** One of the wire-speed targets, checked against a summary. */
+export interface TargetVerdict {
+  target: string;
+  ratio: PairedRatio | null;
+  met: boolean;
+}
+
+/**
+ * The throughput targets (100 in flight): `openai` JSON ≥ 1.2× the forwarder and streamed
+ * ≥ 0.8×, `openai` + Redis JSON ≥ 1.0×, `anthropic` and `gemini` within 15 % of `openai`.
+ */
+export function checkTargets(rows: SummaryRow[]): TargetVerdict[] {
+  const row = (config: string, mode: string) => rows.find((r) => r.config === config && r.mode === mode && r.connections === 100);
+  const verdict = (target: string, ratio: PairedRatio | null | undefined, atLeast: number): TargetVerdict => ({ target, ratio: ratio ?? null, met: !!ratio && ratio.median >= atLeast });
+  const verdicts = [
+    verdict("openai JSON ≥ 1.2× forwarder", row("agentgate-openai", "json")?.vsForwarder, 1.2),
+    verdict("openai stream ≥ 0.8× forwarder", row("agentgate-openai", "stream")?.vsForwarder, 0.8),
+    verdict("openai-redis JSON ≥ 1.0× forwarder", row("agentgate-openai-redis", "json")?.vsForwarder, 1.0),
+  ];
+  for (const vendor of ["anthropic", "gemini"]) {
+    for (const mode of ["json", "stream"]) verdicts.push(verdict(`${vendor} ${mode === "json" ? "JSON" : "stream"} ≥ 0.85× openai`, row(`agentgate-${vendor}`, mode)?.vsOpenAI, 0.85));
+  }
+  // A configuration left out with --configs has no verdict.
+  return verdicts.filter((v) => v.ratio !== null);
 }
 
 export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, soak?: { samplesMB: number[]; driftPercent: number }): void {
@@ -67,15 +108,16 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
     r.p99Ms.toFixed(1),
     r.cpuMicrosPerRequest === null ? "–" : String(Math.round(r.cpuMicrosPerRequest)),
     r.rssMB === null ? "–" : r.rssMB.toFixed(0),
-    r.vsForwarder === null ? "–" : `${r.vsForwarder.toFixed(2)}×`,
-    r.vsDirect === null ? "–" : `${r.vsDirect.toFixed(2)}×`,
-    r.vsOpenAI === null ? "–" : `${r.vsOpenAI.toFixed(2)}×`,
+    formatRatio(r.vsForwarder),
+    formatRatio(r.vsDirect),
+    formatRatio(r.vsOpenAI),
     String(r.errors),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
   console.log(`\n${row(header)}\n|${widths.map((w, i) => (i < 2 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
   for (const line of lines) console.log(row(line));
+  console.log("Ratios: the median over rounds of each round's req/s against the peer's in the same round.");
 
   const onRedis = rows.filter((r) => r.redisCpuMicrosPerRequest !== null);
   if (onRedis.length) {
@@ -88,13 +130,35 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
     const added = ttfb.direct !== undefined && name !== "direct" ? ` (+${(ms - ttfb.direct).toFixed(2)} ms over direct)` : "";
     console.log(`  ${name.padEnd(22)} ${ms.toFixed(2)} ms${added}`);
   }
+
+  const verdicts = checkTargets(rows);
+  if (verdicts.length) {
+    console.log("\nTargets at 100 in flight (median of the rounds, lowest–highest round):");
+    for (const v of verdicts) console.log(`  ${v.met ? "met    " : "NOT met"} ${v.target.padEnd(36)} ${v.ratio!.median.toFixed(2)}× (${v.ratio!.low.toFixed(2)}–${v.ratio!.high.toFixed(2)}, ${v.ratio!.rounds} rounds)`);
+  }
+  if (ttfb.direct !== undefined && ttfb["agentgate-openai"] !== undefined) {
+    const added = ttfb["agentgate-openai"] - ttfb.direct;
+    console.log(`  ${added <= 1 ? "met    " : "NOT met"} ${"openai TTFB ≤ 1.0 ms over direct".padEnd(36)} +${added.toFixed(2)} ms`);
+  }
   if (soak) {
     console.log(`\nRSS over the 5-minute soak (MB, every 10 s): ${soak.samplesMB.map((m) => m.toFixed(0)).join(" ")}`);
     console.log(`Drift, last minute against the first minute after warm-up (medians): ${soak.driftPercent.toFixed(1)} %`);
   }
 }
 
+// --- internal ---
+
+function groupKey(config: string, mode: string, connections: number): string {
+  return `${config}|${mode}|${connections}`;
+}
+
+function formatRatio(ratio: PairedRatio | null): string {
+  return ratio === null ? "–" : `${ratio.median.toFixed(2)}×`;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const middle = sorted.length / 2;
+  // An even count (a round whose peer is missing) takes the mean of the middle two.
+  return sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
