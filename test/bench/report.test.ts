@@ -38,7 +38,9 @@ describe("the bench summary", () => {
 
   it("leaves out a round whose peer is missing, and averages the middle two of an even count", () => {
     const runs = [run("h3-forwarder", 1, 1000), run("h3-forwarder", 2, 1000), run("agentgate-openai", 1, 1100), run("agentgate-openai", 2, 1300), run("agentgate-openai", 3, 5000)];
-    expect(summarize(runs).find((r) => r.config === "agentgate-openai")!.vsForwarder).toEqual({ median: 1.2, low: 1.1, high: 1.3, rounds: 2 });
+    const ratio = summarize(runs).find((r) => r.config === "agentgate-openai")!.vsForwarder!;
+    expect(ratio.median).toBeCloseTo(1.2, 9);
+    expect(ratio).toMatchObject({ low: 1.1, high: 1.3, rounds: 2 });
   });
 
   it("checks each throughput target against its paired median, and names the ones not met", () => {
