@@ -115,9 +115,12 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
-  console.log(`\n${row(header)}\n|${widths.map((w, i) => (i < 2 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
-  for (const line of lines) console.log(row(line));
-  console.log("Ratios: the median over rounds of each round's req/s against the peer's in the same round.");
+  // --soak runs no throughput rounds: no table.
+  if (lines.length) {
+    console.log(`\n${row(header)}\n|${widths.map((w, i) => (i < 2 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+    for (const line of lines) console.log(row(line));
+    console.log("Ratios: the median over rounds of each round's req/s against the peer's in the same round.");
+  }
 
   const onRedis = rows.filter((r) => r.redisCpuMicrosPerRequest !== null);
   if (onRedis.length) {
@@ -125,7 +128,7 @@ export function printSummary(rows: SummaryRow[], ttfb: Record<string, number>, s
     for (const r of onRedis) console.log(`  ${r.config} ${r.mode} ${r.connections} in flight: ${Math.round(r.redisCpuMicrosPerRequest!)} µs`);
   }
 
-  console.log("\nTime to first byte of a stream, 1 in flight (median):");
+  if (Object.keys(ttfb).length) console.log("\nTime to first byte of a stream, 1 in flight (median):");
   for (const [name, ms] of Object.entries(ttfb)) {
     const added = ttfb.direct !== undefined && name !== "direct" ? ` (+${(ms - ttfb.direct).toFixed(2)} ms over direct)` : "";
     console.log(`  ${name.padEnd(22)} ${ms.toFixed(2)} ms${added}`);
