@@ -17,7 +17,7 @@ const soak = process.argv.includes("--soak");
 const seconds = quick ? 1.5 : 2;
 const roundsAt: Record<number, number> = quick ? { 100: 3 } : { 10: 3, 100: 9 };
 const ttfbSamples = quick ? 200 : 400;
-// --quick keeps 100 in flight only: the figure the targets are about, in about three minutes.
+// --quick keeps 100 in flight only: the figure the targets are about, in about four minutes.
 const connectionsList = quick ? [100] : [10, 100];
 const configsArg = process.argv.find((a) => a.startsWith("--configs="));
 const configs = configsArg ? configsArg.slice("--configs=".length).split(",") : ["echo", "openai", "openai-redis", "anthropic", "gemini"];
