@@ -36,7 +36,7 @@ export function createRedisLedger(options: RedisLedgerOptions): LedgerStore {
   const owned = !isRedisClient(options.redis);
   const client: Redis | Cluster = isRedisClient(options.redis) ? options.redis : createRedisClient(options.redis, options.onConnectionError);
   const run = scriptRunner(client);
-  const key = (accountId: string, what: string) => ledgerKey(prefix, accountId, what);
+  const key = (accountId: string, what: string) => `${ledgerKeyStart(prefix, accountId)}${what}`;
 
   const ledger: LedgerStore = {
     async append(entry) {
@@ -149,14 +149,16 @@ local function ledger_write(k, a, id, json, day, amount)
 end
 `;
 
-/** One key of an account's ledger, under the account's hash tag as the Redis atomics write it. */
-function ledgerKey(prefix: string, accountId: string, what: string): string {
-  return `${prefix}{${escapeTag(accountId)}}:ledger:${what}`;
+/** Where an account's ledger keys start: under the account's hash tag, as the Redis atomics write it. */
+function ledgerKeyStart(prefix: string, accountId: string): string {
+  return `${prefix}{${escapeTag(accountId)}}:ledger:`;
 }
 
 /** The keys of an account's ledger a line of `day` touches: lines, ids, days, total, the day's rollups. */
 export function ledgerKeys(prefix: string, accountId: string, day: string): string[] {
-  return ["lines", "ids", "days", "total", `day:${day}`].map((what) => ledgerKey(prefix, accountId, what));
+  // The tag is escaped once: every settle that writes its line inline builds these.
+  const start = ledgerKeyStart(prefix, accountId);
+  return [`${start}lines`, `${start}ids`, `${start}days`, `${start}total`, `${start}day:${day}`];
 }
 
 /** A line's rollup field and its counters (everything but the amount), as `LEDGER_LUA` reads them. */
