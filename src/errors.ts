@@ -73,6 +73,18 @@ export function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+/**
+ * Whether an error is none of the gateway's own answers (a bug, or a library failing in a
+ * way no step expected): it becomes a generic 500, and its cause is what to log.
+ */
+export function unexpectedError(error: unknown): unknown {
+  if (!HTTPError.isError(error)) return error;
+  const data = error.data as Partial<APIErrorBody> | undefined;
+  if (data && typeof data.message === "string" && typeof data.type === "string") return undefined;
+  if (!error.unhandled && error.status < 500) return undefined;
+  return error.unhandled ? (error.cause ?? error) : error;
+}
+
 /** The OpenAI envelope of any thrown value; unknown errors become a generic 500. */
 export function toErrorBody(error: unknown): { status: number; body: { error: APIErrorBody }; headers?: Headers } {
   if (HTTPError.isError(error)) {

@@ -6,7 +6,7 @@ import { compileAliases, type ModelAliases } from "./aliases";
 import { createCatalog, DEFAULT_MAX_OUTPUT_TOKENS, type Catalog } from "./catalog";
 import { createHeartbeats } from "./chain/heartbeat";
 import { corsMiddleware } from "./cors";
-import { renderError } from "./errors";
+import { renderError, unexpectedError } from "./errors";
 import { answerWithReasonPhrases } from "./reason-phrase";
 import type { ModelInfo, Provider } from "./providers/_define";
 import { registerAdminRoutes } from "./routes/admin";
@@ -250,11 +250,16 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   const admin = createAdminOperations(runtime);
   const app = new H3({
+    // Errors are reported once, through `logger` (below), not also on h3's console.
+    silent: true,
     onError(error, event) {
       // An upload the client abandoned: one line, since the answer reaches no one.
       if ((error.data as { code?: string } | undefined)?.code === "incomplete_body") {
         logger.warn(`agentgate: a client closed the connection before sending the whole request body (${event.req.method} ${event.url.pathname}); nothing was done`);
       }
+      // The client gets a generic 500; the operator gets the error with its stack (and the path: never a body or a key).
+      const unexpected = unexpectedError(error);
+      if (unexpected !== undefined) logger.error(`agentgate: ${event.req.method} ${event.url.pathname} answered 500 after an unexpected error`, unexpected);
       const dialect = event.context.gateway?.dialect;
       return dialect?.renderError ? dialect.renderError(error, event) : renderError(error, event);
     },

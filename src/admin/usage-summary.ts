@@ -64,11 +64,15 @@ function parseGroups(value: UsageSummaryQuery["group_by"]): UsageGroup[] {
   return [...new Set(names as UsageGroup[])];
 }
 
+/** The largest time from the epoch a JavaScript Date holds, in ms. */
+const MAX_DATE_MS = 8.64e15;
+
 /** A day as the rollups name it; a time stands for its UTC day. */
 function toDay(value: string | undefined, param: string): string | undefined {
   if (value === undefined || value === "") return undefined;
   const ms = DAY.test(value) ? Date.parse(`${value}T00:00:00Z`) : /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  const day = Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 10) : undefined;
+  // Past ±8.64e15 ms a Date is invalid (toISOString would throw): refused like any other bad time.
+  const day = Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString().slice(0, 10) : undefined;
   if (!day || (DAY.test(value) && day !== value)) throw createAPIError({ code: "invalid_request", param, message: `\`${param}\` must be a day (YYYY-MM-DD), an ISO 8601 time or Unix seconds.` });
   return day;
 }

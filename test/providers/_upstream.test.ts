@@ -1,3 +1,4 @@
+import { getEventListeners, setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -31,6 +32,8 @@ describe("the upstream client", () => {
     const local = await startCountingServer();
     const client = createUpstreamClient(`${local.origin}/api/`, { connections: 2 });
     const signal = new AbortController().signal;
+    // Ten calls in flight share this signal below (a request has its own).
+    setMaxListeners(20, signal);
     for (let i = 0; i < 20; i++) {
       const res = await client.post("/one", "{}", { "content-type": "application/json" }, signal);
       expect(await readBody(res.body)).toEqual({ path: "/api/one", length: "2" });
@@ -40,6 +43,8 @@ describe("the upstream client", () => {
     expect(local.connections()).toBeLessThanOrEqual(2);
     await Promise.all(Array.from({ length: 10 }, () => client.post("/many", "{}", {}, signal).then((res) => readBody(res.body))));
     expect(local.connections()).toBeLessThanOrEqual(2);
+    // A call whose body was read leaves no listener on its signal (undici lets go once the body closes).
+    await expect.poll(() => getEventListeners(signal, "abort").length).toBe(0);
     await client.close();
   });
 

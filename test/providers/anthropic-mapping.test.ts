@@ -91,6 +91,31 @@ describe("the Anthropic request mapping", () => {
     ]);
   });
 
+  it("puts a user message that follows tool results (the images a tool returned) in the results' turn, after them", () => {
+    const params = toAnthropicParams(
+      request({
+        messages: [
+          { role: "user", content: "Look." },
+          { role: "assistant", content: null, tool_calls: [{ id: "toolu_1", type: "function", function: { name: "view_image", arguments: "{}" } }] },
+          { role: "tool", tool_call_id: "toolu_1", content: "The result is an image, in the next message." },
+          { role: "user", content: [{ type: "text", text: "The result of tool call toolu_1:" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBOR" } }] },
+          { role: "user", content: "And now?" },
+        ],
+      }),
+    );
+    expect(params.messages.slice(2)).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: "toolu_1", content: "The result is an image, in the next message." },
+          { type: "text", text: "The result of tool call toolu_1:" },
+          { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBOR" } },
+        ],
+      },
+      { role: "user", content: "And now?" },
+    ]);
+  });
+
   it("rewrites call ids outside Anthropic's pattern the same way on the tool_use and its tool_result, keeping distinct ids apart", () => {
     const ids = ["call.1:a", "call.1/a", "x".repeat(60)];
     const params = toAnthropicParams(

@@ -211,6 +211,17 @@ describe("POST /v1/messages on the wire", () => {
     }
   });
 
+  it("refuses a request without messages with 400, for every model, sending and charging nothing", async () => {
+    const before = (await ledgerLines(t.gateway, accountId)).length;
+    for (const model of ["openai/gpt-4o-mini", "anthropic/claude-sonnet-4-6"]) {
+      const res = await post({ model, max_tokens: 10, messages: [] });
+      expect(res.status, model).toBe(400);
+      expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("at least one message") } });
+    }
+    expect(fakes.openai.requests.length + fakes.anthropic.requests.length).toBe(0);
+    expect(await ledgerLines(t.gateway, accountId)).toHaveLength(before);
+  });
+
   it("answers a request the gateway refuses in Anthropic's envelope, 413 included", async () => {
     const big = await post({ model: "openai/gpt-4o-mini", max_tokens: 10, messages: [{ role: "user", content: "x".repeat(2 * 1024 * 1024) }] });
     expect(big.status).toBe(413);

@@ -46,4 +46,22 @@ describe("requests no route takes", () => {
     expect(model.status).toBe(404);
     expect((await model.text()).length).toBeLessThan(1000);
   });
+
+  it("answers an unexpected error in a route mounted on the app with a generic 500, and logs it once through the gateway's logger", async () => {
+    const logged: unknown[][] = [];
+    const own = await startGateway({ logger: { warn: () => {}, error: (...args) => logged.push(args) } });
+    own.gateway.app.get("/api/boom", () => {
+      throw new TypeError("boom");
+    });
+    try {
+      const res = await fetch(`${own.origin}/api/boom`);
+      expect(res.status).toBe(500);
+      expect((await res.json()).error).toEqual({ message: "The server had an error while processing your request.", type: "server_error", param: null, code: "server_error" });
+      expect(logged).toHaveLength(1);
+      expect(logged[0][0]).toBe("agentgate: GET /api/boom answered 500 after an unexpected error");
+      expect(logged[0][1]).toBeInstanceOf(TypeError);
+    } finally {
+      await own.close();
+    }
+  });
 });

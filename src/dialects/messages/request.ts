@@ -1,8 +1,8 @@
 import { createAPIError } from "../../errors";
 import type { ChatMessage, ChatRequest, ChatTool } from "../../schema";
+import { toolImageParts, toolResultText, type ToolImages, type UserPart } from "../tool-images";
 import type { MessagesBlock, MessagesRequest, MessagesTool } from "./schema";
 
-type UserPart = Exclude<Extract<ChatMessage, { role: "user" }>["content"], string>[number];
 
 /**
  * Pure: an Anthropic Messages request → the gateway's normalized chat request, for vendors
@@ -65,27 +65,46 @@ function assistantMessage(content: string | MessagesBlock[]): ChatMessage {
   return { role: "assistant", content: text || null, ...(toolCalls.length && { tool_calls: toolCalls }) };
 }
 
-/** A user turn: its tool results first (each a `tool` message), then what the user said. */
+/**
+ * A user turn: its tool results first (each a `tool` message), then what the user said,
+ * led by the images the tool results carried (see `toolImageParts`).
+ */
 function userMessages(content: string | MessagesBlock[], index: number, lenient: boolean): ChatMessage[] {
   if (typeof content === "string") return [{ role: "user", content }];
   const out: ChatMessage[] = [];
   const parts: UserPart[] = [];
+  const toolImages: ToolImages[] = [];
   content.forEach((block, j) => {
-    if (block.type === "tool_result") out.push({ role: "tool", tool_call_id: String(block.tool_use_id), content: toolResultText(block) });
-    else {
-      const part = userPart(block, `messages[${index}].content[${j}]`, lenient);
+    const param = `messages[${index}].content[${j}]`;
+    if (block.type === "tool_result") {
+      const images = resultImages(block, param, lenient);
+      out.push({ role: "tool", tool_call_id: String(block.tool_use_id), content: toolResultText(resultText(block), images.length) });
+      toolImages.push({ callId: String(block.tool_use_id), images });
+    } else {
+      const part = userPart(block, param, lenient);
       if (part) parts.push(part);
     }
   });
+  parts.unshift(...toolImageParts(toolImages));
   if (parts.length) out.push({ role: "user", content: parts });
   return out;
 }
 
-function toolResultText(block: MessagesBlock): string {
+function resultText(block: MessagesBlock): string {
   const content = block.content;
   const text = typeof content === "string" ? content : Array.isArray(content) ? blocksText(content as MessagesBlock[]) : "";
   // Chat tools have no error flag: the model still has to know the call failed.
   return block.is_error === true ? `Error: ${text}` : text;
+}
+
+/** The image (and document) blocks of a tool result, as user parts. */
+function resultImages(block: MessagesBlock, param: string, lenient: boolean): UserPart[] {
+  if (!Array.isArray(block.content)) return [];
+  return (block.content as MessagesBlock[]).flatMap((inner, k) => {
+    if (inner.type !== "image" && inner.type !== "document") return [];
+    const part = userPart(inner, `${param}.content[${k}]`, lenient);
+    return part && part.type !== "text" ? [part] : [];
+  });
 }
 
 function userPart(block: MessagesBlock, param: string, lenient: boolean): UserPart | undefined {

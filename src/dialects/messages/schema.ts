@@ -29,7 +29,7 @@ const toolChoice = z.looseObject({
 
 const messagesFields = {
   model: z.string({ error: "Field required" }).min(1),
-  messages: z.array(message, { error: "Field required" }),
+  messages: z.array(message, { error: "Field required" }).min(1, { error: "messages: at least one message is required" }),
   system: z.union([z.string(), z.array(block)]).optional(),
   stop_sequences: z.array(z.string()).optional(),
   temperature: z.number().min(0).max(1).optional(),

@@ -1,5 +1,6 @@
 import { createAPIError } from "../../errors";
 import type { ChatMessage, ToolCall } from "../../schema";
+import { toolImageParts, toolResultText, type ToolImages } from "../tool-images";
 import type { ContentPart, InputItem } from "./request";
 
 /**
@@ -43,11 +44,19 @@ export function toStoredItem(item: InputItem, id: string, param: string): Stored
 /**
  * Stored items → chat messages: a function call joins the assistant message before it
  * (the same turn), and consecutive calls (parallel ones) join one assistant message,
- * as every chat upstream expects them; reasoning is not sent.
+ * as every chat upstream expects them; reasoning is not sent. Images in function call
+ * outputs follow the run of outputs in a user message (see `toolImageParts`).
  */
 export function toChatMessages(items: readonly StoredItem[]): ChatMessage[] {
   const out: ChatMessage[] = [];
+  let toolImages: ToolImages[] = [];
+  const flushToolImages = () => {
+    const parts = toolImageParts(toolImages);
+    if (parts.length) out.push({ role: "user", content: parts });
+    toolImages = [];
+  };
   for (const item of items) {
+    if (item.type !== "function_call_output") flushToolImages();
     const last = out[out.length - 1];
     switch (item.type) {
       case "function_call": {
@@ -56,9 +65,17 @@ export function toChatMessages(items: readonly StoredItem[]): ChatMessage[] {
         else out.push({ role: "assistant", content: null, tool_calls: [call] });
         break;
       }
-      case "function_call_output":
-        out.push({ role: "tool", tool_call_id: item.call_id, content: typeof item.output === "string" ? item.output : item.output.map((part) => (part.type === "input_text" ? part.text : "")).join("") });
+      case "function_call_output": {
+        if (typeof item.output === "string") {
+          out.push({ role: "tool", tool_call_id: item.call_id, content: item.output });
+          break;
+        }
+        const text = item.output.map((part) => (part.type === "input_text" ? part.text : "")).join("");
+        const images = item.output.filter((part) => part.type === "input_image").map((part) => imageUrlPart(part));
+        out.push({ role: "tool", tool_call_id: item.call_id, content: toolResultText(text, images.length) });
+        toolImages.push({ callId: item.call_id, images });
         break;
+      }
       case "message":
         if (item.role === "assistant") {
           const text = item.content.map((part) => (part.type === "output_text" ? part.text : "")).join("");
@@ -69,16 +86,21 @@ export function toChatMessages(items: readonly StoredItem[]): ChatMessage[] {
           const onlyText = item.content.every((part) => part.type === "input_text");
           const content = onlyText
             ? item.content.map((part) => (part as { text: string }).text).join("")
-            : item.content.map((part) => (part.type === "input_text" ? { type: "text" as const, text: part.text } : { type: "image_url" as const, image_url: { url: part.image_url, detail: part.detail } }));
+            : item.content.map((part) => (part.type === "input_text" ? { type: "text" as const, text: part.text } : imageUrlPart(part)));
           out.push(role === "user" ? { role, content } : { role, content: typeof content === "string" ? content : item.content.map((part) => ("text" in part ? part.text : "")).join("") });
         }
         break;
     }
   }
+  flushToolImages();
   return out;
 }
 
 // --- internal ---
+
+function imageUrlPart(part: Extract<InputPart, { type: "input_image" }>) {
+  return { type: "image_url" as const, image_url: { url: part.image_url, detail: part.detail } };
+}
 
 function inputParts(parts: readonly ContentPart[], param: string): InputPart[] {
   return parts.map((part, index): InputPart => {

@@ -88,7 +88,10 @@ export function toAnthropicMessages(input: readonly ChatMessage[]): { system?: s
       }
       case "user": {
         const content = typeof message.content === "string" ? message.content : userParts(PROVIDER_NAME, message.content, index).map(toAnthropicPart);
-        messages.push({ role: "user", content });
+        // After tool results (and the images they carried), one user turn: results first, as Anthropic has them.
+        const results = toolResultsTurn(messages);
+        if (results) results.push(...(typeof content === "string" ? [{ type: "text" as const, text: content }] : content));
+        else messages.push({ role: "user", content });
         return;
       }
       case "assistant": {
@@ -101,9 +104,8 @@ export function toAnthropicMessages(input: readonly ChatMessage[]): { system?: s
       }
       case "tool": {
         const result: ToolResultBlockParam = { type: "tool_result", tool_use_id: portableCallId(message.tool_call_id), content: contentText(message.content) };
-        const last = messages[messages.length - 1];
-        const previous = last?.role === "user" && Array.isArray(last.content) ? last.content : undefined;
-        if (previous?.every((block) => block.type === "tool_result")) previous.push(result);
+        const results = toolResultsTurn(messages);
+        if (results) results.push(result);
         else messages.push({ role: "user", content: [result] });
         return;
       }
@@ -113,6 +115,13 @@ export function toAnthropicMessages(input: readonly ChatMessage[]): { system?: s
 }
 
 // --- internal ---
+
+/** The blocks of the last turn when it is a user turn of tool results only. */
+function toolResultsTurn(messages: MessageParam[]): ContentBlockParam[] | undefined {
+  const last = messages[messages.length - 1];
+  const blocks = last?.role === "user" && Array.isArray(last.content) ? last.content : undefined;
+  return blocks?.length && blocks.every((block) => block.type === "tool_result") ? blocks : undefined;
+}
 
 const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 

@@ -39,6 +39,29 @@ describe("the Messages request as the gateway's normalized chat request", () => 
     ]);
   });
 
+  it("sends the images of tool results in the user message after them, before what the user said", () => {
+    const request = toChatRequest(
+      body({
+        messages: [
+          { role: "user", content: "Look at the screenshot." },
+          { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "Read", input: { file_path: "shot.png" } }] },
+          {
+            role: "user",
+            content: [
+              { type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "iVBOR" } }] },
+              { type: "text", text: "What does it show?" },
+            ],
+          },
+        ],
+      }),
+      "openai/gpt-4o-mini",
+    );
+    expect(request.messages.slice(2)).toEqual([
+      { role: "tool", tool_call_id: "toolu_1", content: "The result is an image, in the next message." },
+      { role: "user", content: [{ type: "text", text: "The result of tool call toolu_1:" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBOR" } }, { type: "text", text: "What does it show?" }] },
+    ]);
+  });
+
   it("refuses a server tool for another vendor but lets it through, unread, for a pass-through", () => {
     const withServerTool = body({ tools: [{ type: "code_execution_20250825", name: "code_execution" }, { name: "mine", input_schema: { type: "object" } }] });
     let refused: unknown;
