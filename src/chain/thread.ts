@@ -6,6 +6,7 @@ import type { GatewayRuntime } from "../runtime";
 import { setAnswerHeader } from "./answer-headers";
 import { fitContextWindow } from "./context-window";
 import { useHeartbeat } from "./heartbeat";
+import { saveTurn } from "./thread-save";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
 
@@ -51,7 +52,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   // A new thread answered in one piece is leased only if its save fails: its id reaches the
   // client with the answer, after the turn is saved, so no request can name it while it runs.
   // A stream names it with its first byte, and a follow-up then must get 409, not 404.
-  let leaseHeld = request.thread_id !== undefined || request.stream === true;
+  const leaseHeld = request.thread_id !== undefined || request.stream === true;
 
   // Both in parallel: one round-trip time. If the read fails, a lease we got is given back.
   const [leaseResult, storedResult] = await Promise.allSettled([
@@ -94,24 +95,8 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   setAnswerHeader(event, "x-thread-id", threadId);
   if (leaseHeld) useHeartbeat(event, runtime).keep(`lease of thread ${threadId}`, (ttlMs) => runtime.atomics.renewLease(leaseName, leaseToken, ttlMs));
 
-  ctx.settlers.push(({ reply }) => {
-    let saved = !reply;
-    // If storage fails now, the turn is saved in the background and the lease kept until
-    // then, so a follow-up waits (409) instead of reading a history without this turn.
-    return runtime.retries.attempt(`save thread ${threadId}`, async () => {
-      if (!saved) {
-        try {
-          await runtime.records.putThread(appendToThread(stored, agent, threadId, newMessages, reply!, runtime.threads.maxMessages), stored);
-        } catch (error) {
-          // Taken now if it was not (before the answer names the thread), tried again with each retry.
-          if (!leaseHeld) leaseHeld = await runtime.atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);
-          throw error;
-        }
-        saved = true;
-      }
-      if (leaseHeld) await runtime.atomics.releaseLease(leaseName, leaseToken);
-    });
-  });
+  const turn = { agent, threadId, leaseName, leaseToken, stored, newMessages, leaseHeld };
+  ctx.settlers.push(({ reply }) => saveTurn(runtime, turn, reply));
 }
 
 /** The thread with the new turn appended, trimmed to `maxMessages` from the oldest end. */

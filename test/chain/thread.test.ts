@@ -218,6 +218,25 @@ describe("the lease of a new thread", () => {
       await t.close();
     }
   });
+
+  it("keeps the lease while a turn waits to be saved, past holdTtlMs, so the next turn waits (409) and follows it", async () => {
+    const flaky = flakyStorage();
+    const t = await startGateway({ storage: flaky.storage, holdTtlMs: 1000, logger: { warn() {}, error() {} } });
+    try {
+      const s = await seedAgent(t.gateway);
+      const threadId = (await (await post(t, s.key, { messages: [{ role: "user", content: "one" }] })).json()).thread_id;
+      flaky.fail(true);
+      expect((await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "two" }] })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect((await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "too early" }] })).status).toBe(409);
+      flaky.fail(false);
+      await expect.poll(async () => (await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "three" }] })).status).toBe(200);
+      const thread = await (await fetch(`${t.baseURL}/threads/${threadId}`, { headers: { authorization: `Bearer ${s.key}` } })).json();
+      expect(thread.messages.map((m: { content: string }) => m.content)).toEqual(["one", "one", "two", "two", "three", "three"]);
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe("the thread step when Redis refuses to give a lease back", () => {
@@ -259,5 +278,41 @@ describe("the thread step when Redis refuses to give a lease back", () => {
     }
     await expect.poll(() => redis.exists(lease)).toBe(0);
     expect(logged.some((line) => line.includes("release a thread lease"))).toBe(true);
+  });
+});
+
+describe("the thread step when a turn's save outlives its lease (an outage longer than holdTtlMs)", () => {
+  const redis = new Redis(inject("redisUrl"));
+  const prefix = `late-save-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`;
+  afterAll(() => redis.quit());
+
+  it("appends the late turn to the thread as it is now, never writing over a turn saved meanwhile", async () => {
+    const flaky = flakyStorage();
+    const t = await startGateway({ redis: inject("redisUrl"), redisPrefix: prefix, storage: flaky.storage, holdTtlMs: 1000, logger: { warn() {}, error() {} } });
+    const post = (key: string, payload: object) => fetch(`${t.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "echo/echo", ...payload }) });
+    try {
+      const s = await seedAgent(t.gateway);
+      const threadId = (await (await post(s.key, { messages: [{ role: "user", content: "one" }] })).json()).thread_id;
+      const lease = `${prefix}{${s.agent.id}:${threadId}}:lease`;
+      flaky.fail(true);
+      expect((await post(s.key, { thread_id: threadId, messages: [{ role: "user", content: "two" }] })).status).toBe(200);
+      // The lease lapses, as after a Redis outage longer than holdTtlMs: the next turn gets in,
+      // reads the thread without "two", and its own save waits too.
+      expect(await redis.del(lease)).toBe(1);
+      expect((await post(s.key, { thread_id: threadId, messages: [{ role: "user", content: "three" }] })).status).toBe(200);
+      flaky.fail(false);
+      const contents = async () => {
+        const thread = await (await fetch(`${t.baseURL}/threads/${threadId}`, { headers: { authorization: `Bearer ${s.key}` } })).json();
+        return (thread.messages as Array<{ content: string }>).map((m) => m.content);
+      };
+      // Both late turns land, whichever first: nothing is written over.
+      await expect.poll(async () => (await contents()).length, { timeout: 10_000 }).toBe(6);
+      const saved = await contents();
+      expect(saved.slice(0, 2)).toEqual(["one", "one"]);
+      expect([saved.slice(2, 4), saved.slice(4, 6)]).toEqual(expect.arrayContaining([["two", "two"], ["three", "three"]]));
+      await expect.poll(() => redis.exists(lease)).toBe(0);
+    } finally {
+      await t.close();
+    }
   });
 });

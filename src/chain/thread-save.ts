@@ -1,0 +1,79 @@
+import { SETTLE_MEMORY_MS } from "../stores/atomics";
+import type { GatewayRuntime } from "../runtime";
+import type { AssistantMessage, ChatMessage } from "../schema";
+import type { AgentRecord, ThreadRecord } from "../stores/records";
+import type { Heartbeat } from "./heartbeat";
+import { appendToThread, ownLiveThread } from "./thread";
+
+/** What a request knows of its thread when it saves its turn. */
+export interface ThreadTurn {
+  agent: AgentRecord;
+  threadId: string;
+  leaseName: string;
+  leaseToken: string;
+  /** The thread as the request read it (null: a new thread). */
+  stored: ThreadRecord | null;
+  newMessages: ChatMessage[];
+  /** Whether the request holds the thread's lease (a new thread answered in one piece does not). */
+  leaseHeld: boolean;
+}
+
+/**
+ * Saves a turn and releases the thread's lease: the thread settler. The first try writes
+ * the thread as the request read it with the turn appended (the lease kept it unchanged).
+ * If that fails (storage or Redis down), the turn is saved in the background, and the
+ * lease is kept (taken, for a new thread) and renewed until then, so a follow-up waits
+ * (409) instead of reading a history without this turn. Should the lease lapse anyway (an
+ * outage longer than `holdTtlMs`), the late save reads the thread again under a lease it
+ * takes back, and appends the turn to what is there now: a turn another request saved
+ * meanwhile is never written over, and a thread deleted meanwhile is not brought back.
+ */
+export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: AssistantMessage | undefined): Promise<void> {
+  const { agent, threadId, leaseName, leaseToken, stored, newMessages } = turn;
+  const { atomics, records, threads } = runtime;
+  let leaseHeld = turn.leaseHeld;
+  let saved = !reply;
+  let late: Heartbeat | undefined;
+  const record = reply && appendToThread(stored, agent, threadId, newMessages, reply, threads.maxMessages);
+
+  const keepLease = () => {
+    if (late || !leaseHeld) return;
+    const until = Date.now() + SETTLE_MEMORY_MS;
+    late = runtime.heartbeats.start();
+    // Renewed until saved (or given up on, like the save itself); a lapsed lease stops the beat.
+    late.keep(`lease of thread ${threadId} (its turn not saved yet)`, (ttlMs) => (saved || Date.now() > until ? Promise.resolve(false) : atomics.renewLease(leaseName, leaseToken, ttlMs)));
+  };
+
+  const saveLate = async () => {
+    // Still ours if it renews: nothing was saved on the thread since it was read.
+    if (leaseHeld && (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs))) return records.putThread(record!, stored);
+    leaseHeld = false;
+    leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs);
+    if (!leaseHeld) throw new Error(`thread ${threadId} is leased by another request; its turn is saved after it`);
+    // Taken back: renewed afresh (the beat of the lapsed lease has stopped).
+    late?.stop();
+    late = undefined;
+    keepLease();
+    const current = ownLiveThread(await records.getThread(threadId), agent.id, threads.ttlSeconds);
+    // The earlier try wrote after all (its answer was lost), or the thread is gone.
+    if (current?.updated_at === record!.updated_at || (stored && !current)) return;
+    await records.putThread(current ? appendToThread(current, agent, threadId, newMessages, reply!, threads.maxMessages) : record!, current);
+  };
+
+  let tries = 0;
+  return runtime.retries.attempt(`save thread ${threadId}`, async () => {
+    if (!saved) {
+      try {
+        await (tries++ === 0 ? records.putThread(record!, stored) : saveLate());
+      } catch (error) {
+        // Taken now if it was not (before the answer names the thread), tried again with each retry.
+        if (!leaseHeld) leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);
+        keepLease();
+        throw error;
+      }
+      saved = true;
+      late?.stop();
+    }
+    if (leaseHeld) await atomics.releaseLease(leaseName, leaseToken);
+  });
+}
