@@ -47,6 +47,16 @@ export function releaseBudgets(account: WithBudgets, hold: { amount: number; bud
   }
 }
 
+/** The least room left in the budgets a hold named (after `releaseBudgets`): no charge takes more. */
+export function budgetRoom(account: WithBudgets, scopes: readonly string[] | undefined): number {
+  let room = Infinity;
+  for (const scope of scopes ?? []) {
+    const c = account.budgets?.get(scope);
+    if (c) room = Math.min(room, Math.max(0, c.limit - c.spent - c.held));
+  }
+  return room;
+}
+
 /**
  * Adds a settled charge to the budgets its hold named (after `releaseBudgets`), in the
  * period each counts in now, and reports a first crossing of 80 % or 100 %.

@@ -44,6 +44,16 @@ local function budget_hold(first, amount)
   for _, scope in ipairs(scopes) do redis.call('HINCRBY', KEYS[6], scope .. '|h', amount) end
   return table.concat(scopes, ','), nil
 end
+-- The least room left in the budgets a hold named (its own hold released): no charge takes more.
+local function budget_room(list)
+  local room = math.huge
+  if list == nil or list == '' then return room end
+  for scope in string.gmatch(list, '[^,]+') do
+    local f = redis.call('HMGET', KEYS[6], scope .. '|l', scope .. '|s', scope .. '|h')
+    room = math.min(room, math.max(0, budget_num(f[1]) - budget_num(f[2]) - budget_num(f[3])))
+  end
+  return room
+end
 -- Adds a settled charge to the budgets a hold named; each state ends with the level first crossed now (0: none).
 local function budget_charge(list, charged)
   if list == nil or list == '' then return '' end

@@ -4,7 +4,7 @@ import type { Records } from "./records";
 import { balanceFromLedger, balanceLimitError, checkBudgets, checkMicros, gcra, MAX_BALANCE_MICROS, normalizeWindows, rateWindowState, SETTLE_MEMORY_MS, type Atomics, type BalanceState, type RateState, type SettleResult } from "./atomics";
 import { createMemoryCooldowns } from "./cooldowns";
 import { createExpiringMemory } from "./key-queue";
-import { chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, seedBudgets, type BudgetCounters } from "./budgets-memory";
+import { budgetRoom, chargeBudgets, reserveBudgets, budgetStates, releaseBudgets, seedBudgets, type BudgetCounters } from "./budgets-memory";
 
 export interface MemoryAtomicsOptions {
   /**
@@ -200,10 +200,11 @@ export function createMemoryAtomics(options: MemoryAtomicsOptions = {}): Atomics
         account.reserved -= hold.amount;
         releaseBudgets(account, hold);
       }
-      // Its own hold released, a request pays from what no other request holds: a hold is
-      // a promise to its request, so an overrun never eats into another's. No hold, no charge.
+      // Its own hold released, a request pays from what no other request holds, of the
+      // balance and of each budget: a hold is a promise to its request, so an overrun never
+      // eats into another's, nor past a budget. No hold, no charge.
       const free = state(account);
-      const charged = hold ? Math.min(chargeMicros, Math.max(0, free.balance_micros - free.reserved_micros)) : 0;
+      const charged = hold ? Math.min(chargeMicros, Math.max(0, free.balance_micros - free.reserved_micros), budgetRoom(account, hold.budgets)) : 0;
       account.balance -= charged;
       // The line goes to storage with the balance it changed, in the same write.
       const ahead = charged > 0 && line ? { ...line, amount_micros: -charged } : undefined;

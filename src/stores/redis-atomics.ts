@@ -414,8 +414,8 @@ if hold then
   redis.call('HDEL', KEYS[3], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[2])
   ttl = math.max(ttl, tonumber(held_ttl))
-  -- Its own hold released, a request pays from what no other request holds.
-  charged = math.min(tonumber(ARGV[3]), math.max(0, num(KEYS[1]) - num(KEYS[2])))
+  -- Its own hold released, a request pays from what no other request holds, of the balance and of each budget.
+  charged = math.min(tonumber(ARGV[3]), math.max(0, num(KEYS[1]) - num(KEYS[2])), budget_room(budgets))
 end
 local balance = num(KEYS[1])
 local own = ''

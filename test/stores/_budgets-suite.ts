@@ -60,6 +60,19 @@ export function testBudgets(name: string, factory: AtomicsFactory): void {
       expect(await a.getBalance("acct")).toEqual({ balance_micros: 1_000_000 - 100, reserved_micros: 0 });
     });
 
+    it("never charges past a budget when requests cost more than they held: the charge stops at what no other hold has room for", async () => {
+      const { a } = await fresh();
+      // Three holds of 30 fill 90 of a 100 budget; each request turns out to cost 40.
+      for (const id of ["r1", "r2", "r3"]) expect((await a.reserve("acct", id, 30, MINUTE, [agent(100), key(1_000)])).ok).toBe(true);
+      expect((await a.settle("acct", "r1", 40)).charged_micros).toBe(40);
+      // 100 - 40 spent - 30 still held by r3 leaves 30 for r2.
+      expect((await a.settle("acct", "r2", 40)).charged_micros).toBe(30);
+      const last = await a.settle("acct", "r3", 40);
+      expect(last.charged_micros).toBe(30);
+      expect(last.budgets?.map((b) => b.spent_micros)).toEqual([100, 100]);
+      expect(await a.getBalance("acct")).toEqual({ balance_micros: 1_000_000 - 100, reserved_micros: 0 });
+    });
+
     it("starts a budget afresh in a later period, while holds made before still hold", async () => {
       const { a } = await fresh();
       await a.reserve("acct", "r1", 70, MINUTE, [agent(100)]);
