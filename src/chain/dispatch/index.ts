@@ -9,6 +9,7 @@ import type { Deadline } from "./deadline";
 import { fallbackCandidates, firstAnswering, type DispatchModel } from "./fallbacks";
 import { isChunkStream, type ProviderContext, type ProviderRequest } from "../../providers/_define";
 import { isRetryable, upstreamError, upstreamTimeout } from "../../providers/_errors";
+import { toClientParam } from "./client-param";
 import { toSSEBody } from "./stream";
 import type { GatewayRuntime } from "../../runtime";
 import type { ChatCompletion, ChatRequest } from "../../schema";
@@ -42,16 +43,23 @@ export function providerDispatch(runtime: GatewayRuntime, dialect: Dialect = cha
     // Timed out or left: settle follows; a stream nobody reads must not stay leased for ever.
     const stopHeartbeatOn = (deadline: Deadline) => deadline.signal.addEventListener("abort", () => ctx.heartbeat?.stop(), { once: true });
     const answerWith = async <T>(attempt: (m: DispatchModel, deadline: Deadline) => Promise<T>) => {
-      const answered = await firstAnswering({
-        candidates,
-        timeoutMs: runtime.upstream.timeoutMs,
-        clientSignal: event.req.signal,
-        attempt: (m, deadline, retries) => {
-          if (retries === undefined) stopHeartbeatOn(deadline); // the last model: as without fallbacks
-          return withRetries(runtime, deadline, errorOf(m, deadline), () => attempt(m, deadline), retries);
-        },
-        toError: (error, deadline, m) => errorOf(m, deadline)(error),
-      });
+      let answered: Awaited<ReturnType<typeof firstAnswering<T>>>;
+      try {
+        answered = await firstAnswering({
+          candidates,
+          timeoutMs: runtime.upstream.timeoutMs,
+          clientSignal: event.req.signal,
+          attempt: (m, deadline, retries) => {
+            if (retries === undefined) stopHeartbeatOn(deadline); // the last model: as without fallbacks
+            return withRetries(runtime, deadline, errorOf(m, deadline), () => attempt(m, deadline), retries);
+          },
+          toError: (error, deadline, m) => errorOf(m, deadline)(error),
+        });
+      } catch (error) {
+        // A refused field of the prompt is named as the client sent it (the prompt keeps the client's message objects).
+        if (!HTTPError.isError(error)) throw error;
+        throw toClientParam(error, (index) => request.messages.indexOf(thread.messages[index]), dialect.inputParam ?? "messages", dialect === chatDialect);
+      }
       if (answered.model !== model) {
         stopHeartbeatOn(answered.deadline);
         // Settle charges, and the answer names, the model that answered.

@@ -50,7 +50,8 @@ export function systemText(system: MessagesRequest["system"]): string {
 
 function blocksText(content: string | MessagesBlock[]): string {
   if (typeof content === "string") return content;
-  return content.map((block) => (block.type === "text" && typeof block.text === "string" ? block.text : "")).join("\n\n");
+  // Text blocks only: an image beside the text adds no empty paragraph.
+  return content.flatMap((block) => (block.type === "text" && typeof block.text === "string" ? [block.text] : [])).join("\n\n");
 }
 
 function assistantMessage(content: string | MessagesBlock[]): ChatMessage {
@@ -78,7 +79,9 @@ function userMessages(content: string | MessagesBlock[], index: number, lenient:
     const param = `messages[${index}].content[${j}]`;
     if (block.type === "tool_result") {
       const images = resultImages(block, param, lenient);
-      out.push({ role: "tool", tool_call_id: String(block.tool_use_id), content: toolResultText(resultText(block), images.length) });
+      // Chat tools have no error flag: the model still has to know the call failed.
+      const text = toolResultText(resultText(block), images.length);
+      out.push({ role: "tool", tool_call_id: String(block.tool_use_id), content: block.is_error === true ? `Error: ${text}` : text });
       toolImages.push({ callId: String(block.tool_use_id), images });
     } else {
       const part = userPart(block, param, lenient);
@@ -92,9 +95,7 @@ function userMessages(content: string | MessagesBlock[], index: number, lenient:
 
 function resultText(block: MessagesBlock): string {
   const content = block.content;
-  const text = typeof content === "string" ? content : Array.isArray(content) ? blocksText(content as MessagesBlock[]) : "";
-  // Chat tools have no error flag: the model still has to know the call failed.
-  return block.is_error === true ? `Error: ${text}` : text;
+  return typeof content === "string" ? content : Array.isArray(content) ? blocksText(content as MessagesBlock[]) : "";
 }
 
 /** The image (and document) blocks of a tool result, as user parts. */

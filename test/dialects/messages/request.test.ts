@@ -49,6 +49,8 @@ describe("the Messages request as the gateway's normalized chat request", () => 
             role: "user",
             content: [
               { type: "tool_result", tool_use_id: "toolu_1", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "iVBOR" } }] },
+              { type: "tool_result", tool_use_id: "toolu_2", content: [{ type: "text", text: "here" }, { type: "image", source: { type: "url", url: "https://example.com/b.png" } }] },
+              { type: "tool_result", tool_use_id: "toolu_3", is_error: true, content: [{ type: "image", source: { type: "url", url: "https://example.com/c.png" } }] },
               { type: "text", text: "What does it show?" },
             ],
           },
@@ -58,7 +60,21 @@ describe("the Messages request as the gateway's normalized chat request", () => 
     );
     expect(request.messages.slice(2)).toEqual([
       { role: "tool", tool_call_id: "toolu_1", content: "The result is an image, in the next message." },
-      { role: "user", content: [{ type: "text", text: "The result of tool call toolu_1:" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBOR" } }, { type: "text", text: "What does it show?" }] },
+      // The text alone: the image beside it adds no empty paragraph.
+      { role: "tool", tool_call_id: "toolu_2", content: "here" },
+      { role: "tool", tool_call_id: "toolu_3", content: "Error: The result is an image, in the next message." },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "The result of tool call toolu_1:" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,iVBOR" } },
+          { type: "text", text: "The result of tool call toolu_2:" },
+          { type: "image_url", image_url: { url: "https://example.com/b.png" } },
+          { type: "text", text: "The result of tool call toolu_3:" },
+          { type: "image_url", image_url: { url: "https://example.com/c.png" } },
+          { type: "text", text: "What does it show?" },
+        ],
+      },
     ]);
   });
 
