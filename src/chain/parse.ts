@@ -57,11 +57,13 @@ export function routeModel(runtime: Pick<GatewayRuntime, "catalog"> & Partial<Pi
 }
 
 /**
- * `X-Claude-Code-Session-Id`: Claude Code's session, recorded on the request's ledger line.
- * A value no session id looks like (over 200 characters) is ignored, not refused.
+ * The client's session, recorded on the request's ledger line: `X-Claude-Code-Session-Id`
+ * (Claude Code) or `Session-Id` (Codex CLI). A value no session id looks like (over 200
+ * characters) is ignored, not refused.
  */
 export function sessionIdHeader(event: H3Event): string | undefined {
-  const value = event.req.headers.get("x-claude-code-session-id")?.trim();
+  const headers = event.req.headers;
+  const value = (headers.get("x-claude-code-session-id") ?? headers.get("session-id"))?.trim();
   return value && value.length <= 200 && !value.includes("\0") ? value : undefined;
 }
 

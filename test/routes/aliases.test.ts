@@ -197,6 +197,17 @@ describe("model aliases", () => {
     expect((await settledLines(accountId))[0].session_id).toBe("4a1c7e9e-session");
   });
 
+  it("records Codex CLI's Session-Id on the ledger lines of its Responses and Messages requests, and ignores one too long to be an id", async () => {
+    const { key, accountId } = await seedAgent(t.gateway);
+    const post = (path: string, body: object, headers: Record<string, string>) =>
+      fetch(`${t.baseURL}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    expect((await post("/responses", { model: "echo/echo", input: "hi", store: false }, { "session-id": "0199-codex-session" })).status).toBe(200);
+    expect((await settledLines(accountId))[0].session_id).toBe("0199-codex-session");
+    expect((await post("/messages", { model: "echo/echo", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }, { "anthropic-version": "2023-06-01", "x-claude-code-session-id": "x".repeat(201) })).status).toBe(200);
+    await expect.poll(async () => (await settledLines(accountId)).length).toBe(2);
+    expect((await settledLines(accountId))[1].session_id).toBeUndefined();
+  });
+
   it("refuses an alias to a model the catalog does not have: at createGateway, and with 400 from the admin API", async () => {
     expect(() => createGateway({ providers: [echo()], aliases: { fast: "echo/missing" } })).toThrow(/`fast` routes to "echo\/missing"/);
     const call = async (method: string, path: string, body: unknown) => {

@@ -1,5 +1,5 @@
 import type { Middleware } from "h3";
-import { readJSONBody, resolveRequestModel, threadIdHeader } from "../../chain/parse";
+import { readJSONBody, resolveRequestModel, sessionIdHeader, threadIdHeader } from "../../chain/parse";
 import { useGatewayContext } from "../../context";
 import { createAPIError } from "../../errors";
 import type { GatewayRuntime } from "../../runtime";
@@ -63,6 +63,7 @@ export function responsesParser(runtime: GatewayRuntime, options: ResponsesParse
     ctx.request = request;
     ctx.stateless = !store;
     ctx.truncation = body.truncation ?? "disabled";
+    ctx.sessionId = sessionIdHeader(event);
     if (body.instructions) ctx.instructions = body.instructions;
   };
 }

@@ -1,7 +1,7 @@
 import type { H3Event, Middleware } from "h3";
 import { agentAllowsModel } from "../../catalog";
 import { setAnswerHeader } from "../../chain/answer-headers";
-import { readJSONBody, resolveModel, threadIdHeader } from "../../chain/parse";
+import { readJSONBody, resolveModel, sessionIdHeader, threadIdHeader } from "../../chain/parse";
 import { requireContext, useGatewayContext, type GatewayContext } from "../../context";
 import { messagesRequestSchema, countTokensRequestSchema } from "../../dialects/messages/schema";
 import { toChatRequest } from "../../dialects/messages/request";
@@ -78,8 +78,3 @@ function knownModel(runtime: GatewayRuntime, name: string): Model | undefined {
   }
 }
 
-/** Claude Code's session id, kept for the ledger line (at most 200 characters, as a thread id). */
-function sessionIdHeader(event: H3Event): string | undefined {
-  const value = event.req.headers.get("x-claude-code-session-id")?.trim();
-  return value ? value.slice(0, 200) : undefined;
-}
