@@ -4,6 +4,7 @@ import { threadLeaseName } from "../chain/thread";
 import { clip, createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import { generateKey } from "../keys";
+import { parseTimeParam } from "./time-param";
 import type { GatewayRuntime } from "../runtime";
 import {
   createAgentSchema,
@@ -324,8 +325,8 @@ export function createAdminOperations(runtime: GatewayRuntime): AdminOperations 
         model: query.model,
         threadId: query.thread_id,
         type: query.type,
-        since: parseTime(query.since, "since"),
-        until: parseTime(query.until, "until"),
+        since: parseTimeParam(query.since, "since"),
+        until: parseTimeParam(query.until, "until"),
         after: query.after,
         limit,
       });
@@ -370,14 +371,6 @@ function pageLimit(limit: number | undefined): number {
     throw createAPIError({ code: "invalid_request", param: "limit", message: "`limit` must be a whole number from 1 to 1000." });
   }
   return limit;
-}
-
-/** ISO 8601 or Unix seconds, to milliseconds. */
-function parseTime(value: string | undefined, param: string): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  if (!Number.isFinite(ms)) throw createAPIError({ code: "invalid_request", param, message: `\`${param}\` must be an ISO 8601 time or Unix seconds.` });
-  return ms;
 }
 
 function notFound(kind: string, id: string) {

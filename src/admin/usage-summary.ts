@@ -1,5 +1,6 @@
 import { createAPIError } from "../errors";
 import type { LedgerStore, SummaryDimension, SummaryRow } from "../stores/ledger/types";
+import { parseTimeParam } from "./time-param";
 
 /** What `GET /admin/usage/summary` groups by (any of them, comma-separated). */
 export type UsageGroup = "agent" | "model" | "key" | "day";
@@ -54,7 +55,6 @@ export async function summarizeUsage(ledger: LedgerStore, accountId: string, que
 
 const DIMENSION = { agent: "agent", model: "model", key: "key", day: "day" } as const satisfies Record<UsageGroup, SummaryDimension>;
 const FIELD = { agent: "agent_id", model: "model", key: "key_id", day: "day" } as const satisfies Record<UsageGroup, keyof SummaryRow>;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function parseGroups(value: UsageSummaryQuery["group_by"]): UsageGroup[] {
   const names = (typeof value === "string" ? value.split(",") : (value ?? [])).map((name) => name.trim()).filter(Boolean);
@@ -64,17 +64,10 @@ function parseGroups(value: UsageSummaryQuery["group_by"]): UsageGroup[] {
   return [...new Set(names as UsageGroup[])];
 }
 
-/** The largest time from the epoch a JavaScript Date holds, in ms. */
-const MAX_DATE_MS = 8.64e15;
-
 /** A day as the rollups name it; a time stands for its UTC day. */
 function toDay(value: string | undefined, param: string): string | undefined {
-  if (value === undefined || value === "") return undefined;
-  const ms = DAY.test(value) ? Date.parse(`${value}T00:00:00Z`) : /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  // Past ±8.64e15 ms a Date is invalid (toISOString would throw): refused like any other bad time.
-  const day = Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString().slice(0, 10) : undefined;
-  if (!day || (DAY.test(value) && day !== value)) throw createAPIError({ code: "invalid_request", param, message: `\`${param}\` must be a day (YYYY-MM-DD), an ISO 8601 time or Unix seconds.` });
-  return day;
+  const ms = parseTimeParam(value, param);
+  return ms === undefined ? undefined : new Date(ms).toISOString().slice(0, 10);
 }
 
 function toView(row: SummaryRow, groupBy: UsageGroup[]): UsageSummaryRow {

@@ -101,11 +101,14 @@ describe.each(Object.keys(drivers))("the usage summary on the %s ledger", (drive
     expect((await summary("?since=2020-01-01&until=2020-01-31")).json.data).toEqual([]);
     // A time stands for its UTC day.
     expect((await summary(`?since=${encodeURIComponent(new Date().toISOString())}`)).json.data[0].requests).toBe(4);
+    // Without a zone, UTC; Unix seconds too.
+    expect((await summary(`?since=${today}T00:00`)).json.data[0].requests).toBe(4);
+    expect((await summary(`?since=${Math.floor(Date.now() / 1000)}`)).json.data[0].requests).toBe(4);
   });
 
   it("refuses an unknown group, a malformed day and a range that ends before it starts", async () => {
-    // Unix seconds past the range of a JavaScript date too (a 500 once).
-    for (const query of ["?group_by=thread", "?since=2026-02-30", "?until=yesterday", "?since=2026-12-02&until=2026-12-01", "?since=99999999999999", "?until=9999999999999"]) {
+    // Unix seconds past the range of a JavaScript date too (a 500 once), and what only Date.parse would guess at (-1 was 2001).
+    for (const query of ["?group_by=thread", "?since=2026-02-30", "?until=yesterday", "?since=2026-12-02&until=2026-12-01", "?since=99999999999999", "?until=9999999999999", "?until=-1", "?since=1%2F2%2F2026"]) {
       const { status, json } = await summary(query);
       expect(status, query).toBe(400);
       expect(json.error.code).toBe("invalid_request");
