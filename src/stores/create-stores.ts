@@ -55,7 +55,7 @@ export function createStores(options: StoresOptions): Stores {
   const ownStorage = !options.storage && redis !== undefined;
   const inMemory = !options.storage && redis === undefined;
   const storage = options.storage ?? (redis !== undefined ? createRedisStorage(redis, `${prefix}data`, onError, (message) => logger.warn(message)) : createMemoryStorage(options.memory));
-  if (inMemory) warnMemoryOnce(logger);
+  if (inMemory) warnMemoryOnce(logger, options.ledger !== undefined);
   const rawRecords = createRecords(storage, { threadTtlSeconds: options.threadTtlSeconds });
   const rawLedger = options.ledger ?? defaultLedger(options, storage, prefix, logger);
   // Lines agentgate 0.1 kept in storage move into the ledger store, in the background
@@ -118,10 +118,11 @@ async function moveLegacy(storage: Storage, ledger: LedgerStore, logger: Logger)
 
 // Once per logger: a process that builds many gateways (tests) is told once.
 const warnedMemory = new WeakSet<Logger>();
-function warnMemoryOnce(logger: Logger): void {
+function warnMemoryOnce(logger: Logger, ownLedger: boolean): void {
   if (warnedMemory.has(logger)) return;
   warnedMemory.add(logger);
-  logger.warn("agentgate: no `storage` or `redis` given, so agents, keys, threads and the ledger live in this process's memory (bounded, gone on restart): for development only");
+  const what = ownLedger ? "agents, keys and threads live" : "agents, keys, threads and the ledger live";
+  logger.warn(`agentgate: no \`storage\` or \`redis\` given, so ${what} in this process's memory (bounded, gone on restart): for development only`);
 }
 
 /** True for storage whose driver deletes keys when their TTL passes (unstorage's redis driver). */

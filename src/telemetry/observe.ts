@@ -128,7 +128,8 @@ function toRecord(ctx: GatewayContext, outcome: Outcome, route: string, time: st
     key_id: ctx.auth?.key.id ?? null,
     model: model?.name ?? null,
     stream: ctx.request?.stream === true,
-    thread_id: ctx.thread?.id ?? null,
+    // A thread that exists: one the request continued, or whose turn it saved (a new thread a failed request never created is not named).
+    thread_id: ctx.thread?.id && (ctx.thread.record || ctx.request?.thread_id || outcome.reply) ? ctx.thread.id : null,
     prompt_tokens: usage?.prompt_tokens ?? 0,
     completion_tokens: usage?.completion_tokens ?? 0,
     cost_micros: cost,

@@ -148,6 +148,10 @@ describe("OpenTelemetry spans, metrics and request records", () => {
     expect(upstream!.attributes["error.type"]).toBe("upstream_error");
     expect(upstream!.status.code).toBe(2);
     expect(records[0]).toMatchObject({ status: 502, error_code: "upstream_error", cost_micros: 0, prompt_tokens: 0 });
+    // The new thread was never created (the answer names none): neither record nor span names it.
+    expect(res.headers.get("x-thread-id")).toBeNull();
+    expect(records[0].thread_id).toBeNull();
+    expect(span.attributes["gen_ai.conversation.id"]).toBeUndefined();
   });
 
   it("records a request that fails before auth, without an agent", async () => {

@@ -4,7 +4,7 @@ import type { NitroApp } from "nitropack/types";
 import * as builtins from "#agentgate/providers";
 import type { AdminAuthOptions } from "../../../src/admin/token";
 import { createAPIError, toErrorBody } from "../../../src/errors";
-import { createGateway, type Gateway } from "../../../src/index";
+import { createGateway, createStorageLedger, type Gateway } from "../../../src/index";
 import type { Provider } from "../../../src/providers/_define";
 import type { AgentgateRuntimeConfig } from "../../nitro";
 
@@ -60,9 +60,12 @@ function useGateway(nitroApp: NitroApp = useNitroApp()): Gateway | undefined {
 function createNitroGateway(): Gateway {
   const { storage, providers, admin, ...options } = useRuntimeConfig().agentgate as AgentgateRuntimeConfig;
   const factories = builtins as Record<string, (options: object) => Provider>;
+  const documents = useStorage(storage);
   return createGateway({
     ...options,
-    storage: useStorage(storage),
+    storage: documents,
+    // The ledger in the same mount (0.1's layout), named here: the module has no ledger option, so no advice to pass one.
+    ledger: createStorageLedger(documents),
     admin: adminOptions(admin),
     providers: Object.entries(providers)
       .filter(([id, providerOptions]) => hasKey(id, providerOptions))
