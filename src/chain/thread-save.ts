@@ -44,16 +44,24 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
     late.keep(`lease of thread ${threadId} (its turn not saved yet)`, (ttlMs) => (saved || Date.now() > until ? Promise.resolve(false) : atomics.renewLease(leaseName, leaseToken, ttlMs)));
   };
 
+  // Once the lease lapsed, the thread as read is no longer the thread: never written again.
+  let lapsed = false;
   const saveLate = async () => {
-    // Still ours if it renews: nothing was saved on the thread since it was read.
-    if (leaseHeld && (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs))) return records.putThread(record!, stored);
-    leaseHeld = false;
-    leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs);
-    if (!leaseHeld) throw new Error(`thread ${threadId} is leased by another request; its turn is saved after it`);
-    // Taken back: renewed afresh (the beat of the lapsed lease has stopped).
-    late?.stop();
-    late = undefined;
-    keepLease();
+    // Kept all along (it still renews): nothing was saved on the thread since it was read.
+    if (!lapsed && leaseHeld) {
+      if (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)) return records.putThread(record!, stored);
+      leaseHeld = false;
+    }
+    lapsed = true;
+    if (!(leaseHeld && (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)))) {
+      leaseHeld = false;
+      leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs);
+      if (!leaseHeld) throw new Error(`thread ${threadId} is leased by another request; its turn is saved after it`);
+      // Taken back: renewed afresh (the beat of the lapsed lease has stopped).
+      late?.stop();
+      late = undefined;
+      keepLease();
+    }
     const current = ownLiveThread(await records.getThread(threadId), agent.id, threads.ttlSeconds);
     // The earlier try wrote after all (its answer was lost), or the thread is gone.
     if (current?.updated_at === record!.updated_at || (stored && !current)) return;
@@ -63,11 +71,12 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   let tries = 0;
   return runtime.retries.attempt(`save thread ${threadId}`, async () => {
     if (!saved) {
+      const first = tries++ === 0;
       try {
-        await (tries++ === 0 ? records.putThread(record!, stored) : saveLate());
+        await (first ? records.putThread(record!, stored) : saveLate());
       } catch (error) {
-        // Taken now if it was not (before the answer names the thread), tried again with each retry.
-        if (!leaseHeld) leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);
+        // A new thread answered in one piece was not leased: taken now, before the answer names it.
+        if (first && !leaseHeld) leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);
         keepLease();
         throw error;
       }

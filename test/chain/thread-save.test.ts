@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { createHeartbeats } from "../../src/chain/heartbeat";
+import { saveTurn } from "../../src/chain/thread-save";
+import type { GatewayRuntime } from "../../src/runtime";
+import { createMemoryAtomics } from "../../src/stores/memory-atomics";
+import { createRecords, type AgentRecord, type ThreadRecord } from "../../src/stores/records";
+import { createRetryQueue } from "../../src/stores/retry-queue";
+import { flakyStorage } from "../_flaky-storage";
+
+const agent = { id: "agt_1", account_id: "acct_1" } as AgentRecord;
+const quiet = { warn() {}, error() {} };
+const turn = (content: string) => ({ role: "user" as const, content });
+const contents = (thread: ThreadRecord | null) => thread?.messages.map((m) => m.content) ?? [];
+
+/** The parts saveTurn uses, real ones: records over a storage whose writes fail on demand, in-process leases, a fast retry queue. */
+function parts() {
+  const flaky = flakyStorage();
+  const records = createRecords(flaky.storage);
+  const atomics = createMemoryAtomics({ records });
+  const runtime = {
+    atomics,
+    records,
+    threads: { ttlSeconds: 3600, maxMessages: 100, truncation: "auto" },
+    holdTtlMs: 1000,
+    heartbeats: createHeartbeats({ ttlMs: 1000, logger: quiet }),
+    retries: createRetryQueue({ logger: quiet, maxAgeMs: 60_000, minDelayMs: 20, maxDelayMs: 40 }),
+    logger: quiet,
+  } as unknown as GatewayRuntime;
+  return { flaky, records, atomics, runtime };
+}
+
+describe("saving a turn", () => {
+  it("never writes the thread as first read once its lease lapsed, even after taking the lease back and failing again", async () => {
+    const { flaky, records, atomics, runtime } = parts();
+    const lease = "agt_1:thread_1";
+    const now = new Date().toISOString();
+    await records.putThread({ id: "thread_1", agent_id: agent.id, account_id: agent.account_id, created_at: now, updated_at: now, messages: [turn("one"), { role: "assistant", content: "one" }] });
+    const stored = await records.getThread("thread_1");
+    expect(await atomics.acquireLease(lease, "tok_2", 1000)).toBe(true);
+
+    // Turn two's save fails and waits.
+    flaky.fail(true);
+    await saveTurn(runtime, { agent, threadId: "thread_1", leaseName: lease, leaseToken: "tok_2", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two" });
+    // Its lease lapses (here: given up by its token, as expiry would), and turn three is saved meanwhile.
+    await atomics.releaseLease(lease, "tok_2");
+    expect(await atomics.acquireLease(lease, "tok_3", 1000)).toBe(true);
+    flaky.fail(false);
+    await records.putThread({ ...stored!, updated_at: new Date(Date.now() + 1).toISOString(), messages: [...stored!.messages, turn("three"), { role: "assistant", content: "three" }] }, stored);
+    await atomics.releaseLease(lease, "tok_3");
+    // Storage fails again: turn two takes the lease back, reads, and fails to write.
+    flaky.fail(true);
+    const heldByTurnTwo = async () => {
+      if (!(await atomics.acquireLease(lease, "probe", 1000))) return true;
+      await atomics.releaseLease(lease, "probe");
+      return false;
+    };
+    await expect.poll(heldByTurnTwo).toBe(true);
+    flaky.fail(false);
+
+    await expect.poll(async () => contents(await records.getThread("thread_1")).length).toBe(6);
+    expect(contents(await records.getThread("thread_1"))).toEqual(["one", "one", "three", "three", "two", "two"]);
+    // And the lease is free again.
+    await expect.poll(() => atomics.acquireLease(lease, "after", 1000)).toBe(true);
+    runtime.heartbeats.close();
+    await runtime.retries.close();
+  });
+});
