@@ -40,7 +40,7 @@ describe("saving a turn", () => {
 
     // Turn two's save fails and waits.
     flaky.fail(true);
-    await saveTurn(runtime, { agent, threadId: "thread_1", leaseName: lease, leaseToken: "tok_2", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two" });
+    await saveTurn(runtime, { agent, threadId: "thread_1", leaseName: lease, leaseToken: "tok_2", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two", refusal: null });
     // Its lease lapses (here: given up by its token, as expiry would), and turn three is saved meanwhile.
     await atomics.releaseLease(lease, "tok_2");
     expect(await atomics.acquireLease(lease, "tok_3", 1000)).toBe(true);

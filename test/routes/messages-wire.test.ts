@@ -60,6 +60,27 @@ describe("POST /v1/messages on the wire", () => {
     expect(sent.headers["x-api-key"]).toBeUndefined(); // the client's key never goes upstream
   });
 
+  it("gives a pass-through Anthropic's tool ids where another vendor's call had one outside its pattern (a Gemini 3 signature), the rest untouched", async () => {
+    const foreign = "toolu_call_1~c2ln+bmF0dXJl/==";
+    const body = {
+      model: "anthropic/claude-sonnet-4-6",
+      max_tokens: 256,
+      messages: [
+        { role: "user", content: "list files" },
+        { role: "assistant", content: [{ type: "tool_use", id: foreign, name: "Bash", input: { command: "ls" } }, { type: "tool_use", id: "toolu_01AbC", name: "Bash", input: { command: "pwd" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: foreign, content: "a.txt" }, { type: "tool_result", tool_use_id: "toolu_01AbC", content: "/tmp" }] },
+      ],
+    };
+    expect((await post(body)).status).toBe(200);
+    const sent = fakes.anthropic.requests[0].body as typeof body;
+    const use = (sent.messages[1].content as Array<{ id: string }>)[0].id;
+    const result = (sent.messages[2].content as Array<{ tool_use_id: string }>)[0].tool_use_id;
+    expect(use).toMatch(/^[\w-]+$/);
+    expect(result).toBe(use);
+    expect(sent.messages[1].content[1]).toEqual(body.messages[1].content[1]);
+    expect(sent.messages[2].content[1]).toEqual(body.messages[2].content[1]);
+  });
+
   it("streams a pass-through back as it came", async () => {
     fakes.anthropic.script({ reply: { text: "as it came" } });
     const response = await post({ model: "anthropic/claude-sonnet-4-6", max_tokens: 100, stream: true, messages: [{ role: "user", content: "x" }] });

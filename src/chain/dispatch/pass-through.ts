@@ -9,6 +9,7 @@ import { jsonAnswer, sseAnswer, writesDirectly } from "../answer-headers";
 import { settle } from "../settle";
 import { createDeadline } from "./deadline";
 import { toGatewayError, withRetries } from "./index";
+import { withPortableToolIds } from "./portable-tool-ids";
 import { toRawSSEStream } from "./raw-stream";
 
 /**
@@ -40,6 +41,7 @@ export function anthropicPassThrough(runtime: GatewayRuntime, failFrames: (error
       if (typeof thinking?.budget_tokens === "number" && thinking.budget_tokens >= cap) body.thinking = { ...thinking, budget_tokens: Math.max(1, cap - 1) };
     }
     if (agent.instructions) body.system = withInstructions(body.system, agent.instructions);
+    body.messages = withPortableToolIds(body.messages);
     const text = JSON.stringify(body);
 
     const deadline = createDeadline(runtime.upstream.timeoutMs, event.req.signal);
