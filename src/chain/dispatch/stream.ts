@@ -1,7 +1,7 @@
 import type { Outcome } from "../../context";
 import type { StreamEncoder } from "../../dialects/types";
-import type { ChatCompletionChunk, Usage } from "../../schema";
-import { createReplyAccumulator } from "./accumulate";
+import type { AssistantMessage, ChatCompletionChunk, Usage } from "../../schema";
+import { createReplyAccumulator, type ReplyAccumulator } from "./accumulate";
 import type { Deadline } from "./deadline";
 import { sseBody, webSSEBody, type SSEBatch, type SSEBody, type SSEPump } from "./sse-body";
 
@@ -101,7 +101,7 @@ function createSSEPump(options: SSEStreamOptions): SSEPump {
     deadline.abort(new DOMException("The client closed the stream", "AbortError"));
     deadline.clear();
     iterator.return?.().catch(() => {});
-    await options.onEnd({ error: "client_disconnected", usage: estimate(), reply: acc.reply() });
+    await options.onEnd({ error: "client_disconnected", usage: estimate(), reply: keptOnLeave(acc) });
   };
 
   /** One provider chunk as the dialect's frames. */
@@ -192,4 +192,17 @@ function createSSEPump(options: SSEStreamOptions): SSEPump {
     },
     cancel: leave,
   };
+}
+
+/**
+ * What a thread keeps of an answer its client left: everything once the upstream had
+ * finished it; before that, its text only. A tool call cut mid-way has arguments that do
+ * not parse and no result will ever follow it, and every vendor refuses a history with a
+ * call left unanswered: kept, it would fail every later turn on the thread.
+ */
+function keptOnLeave(acc: ReplyAccumulator): AssistantMessage | undefined {
+  const reply = acc.reply();
+  if (!reply?.tool_calls || acc.finishReason) return reply;
+  const { tool_calls: _cut, ...rest } = reply;
+  return rest.content || rest.refusal ? { ...rest, content: rest.content ?? "" } : undefined;
 }
