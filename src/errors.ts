@@ -75,41 +75,22 @@ export function clip(text: string, max = 200): string {
 
 /**
  * Whether an error is none of the gateway's own answers (a bug, or a library failing in a
- * way no step expected): it becomes a generic 500, and its cause is what to log.
+ * way no step expected): then it becomes a generic 500, and what it returns is the cause
+ * to log; undefined for an answer the gateway meant.
  */
 export function unexpectedError(error: unknown): unknown {
-  if (!HTTPError.isError(error)) return error;
-  const data = error.data as Partial<APIErrorBody> | undefined;
-  if (data && typeof data.message === "string" && typeof data.type === "string") return undefined;
-  if (!error.unhandled && error.status < 500) return undefined;
-  return error.unhandled ? (error.cause ?? error) : error;
+  if (intendedAnswer(error)) return undefined;
+  return HTTPError.isError(error) && error.unhandled ? (error.cause ?? error) : error;
 }
 
 /** The OpenAI envelope of any thrown value; unknown errors become a generic 500. */
-export function toErrorBody(error: unknown): { status: number; body: { error: APIErrorBody }; headers?: Headers } {
-  if (HTTPError.isError(error)) {
-    const data = error.data as Partial<APIErrorBody> | undefined;
-    if (data && typeof data.message === "string" && typeof data.type === "string") {
-      return {
-        status: error.status,
-        headers: error.headers,
-        body: { error: { message: data.message, type: data.type, param: data.param ?? null, code: data.code ?? null } },
-      };
+export function toErrorBody(error: unknown): ErrorAnswer {
+  return (
+    intendedAnswer(error) ?? {
+      status: 500,
+      body: { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: "server_error" } },
     }
-    // h3's own errors (malformed URL, body limit) keep their status with our envelope.
-    if (!error.unhandled && error.status < 500) {
-      const code: ErrorCode = error.status === 413 ? "request_too_large" : error.status === 404 ? "not_found" : "invalid_request";
-      return {
-        status: error.status,
-        headers: error.headers,
-        body: { error: { message: error.message, type: ERROR_CODES[code].type, param: null, code } },
-      };
-    }
-  }
-  return {
-    status: 500,
-    body: { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: "server_error" } },
-  };
+  );
 }
 
 /**
@@ -126,6 +107,20 @@ export function renderError(error: unknown, event?: H3Event): Response {
 }
 
 // --- internal ---
+
+type ErrorAnswer = { status: number; body: { error: APIErrorBody }; headers?: Headers };
+
+/** The answer an error was meant to be: one of ours (an API error), or h3's own below 500 (a malformed URL, the body limit). */
+function intendedAnswer(error: unknown): ErrorAnswer | undefined {
+  if (!HTTPError.isError(error)) return undefined;
+  const data = error.data as Partial<APIErrorBody> | undefined;
+  if (data && typeof data.message === "string" && typeof data.type === "string") {
+    return { status: error.status, headers: error.headers, body: { error: { message: data.message, type: data.type, param: data.param ?? null, code: data.code ?? null } } };
+  }
+  if (error.unhandled || error.status >= 500) return undefined;
+  const code: ErrorCode = error.status === 413 ? "request_too_large" : error.status === 404 ? "not_found" : "invalid_request";
+  return { status: error.status, headers: error.headers, body: { error: { message: error.message, type: ERROR_CODES[code].type, param: null, code } } };
+}
 
 /**
  * Headers the chain already put on this event that an error answer must keep: CORS (so a
