@@ -1,6 +1,6 @@
 import { aliasProblems } from "../aliases";
 import { writeLines } from "../chain/balance";
-import { threadLeaseName } from "../chain/thread";
+import { threadLeaseName } from "../stores/thread-records";
 import { clip, createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import { generateKey } from "../keys";

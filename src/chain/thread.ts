@@ -9,6 +9,7 @@ import { useHeartbeat } from "./heartbeat";
 import { saveTurn } from "./thread-save";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
+import { threadLeaseName } from "../stores/thread-records";
 
 /**
  * Resolves `thread_id` (or opens a new thread; none for a stateless request) and leases it for this request: a second
@@ -126,13 +127,6 @@ export function appendToThread(
   };
 }
 
-/**
- * The name of a thread's lease, which a chat request holds while it answers and an admin
- * delete takes. Per agent, so another agent's key can neither take nor probe it.
- */
-export function threadLeaseName(agentId: string, threadId: string): string {
-  return `${agentId}:${threadId}`;
-}
 
 /** The thread if it belongs to `agentId` and is within its time to live; otherwise null, as if missing. */
 export function ownLiveThread(thread: ThreadRecord | null, agentId: string, ttlSeconds: number): ThreadRecord | null {

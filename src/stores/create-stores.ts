@@ -1,4 +1,5 @@
 import type { Storage } from "unstorage";
+import { createId } from "../ids";
 import type { Logger } from "../runtime";
 import { SETTLE_MEMORY_MS, type Atomics } from "./atomics";
 import { failClosed } from "./fail-closed";
@@ -12,6 +13,7 @@ import { createRecords, type Records } from "./records";
 import { createRedisAtomics } from "./redis-atomics";
 import { createRedisStorage, reportOnce, type RedisInput } from "./redis-connection";
 import { createRetryQueue, type RetryQueue } from "./retry-queue";
+import { threadLeaseName, type ThreadSweepLease } from "./thread-records";
 
 export interface StoresOptions {
   storage?: Storage;
@@ -71,7 +73,13 @@ export function createStores(options: StoresOptions): Stores {
   const retries = createRetryQueue({ logger, maxAgeMs: Math.max(options.holdTtlMs, SETTLE_MEMORY_MS) });
   const atomics = failClosed(rawAtomics, "shared state (rate limits, balances, leases)", logger);
   // Redis expires threads by itself (their keys carry the TTL); other storage is swept.
-  const stopSweeper = expiresKeys(storage) ? undefined : startThreadSweeper(rawRecords, options.threadTtlSeconds, options.threadSweepIntervalMs, logger);
+  // Each expired thread goes under its lease, as an admin delete takes it: never one a request is answering on.
+  const takeLease: ThreadSweepLease = async (agentId, threadId) => {
+    const name = threadLeaseName(agentId, threadId);
+    const token = createId("lease_", 16);
+    return (await rawAtomics.acquireLease(name, token, options.holdTtlMs)) ? () => rawAtomics.releaseLease(name, token) : undefined;
+  };
+  const stopSweeper = expiresKeys(storage) ? undefined : startThreadSweeper(rawRecords, takeLease, options.threadTtlSeconds, options.threadSweepIntervalMs, logger);
   return {
     records: failClosed(rawRecords, "storage", logger),
     atomics,
@@ -131,14 +139,14 @@ function expiresKeys(storage: Storage): boolean {
 }
 
 /** Sweeps a minute after start (a process restarted more often than hourly still sweeps), then every `intervalMs`. Returns a stop function. */
-function startThreadSweeper(records: Records, ttlSeconds: number, intervalMs: number, logger: Logger): (() => void) | undefined {
+function startThreadSweeper(records: Records, takeLease: ThreadSweepLease, ttlSeconds: number, intervalMs: number, logger: Logger): (() => void) | undefined {
   if (!(intervalMs > 0)) return undefined;
   let running = false;
   const sweep = async () => {
     if (running) return; // a slow sweep of a large index is never run twice at once
     running = true;
     try {
-      await records.sweepThreads(ttlSeconds);
+      await records.sweepThreads(ttlSeconds, Date.now(), takeLease);
       // Stored Responses live as long as threads.
       await records.sweepResponses(ttlSeconds);
     } catch (error) {

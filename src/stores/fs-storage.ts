@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { mkdir, readdir, readFile, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { createStorage, defineDriver, type Storage } from "unstorage";
 import { createLimit, type Limit } from "./limit";
 import { writeWhole } from "./write-whole";
@@ -25,7 +25,8 @@ export function createFsStorage(options: FsStorageOptions): Storage {
 
 /** The driver behind `createFsStorage`, for hosts that mount it into a storage of their own. */
 export const agentgateFsDriver = defineDriver((options: FsStorageOptions) => {
-  const root = options.dir;
+  // Absolute, so a folder is known to be below it by its path.
+  const root = resolve(options.dir);
   const limit = createLimit(options.maxOpenFiles ?? 64);
   const pathOf = (key: string) => join(root, ...key.split(":"));
 
@@ -41,12 +42,26 @@ export const agentgateFsDriver = defineDriver((options: FsStorageOptions) => {
     async setItem(key, value) {
       const path = pathOf(key);
       await limit(async () => {
-        await mkdir(dirname(path), { recursive: true });
-        await writeWhole(path, value);
+        for (let tries = 1; ; tries++) {
+          try {
+            await mkdir(dirname(path), { recursive: true });
+            return await writeWhole(path, value);
+          } catch (error) {
+            // A remove emptied a folder on the way and took it away meanwhile: made again.
+            if ((error as NodeJS.ErrnoException)?.code !== "ENOENT" || tries >= 5) throw error;
+          }
+        }
       });
     },
     async removeItem(key) {
-      await limit(() => unlink(pathOf(key)).catch(ifMissing(undefined)));
+      await limit(async () => {
+        const path = pathOf(key);
+        await unlink(path).catch(ifMissing(undefined));
+        // Folders left empty go too (a thread's own folder of stored responses, once swept), up to the root.
+        for (let folder = dirname(path); folder.startsWith(root + sep); folder = dirname(folder)) {
+          if (!(await rmdir(folder).then(() => true, () => false))) break;
+        }
+      });
     },
     async getKeys(base) {
       const prefix = (base ?? "").replace(/:+$/, "");

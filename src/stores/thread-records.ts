@@ -16,8 +16,26 @@ export interface ThreadRecords {
   listThreads(agentId: string): Promise<ThreadRecord[]>;
   /** One page of the agent's threads, oldest first; only the page's documents are read. */
   pageThreads(agentId: string, page: { after?: string; limit: number }): Promise<{ threads: ThreadRecord[]; hasMore: boolean }>;
-  /** Deletes threads idle for `ttlSeconds` or more, from the index; returns how many. */
-  sweepThreads(ttlSeconds: number, now?: number): Promise<number>;
+  /**
+   * Deletes threads idle for `ttlSeconds` or more, from the index; returns how many. With
+   * `take`, each is deleted only under its lease (see `ThreadSweepLease`), so a request
+   * answering on it meanwhile is never undone.
+   */
+  sweepThreads(ttlSeconds: number, now?: number, take?: ThreadSweepLease): Promise<number>;
+}
+
+/**
+ * Takes a thread's lease for the sweeper and answers how to give it back, or undefined
+ * when a request holds it (the thread is in use: it is left for a later sweep).
+ */
+export type ThreadSweepLease = (agentId: string, threadId: string) => Promise<(() => Promise<void>) | undefined>;
+
+/**
+ * The name of a thread's lease, which a chat request holds while it answers and an admin
+ * delete (or the sweeper) takes. Per agent, so another agent's key can neither take nor probe it.
+ */
+export function threadLeaseName(agentId: string, threadId: string): string {
+  return `${agentId}:${threadId}`;
 }
 
 /** What an index entry says of its thread: when it was created and (to the day) last saved. */
@@ -110,7 +128,7 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
       const page = sorted.slice(start, start + limit + 1);
       return { threads: await documents(page.slice(0, limit).map((item) => item.id)), hasMore: page.length > limit };
     },
-    async sweepThreads(ttlSecondsNow, now = Date.now()) {
+    async sweepThreads(ttlSecondsNow, now = Date.now(), take) {
       const keys = await keysUnder("agent-threads:");
       const cutoff = now - ttlSecondsNow * 1000;
       let swept = 0;
@@ -123,11 +141,18 @@ export function createThreadRecords(storage: Storage, seg: (id: string) => strin
           if (entry && Date.parse(entry.updated_at) > cutoff) continue;
           const parts = item.key.split(":");
           const threadId = decodeSeg(parts.at(-1)!);
-          const thread = await getThread(threadId);
-          if (thread && Date.parse(thread.updated_at) > cutoff) continue;
-          await storage.removeItem(item.key);
-          await Promise.all([storage.removeItem(docKey(threadId)), storage.removeItem(legacyKey(threadId))]);
-          if (thread) swept += 1;
+          const release = take && (await take(decodeSeg(parts.at(-2)!), threadId));
+          if (take && !release) continue; // answering now: not expired for long
+          try {
+            // Read under the lease: a turn saved just before it was taken counts.
+            const thread = await getThread(threadId);
+            if (thread && Date.parse(thread.updated_at) > cutoff) continue;
+            await storage.removeItem(item.key);
+            await Promise.all([storage.removeItem(docKey(threadId)), storage.removeItem(legacyKey(threadId))]);
+            if (thread) swept += 1;
+          } finally {
+            await release?.();
+          }
         }
       }
       return swept;

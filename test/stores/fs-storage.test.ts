@@ -31,6 +31,25 @@ describe("agentgate's fs storage", () => {
     expect(await storage.getKeys("nothing:here:")).toEqual([]);
   });
 
+  it("takes away the folders a remove leaves empty, up to its own folder, and a write into a folder going away still lands", async () => {
+    const dir = fresh();
+    const storage = createFsStorage({ dir });
+    await storage.setItem("thread-responses:thread_1:resp_1", "{}");
+    await storage.setItem("thread-responses:thread_2:resp_2", "{}");
+    await storage.removeItem("thread-responses:thread_1:resp_1");
+    expect(readdirSync(join(dir, "thread-responses"))).toEqual(["thread_2"]);
+    await storage.removeItem("thread-responses:thread_2:resp_2");
+    expect(readdirSync(dir)).toEqual([]);
+    // Removes and writes in one folder at once: every write lands.
+    for (let i = 0; i < 50; i++) {
+      await storage.setItem("t:x:old", "{}");
+      await Promise.all([storage.removeItem("t:x:old"), storage.setItem(`t:x:new${i}`, "{}")]);
+      expect(await storage.getItem(`t:x:new${i}`)).toEqual({});
+      await storage.removeItem(`t:x:new${i}`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it("rejects a read it cannot do instead of answering with the error", async () => {
     const dir = fresh();
     const storage = createFsStorage({ dir });
