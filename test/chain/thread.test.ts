@@ -221,13 +221,13 @@ describe("the lease of a new thread", () => {
 
   it("keeps the lease while a turn waits to be saved, past holdTtlMs, so the next turn waits (409) and follows it", async () => {
     const flaky = flakyStorage();
-    const t = await startGateway({ storage: flaky.storage, holdTtlMs: 1000, logger: { warn() {}, error() {} } });
+    const t = await startGateway({ storage: flaky.storage, holdTtlMs: 2000, logger: { warn() {}, error() {} } });
     try {
       const s = await seedAgent(t.gateway);
       const threadId = (await (await post(t, s.key, { messages: [{ role: "user", content: "one" }] })).json()).thread_id;
       flaky.fail(true);
       expect((await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "two" }] })).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       expect((await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "too early" }] })).status).toBe(409);
       flaky.fail(false);
       await expect.poll(async () => (await post(t, s.key, { thread_id: threadId, messages: [{ role: "user", content: "three" }] })).status).toBe(200);

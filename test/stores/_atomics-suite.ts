@@ -224,11 +224,13 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         const { a } = await fresh();
         await a.credit("acct", 10_000);
         for (let i = 1; i <= 10; i++) await a.reserve("acct", `r${i}`, 10 * i, MINUTE);
-        await a.reserve("acct", "short", 500, 60);
+        // Short, yet long enough to outlast the steps before its expiry on a loaded machine.
+        const start = performance.now();
+        await a.reserve("acct", "short", 500, 600);
         expect((await a.getBalance("acct")).reserved_micros).toBe(550 + 500);
         for (let i = 1; i <= 5; i++) await a.settle("acct", `r${i}`, i);
         expect(await a.getBalance("acct")).toEqual({ balance_micros: 10_000 - 15, reserved_micros: 400 + 500 });
-        await sleep(120); // the short hold expires; the others stay
+        await sleep(700 - (performance.now() - start)); // the short hold expires; the others stay
         expect((await a.getBalance("acct")).reserved_micros).toBe(400);
         expect((await a.reserve("acct", "r11", 9_585, MINUTE)).ok).toBe(true); // exactly what is free
         expect((await a.reserve("acct", "r12", 1, MINUTE)).ok).toBe(false);
@@ -239,10 +241,12 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
         const { a, open } = await fresh();
         const b = await open();
         await a.credit("acct", 1000);
-        await a.reserve("acct", "long", 900, 300);
-        await sleep(150);
-        expect(await b.renewHold("acct", "long", 600)).toBe(true);
-        await sleep(300); // past the first TTL, within the renewed one
+        // TTLs with room for a busy machine's late timers (a 150 ms margin once failed under a loaded CI).
+        const start = performance.now();
+        await a.reserve("acct", "long", 900, 2_000);
+        await sleep(200);
+        expect(await b.renewHold("acct", "long", 5_000)).toBe(true);
+        await sleep(2_100 - (performance.now() - start)); // past the first TTL, within the renewed one
         expect(await a.getBalance("acct")).toEqual({ balance_micros: 1000, reserved_micros: 900 });
         expect((await a.reserve("acct", "r2", 500, MINUTE)).ok).toBe(false);
         expect(await b.settle("acct", "long", 400)).toEqual({ charged_micros: 400, balance_micros: 600, reserved_micros: 0 });
@@ -322,11 +326,13 @@ export function testAtomics(name: string, factory: AtomicsFactory): void {
       it("renews a lease for its holder only, so it outlives its first TTL", async () => {
         const { a, open } = await fresh();
         const b = await open();
-        expect(await a.acquireLease("thread1", "holder", 300)).toBe(true);
+        // TTLs with room for a busy machine's late timers, as above.
+        const start = performance.now();
+        expect(await a.acquireLease("thread1", "holder", 2_000)).toBe(true);
         expect(await b.renewLease("thread1", "someone-else", MINUTE)).toBe(false);
-        await sleep(150);
-        expect(await b.renewLease("thread1", "holder", 600)).toBe(true);
-        await sleep(300); // past the first TTL, within the renewed one
+        await sleep(200);
+        expect(await b.renewLease("thread1", "holder", 5_000)).toBe(true);
+        await sleep(2_100 - (performance.now() - start)); // past the first TTL, within the renewed one
         expect(await a.acquireLease("thread1", "next", MINUTE)).toBe(false);
         await a.releaseLease("thread1", "holder");
         expect(await a.acquireLease("thread1", "next", MINUTE)).toBe(true);

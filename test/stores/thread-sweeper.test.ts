@@ -42,13 +42,13 @@ describe("a gateway's thread sweeper", () => {
   it("never sweeps a thread a request is answering on, so its saved turn keeps its index entry and is swept once idle", async () => {
     const dir = mkdtempSync(join(tmpdir(), "agentgate-sweeper-"));
     const storage = createFsStorage({ dir });
-    const gateway = createGateway({ providers: [echo({ delayMs: 80 })], storage, threads: { ttlSeconds: 1, sweepIntervalMs: 200 }, logger: { warn() {}, error() {} } });
+    const gateway = createGateway({ providers: [echo({ delayMs: 80 })], storage, threads: { ttlSeconds: 2, sweepIntervalMs: 200 }, logger: { warn() {}, error() {} } });
     const chat = (key: string, body: Record<string, unknown>) =>
       gateway.fetch(new Request("http://gateway.test/api/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "echo/echo", ...body }) }));
     try {
       const { key } = await seedAgent(gateway);
       const threadId = (await chat(key, { messages: [{ role: "user", content: "hi" }] })).headers.get("x-thread-id")!;
-      await new Promise((resolve) => setTimeout(resolve, 900));
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       // Streams for about 1.6 s: its thread passes its time to live while it answers, under sweeps every 200 ms.
       const streamed = await chat(key, { thread_id: threadId, stream: true, messages: [{ role: "user", content: "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty" }] });
       expect(streamed.status).toBe(200);
@@ -56,7 +56,7 @@ describe("a gateway's thread sweeper", () => {
       const saved = async () => ({ doc: (await storage.getKeys("threads:")).some((k) => k.endsWith(threadId)), index: (await storage.getKeys("agent-threads:")).some((k) => k.endsWith(threadId)) });
       expect(await saved()).toEqual({ doc: true, index: true });
       // Idle now: swept whole, document and index.
-      await expect.poll(saved, { timeout: 5_000 }).toEqual({ doc: false, index: false });
+      await expect.poll(saved, { timeout: 8_000 }).toEqual({ doc: false, index: false });
     } finally {
       await gateway.close();
       rmSync(dir, { recursive: true, force: true });
