@@ -261,7 +261,14 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const unexpected = unexpectedError(error);
       if (unexpected !== undefined) logger.error(`agentgate: ${event.req.method} ${event.url.pathname} answered 500 after an unexpected error`, unexpected);
       const dialect = event.context.gateway?.dialect;
-      return dialect?.renderError ? dialect.renderError(error, event) : renderError(error, event);
+      if (!dialect?.renderError) return renderError(error, event);
+      try {
+        return dialect.renderError(error, event);
+      } catch (failure) {
+        // h3 is silent: a dialect that fails to render is logged here, and OpenAI's envelope answers instead.
+        logger.error(`agentgate: ${event.req.method} ${event.url.pathname}: rendering an error failed`, failure);
+        return renderError(error, event);
+      }
     },
   });
   answerWithReasonPhrases(app);

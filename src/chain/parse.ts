@@ -58,12 +58,12 @@ export function routeModel(runtime: Pick<GatewayRuntime, "catalog"> & Partial<Pi
 
 /**
  * The client's session, recorded on the request's ledger line: `X-Claude-Code-Session-Id`
- * (Claude Code) or `Session-Id` (Codex CLI). A value no session id looks like (over 200
- * characters) is ignored, not refused.
+ * (Claude Code), or `Session-Id` / `session_id` (Codex CLI, by release). A value no
+ * session id looks like (over 200 characters) is ignored, not refused.
  */
 export function sessionIdHeader(event: H3Event): string | undefined {
   const headers = event.req.headers;
-  const value = (headers.get("x-claude-code-session-id") ?? headers.get("session-id"))?.trim();
+  const value = (headers.get("x-claude-code-session-id") ?? headers.get("session-id") ?? headers.get("session_id"))?.trim();
   return value && value.length <= 200 && !value.includes("\0") ? value : undefined;
 }
 

@@ -26,7 +26,8 @@ export interface ThreadTurn {
  * (409) instead of reading a history without this turn. Should the lease lapse anyway (an
  * outage longer than `holdTtlMs`), the late save reads the thread again under a lease it
  * takes back, and appends the turn to what is there now: a turn another request saved
- * meanwhile is never written over, and a thread deleted meanwhile is not brought back.
+ * meanwhile is never written over, nor written twice, and a thread that existed before
+ * the request and was deleted meanwhile is not brought back.
  */
 export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: AssistantMessage | undefined): Promise<void> {
   const { agent, threadId, leaseName, leaseToken, stored, newMessages } = turn;
@@ -34,14 +35,27 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   let leaseHeld = turn.leaseHeld;
   let saved = !reply;
   let late: Heartbeat | undefined;
+  // Renewed no longer than the retries go on (they give up after as long).
+  let until: number | undefined;
   const record = reply && appendToThread(stored, agent, threadId, newMessages, reply, threads.maxMessages);
+  // Every version this settler wrote (by its time): a write that landed though its answer was lost is not made twice.
+  const written = new Set<string>();
+  const put = (thread: ThreadRecord, previous: ThreadRecord | null) => {
+    written.add(thread.updated_at);
+    return records.putThread(thread, previous);
+  };
 
   const keepLease = () => {
     if (late || !leaseHeld) return;
-    const until = Date.now() + SETTLE_MEMORY_MS;
-    late = runtime.heartbeats.start();
-    // Renewed until saved (or given up on, like the save itself); a lapsed lease stops the beat.
-    late.keep(`lease of thread ${threadId} (its turn not saved yet)`, (ttlMs) => (saved || Date.now() > until ? Promise.resolve(false) : atomics.renewLease(leaseName, leaseToken, ttlMs)));
+    until ??= Date.now() + SETTLE_MEMORY_MS;
+    const beat = runtime.heartbeats.start();
+    late = beat;
+    // Renewed until saved or given up on; a beat whose lease lapsed stops too (none is left running).
+    beat.keep(`lease of thread ${threadId} (its turn not saved yet)`, async (ttlMs) => {
+      const renewed = !saved && Date.now() <= until! && (await atomics.renewLease(leaseName, leaseToken, ttlMs));
+      if (!renewed) beat.stop();
+      return renewed;
+    });
   };
 
   // Once the lease lapsed, the thread as read is no longer the thread: never written again.
@@ -49,7 +63,7 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   const saveLate = async () => {
     // Kept all along (it still renews): nothing was saved on the thread since it was read.
     if (!lapsed && leaseHeld) {
-      if (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)) return records.putThread(record!, stored);
+      if (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)) return put(record!, stored);
       leaseHeld = false;
     }
     lapsed = true;
@@ -63,9 +77,9 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
       keepLease();
     }
     const current = ownLiveThread(await records.getThread(threadId), agent.id, threads.ttlSeconds);
-    // The earlier try wrote after all (its answer was lost), or the thread is gone.
-    if (current?.updated_at === record!.updated_at || (stored && !current)) return;
-    await records.putThread(current ? appendToThread(current, agent, threadId, newMessages, reply!, threads.maxMessages) : record!, current);
+    // An earlier try wrote after all (its answer was lost), or the thread (one that existed before) is gone.
+    if ((current && written.has(current.updated_at)) || (stored && !current)) return;
+    await put(current ? appendToThread(current, agent, threadId, newMessages, reply!, threads.maxMessages) : record!, current);
   };
 
   let tries = 0;
@@ -73,7 +87,7 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
     if (!saved) {
       const first = tries++ === 0;
       try {
-        await (first ? records.putThread(record!, stored) : saveLate());
+        await (first ? put(record!, stored) : saveLate());
       } catch (error) {
         // A new thread answered in one piece was not leased: taken now, before the answer names it.
         if (first && !leaseHeld) leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);

@@ -50,7 +50,8 @@ local function budget_room(list)
   if list == nil or list == '' then return room end
   for scope in string.gmatch(list, '[^,]+') do
     local f = redis.call('HMGET', KEYS[6], scope .. '|l', scope .. '|s', scope .. '|h')
-    room = math.min(room, math.max(0, budget_num(f[1]) - budget_num(f[2]) - budget_num(f[3])))
+    -- A budget with no counters (lost with Redis's data) caps nothing, as in process.
+    if f[1] then room = math.min(room, math.max(0, budget_num(f[1]) - budget_num(f[2]) - budget_num(f[3]))) end
   end
   return room
 end

@@ -67,7 +67,10 @@ export const agentgateFsDriver = defineDriver((options: FsStorageOptions) => {
       const prefix = (base ?? "").replace(/:+$/, "");
       // Only the folder the prefix names (or, for a partial segment, its parent) is walked.
       const folder = prefix === "" ? root : pathOf(prefix);
-      const start = (await limit(() => stat(folder).catch(ifMissing(null))))?.isDirectory() ? folder : dirname(folder);
+      const isFolder = (await limit(() => stat(folder).catch(ifMissing(null))))?.isDirectory();
+      // A whole segment (`threads:`) without its folder (removed once empty) has no keys: the parent is not walked for it.
+      if (!isFolder && prefix !== "" && base?.endsWith(":")) return [];
+      const start = isFolder ? folder : dirname(folder);
       const files = await walk(start, limit);
       return files.map((file) => relative(root, file).split(sep).join(":"));
     },

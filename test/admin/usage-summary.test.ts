@@ -108,7 +108,7 @@ describe.each(Object.keys(drivers))("the usage summary on the %s ledger", (drive
 
   it("refuses an unknown group, a malformed day and a range that ends before it starts", async () => {
     // Unix seconds past the range of a JavaScript date too (a 500 once), and what only Date.parse would guess at (-1 was 2001).
-    for (const query of ["?group_by=thread", "?since=2026-02-30", "?until=yesterday", "?since=2026-12-02&until=2026-12-01", "?since=99999999999999", "?until=9999999999999", "?until=-1", "?since=1%2F2%2F2026"]) {
+    for (const query of ["?group_by=thread", "?since=2026-02-30", "?until=yesterday", "?since=2026-12-02&until=2026-12-01", "?since=99999999999999", "?until=9999999999999", "?until=-1", "?since=1%2F2%2F2026", "?since=2024-02-30T10:00Z", "?until=2026-12-01T24:00"]) {
       const { status, json } = await summary(query);
       expect(status, query).toBe(400);
       expect(json.error.code).toBe("invalid_request");

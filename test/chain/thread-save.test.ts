@@ -5,6 +5,7 @@ import type { GatewayRuntime } from "../../src/runtime";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords, type AgentRecord, type ThreadRecord } from "../../src/stores/records";
 import { createRetryQueue } from "../../src/stores/retry-queue";
+import { createStorage, defineDriver } from "unstorage";
 import { flakyStorage } from "../_flaky-storage";
 
 const agent = { id: "agt_1", account_id: "acct_1" } as AgentRecord;
@@ -61,6 +62,50 @@ describe("saving a turn", () => {
     expect(contents(await records.getThread("thread_1"))).toEqual(["one", "one", "three", "three", "two", "two"]);
     // And the lease is free again.
     await expect.poll(() => atomics.acquireLease(lease, "after", 1000)).toBe(true);
+    runtime.heartbeats.close();
+    await runtime.retries.close();
+  });
+
+  it("never appends a turn twice when a late write landed but its answer was lost", async () => {
+    // A storage whose writes fail on demand, or land and then fail (the answer lost on the way back).
+    const inner = createStorage();
+    let mode: "ok" | "fail" | "lost" = "ok";
+    const driver = defineDriver(() => ({
+      name: "lossy",
+      hasItem: (key) => inner.hasItem(key),
+      getItem: (key) => inner.getItem(key),
+      getKeys: (base) => inner.getKeys(base),
+      async setItem(key, value) {
+        if (mode === "fail") throw new Error("disk unavailable");
+        await inner.setItem(key, value);
+        if (mode === "lost") throw new Error("connection reset after the write");
+      },
+    }));
+    const records = createRecords(createStorage({ driver: driver({}) }));
+    const atomics = createMemoryAtomics({ records });
+    const runtime = {
+      atomics,
+      records,
+      threads: { ttlSeconds: 3600, maxMessages: 100, truncation: "auto" },
+      holdTtlMs: 1000,
+      heartbeats: createHeartbeats({ ttlMs: 1000, logger: quiet }),
+      retries: createRetryQueue({ logger: quiet, maxAgeMs: 60_000, minDelayMs: 20, maxDelayMs: 40 }),
+      logger: quiet,
+    } as unknown as GatewayRuntime;
+    const lease = "agt_1:thread_2";
+    const now = new Date().toISOString();
+    await records.putThread({ id: "thread_2", agent_id: agent.id, account_id: agent.account_id, created_at: now, updated_at: now, messages: [turn("one"), { role: "assistant", content: "one" }] });
+    const stored = await records.getThread("thread_2");
+    expect(await atomics.acquireLease(lease, "tok", 1000)).toBe(true);
+    mode = "fail";
+    await saveTurn(runtime, { agent, threadId: "thread_2", leaseName: lease, leaseToken: "tok", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two", refusal: null });
+    // The lease lapses; the late save takes it back, and its write lands with its answer lost, once.
+    await atomics.releaseLease(lease, "tok");
+    mode = "lost";
+    await expect.poll(async () => contents(await records.getThread("thread_2")).length).toBe(4);
+    mode = "ok";
+    await expect.poll(() => atomics.acquireLease(lease, "after", 1000)).toBe(true);
+    expect(contents(await records.getThread("thread_2"))).toEqual(["one", "one", "two", "two"]);
     runtime.heartbeats.close();
     await runtime.retries.close();
   });

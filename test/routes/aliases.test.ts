@@ -206,6 +206,10 @@ describe("model aliases", () => {
     expect((await post("/messages", { model: "echo/echo", max_tokens: 20, messages: [{ role: "user", content: "hi" }] }, { "anthropic-version": "2023-06-01", "x-claude-code-session-id": "x".repeat(201) })).status).toBe(200);
     await expect.poll(async () => (await settledLines(accountId)).length).toBe(2);
     expect((await settledLines(accountId))[1].session_id).toBeUndefined();
+    // Some Codex releases name it with an underscore.
+    expect((await post("/responses", { model: "echo/echo", input: "hi", store: false }, { session_id: "0199-underscore" })).status).toBe(200);
+    await expect.poll(async () => (await settledLines(accountId)).length).toBe(3);
+    expect((await settledLines(accountId))[2].session_id).toBe("0199-underscore");
   });
 
   it("refuses an alias to a model the catalog does not have: at createGateway, and with 400 from the admin API", async () => {

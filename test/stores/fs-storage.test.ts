@@ -48,6 +48,9 @@ describe("agentgate's fs storage", () => {
       await storage.removeItem(`t:x:new${i}`);
     }
     expect(readdirSync(dir)).toEqual([]);
+    // A whole segment whose folder went with its last key lists nothing, without walking the rest of the store.
+    await storage.setItem("ledger:2024-01-01:x", "{}");
+    expect(await agentgateFsDriver({ dir }).getKeys!("thread-responses:", {})).toEqual([]);
   });
 
   it("rejects a read it cannot do instead of answering with the error", async () => {
