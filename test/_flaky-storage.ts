@@ -5,9 +5,10 @@ import memoryDriver from "unstorage/drivers/memory";
  * A memory storage whose writes fail on demand, as a disk or Redis that goes away would:
  * a real unstorage driver, not a mock of our code.
  */
-export function flakyStorage(): { storage: Storage; fail(on: boolean): void } {
+export function flakyStorage(): { storage: Storage; fail(on: boolean): void; loseAnswers(on: boolean): void } {
   const inner = createStorage();
   let failing = false;
+  let losing = false;
   const flaky = defineDriver(() => ({
     name: "flaky",
     hasItem: (key) => inner.hasItem(key),
@@ -16,9 +17,11 @@ export function flakyStorage(): { storage: Storage; fail(on: boolean): void } {
     async setItem(key, value) {
       if (failing) throw new Error("disk unavailable");
       await inner.setItem(key, value);
+      // The write landed, but its answer is lost on the way back (a connection reset).
+      if (losing) throw new Error("connection reset after the write");
     },
   }));
-  return { storage: createStorage({ driver: flaky({}) }), fail: (on) => void (failing = on) };
+  return { storage: createStorage({ driver: flaky({}) }), fail: (on) => void (failing = on), loseAnswers: (on) => void (losing = on) };
 }
 
 /**

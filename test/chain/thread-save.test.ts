@@ -5,7 +5,6 @@ import type { GatewayRuntime } from "../../src/runtime";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
 import { createRecords, type AgentRecord, type ThreadRecord } from "../../src/stores/records";
 import { createRetryQueue } from "../../src/stores/retry-queue";
-import { createStorage, defineDriver } from "unstorage";
 import { flakyStorage } from "../_flaky-storage";
 
 const agent = { id: "agt_1", account_id: "acct_1" } as AgentRecord;
@@ -30,20 +29,28 @@ function parts() {
   return { flaky, records, atomics, runtime };
 }
 
+/**
+ * A thread with turn one; turn two's save fails (storage down) and waits for its retries;
+ * then its lease lapses (given up by its token here, as expiry would). Storage stays down.
+ */
+async function turnTwoWaiting(p: ReturnType<typeof parts>, threadId: string) {
+  const lease = `agt_1:${threadId}`;
+  const now = new Date().toISOString();
+  await p.records.putThread({ id: threadId, agent_id: agent.id, account_id: agent.account_id, created_at: now, updated_at: now, messages: [turn("one"), { role: "assistant", content: "one" }] });
+  const stored = await p.records.getThread(threadId);
+  expect(await p.atomics.acquireLease(lease, "tok_2", 1000)).toBe(true);
+  p.flaky.fail(true);
+  await saveTurn(p.runtime, { agent, threadId, leaseName: lease, leaseToken: "tok_2", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two", refusal: null });
+  await p.atomics.releaseLease(lease, "tok_2");
+  return { lease, stored };
+}
+
 describe("saving a turn", () => {
   it("never writes the thread as first read once its lease lapsed, even after taking the lease back and failing again", async () => {
-    const { flaky, records, atomics, runtime } = parts();
-    const lease = "agt_1:thread_1";
-    const now = new Date().toISOString();
-    await records.putThread({ id: "thread_1", agent_id: agent.id, account_id: agent.account_id, created_at: now, updated_at: now, messages: [turn("one"), { role: "assistant", content: "one" }] });
-    const stored = await records.getThread("thread_1");
-    expect(await atomics.acquireLease(lease, "tok_2", 1000)).toBe(true);
-
-    // Turn two's save fails and waits.
-    flaky.fail(true);
-    await saveTurn(runtime, { agent, threadId: "thread_1", leaseName: lease, leaseToken: "tok_2", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two", refusal: null });
-    // Its lease lapses (here: given up by its token, as expiry would), and turn three is saved meanwhile.
-    await atomics.releaseLease(lease, "tok_2");
+    const p = parts();
+    const { flaky, records, atomics, runtime } = p;
+    const { lease, stored } = await turnTwoWaiting(p, "thread_1");
+    // Turn three is saved meanwhile.
     expect(await atomics.acquireLease(lease, "tok_3", 1000)).toBe(true);
     flaky.fail(false);
     await records.putThread({ ...stored!, updated_at: new Date(Date.now() + 1).toISOString(), messages: [...stored!.messages, turn("three"), { role: "assistant", content: "three" }] }, stored);
@@ -67,43 +74,14 @@ describe("saving a turn", () => {
   });
 
   it("never appends a turn twice when a late write landed but its answer was lost", async () => {
-    // A storage whose writes fail on demand, or land and then fail (the answer lost on the way back).
-    const inner = createStorage();
-    let mode: "ok" | "fail" | "lost" = "ok";
-    const driver = defineDriver(() => ({
-      name: "lossy",
-      hasItem: (key) => inner.hasItem(key),
-      getItem: (key) => inner.getItem(key),
-      getKeys: (base) => inner.getKeys(base),
-      async setItem(key, value) {
-        if (mode === "fail") throw new Error("disk unavailable");
-        await inner.setItem(key, value);
-        if (mode === "lost") throw new Error("connection reset after the write");
-      },
-    }));
-    const records = createRecords(createStorage({ driver: driver({}) }));
-    const atomics = createMemoryAtomics({ records });
-    const runtime = {
-      atomics,
-      records,
-      threads: { ttlSeconds: 3600, maxMessages: 100, truncation: "auto" },
-      holdTtlMs: 1000,
-      heartbeats: createHeartbeats({ ttlMs: 1000, logger: quiet }),
-      retries: createRetryQueue({ logger: quiet, maxAgeMs: 60_000, minDelayMs: 20, maxDelayMs: 40 }),
-      logger: quiet,
-    } as unknown as GatewayRuntime;
-    const lease = "agt_1:thread_2";
-    const now = new Date().toISOString();
-    await records.putThread({ id: "thread_2", agent_id: agent.id, account_id: agent.account_id, created_at: now, updated_at: now, messages: [turn("one"), { role: "assistant", content: "one" }] });
-    const stored = await records.getThread("thread_2");
-    expect(await atomics.acquireLease(lease, "tok", 1000)).toBe(true);
-    mode = "fail";
-    await saveTurn(runtime, { agent, threadId: "thread_2", leaseName: lease, leaseToken: "tok", stored, newMessages: [turn("two")], leaseHeld: true }, { role: "assistant", content: "two", refusal: null });
-    // The lease lapses; the late save takes it back, and its write lands with its answer lost, once.
-    await atomics.releaseLease(lease, "tok");
-    mode = "lost";
+    const p = parts();
+    const { flaky, records, atomics, runtime } = p;
+    const { lease } = await turnTwoWaiting(p, "thread_2");
+    // The late save takes the lease back, and its writes land with their answers lost.
+    flaky.fail(false);
+    flaky.loseAnswers(true);
     await expect.poll(async () => contents(await records.getThread("thread_2")).length).toBe(4);
-    mode = "ok";
+    flaky.loseAnswers(false);
     await expect.poll(() => atomics.acquireLease(lease, "after", 1000)).toBe(true);
     expect(contents(await records.getThread("thread_2"))).toEqual(["one", "one", "two", "two"]);
     runtime.heartbeats.close();
