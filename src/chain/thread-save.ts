@@ -38,12 +38,9 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   // Renewed no longer than the retries go on (they give up after as long).
   let until: number | undefined;
   const record = reply && appendToThread(stored, agent, threadId, newMessages, reply, threads.maxMessages);
-  // Every version this settler wrote (by its time): a write that landed though its answer was lost is not made twice.
-  const written = new Set<string>();
-  const put = (thread: ThreadRecord, previous: ThreadRecord | null) => {
-    written.add(thread.updated_at);
-    return records.putThread(thread, previous);
-  };
+  // The versions late tries wrote beside `record` (by their times): a write that landed though its answer was lost is not made twice.
+  let lateVersions: Set<string> | undefined;
+  const wrote = (thread: ThreadRecord) => thread.updated_at === record!.updated_at || lateVersions?.has(thread.updated_at) === true;
 
   const keepLease = () => {
     if (late || !leaseHeld) return;
@@ -63,7 +60,7 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   const saveLate = async () => {
     // Kept all along (it still renews): nothing was saved on the thread since it was read.
     if (!lapsed && leaseHeld) {
-      if (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)) return put(record!, stored);
+      if (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)) return records.putThread(record!, stored);
       leaseHeld = false;
     }
     lapsed = true;
@@ -78,8 +75,11 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
     }
     const current = ownLiveThread(await records.getThread(threadId), agent.id, threads.ttlSeconds);
     // An earlier try wrote after all (its answer was lost), or the thread (one that existed before) is gone.
-    if ((current && written.has(current.updated_at)) || (stored && !current)) return;
-    await put(current ? appendToThread(current, agent, threadId, newMessages, reply!, threads.maxMessages) : record!, current);
+    if ((current && wrote(current)) || (stored && !current)) return;
+    if (!current) return records.putThread(record!, null);
+    const appended = appendToThread(current, agent, threadId, newMessages, reply!, threads.maxMessages);
+    (lateVersions ??= new Set()).add(appended.updated_at);
+    await records.putThread(appended, current);
   };
 
   let tries = 0;
@@ -87,7 +87,7 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
     if (!saved) {
       const first = tries++ === 0;
       try {
-        await (first ? put(record!, stored) : saveLate());
+        await (first ? records.putThread(record!, stored) : saveLate());
       } catch (error) {
         // A new thread answered in one piece was not leased: taken now, before the answer names it.
         if (first && !leaseHeld) leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs).catch(() => false);
