@@ -40,7 +40,9 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   const record = reply && appendToThread(stored, agent, threadId, newMessages, reply, threads.maxMessages);
   // The versions late tries wrote beside `record` (by their times): a write that landed though its answer was lost is not made twice.
   let lateVersions: Set<string> | undefined;
-  const wrote = (thread: ThreadRecord) => thread.updated_at === record!.updated_at || lateVersions?.has(thread.updated_at) === true;
+  // One of ours: its time, and our reply last (a time alone may be another save's in the same millisecond).
+  const wrote = (thread: ThreadRecord) =>
+    (thread.updated_at === record!.updated_at || lateVersions?.has(thread.updated_at) === true) && JSON.stringify(thread.messages.at(-1)) === JSON.stringify(record!.messages.at(-1));
 
   const keepLease = () => {
     if (late || !leaseHeld) return;
