@@ -17,8 +17,8 @@ export function parseTimeParam(value: string | undefined, param: string): number
   const time = day ? null : ISO_TIME.exec(value);
   const ms = /^\d+$/.test(value) ? Number(value) * 1000 : day ? utcDay(day) : time ? Date.parse(ZONE.test(value) ? value : `${value}Z`) : NaN;
   // The calendar day must exist (2024-02-30 does not roll over to March), alone or in a time.
-  const dayExists = day ? new Date(ms).toISOString().startsWith(value) : time ? existingDay(time[1]) : true;
-  const valid = Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS && dayExists;
+  const dayText = day ? value : time?.[1];
+  const valid = Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS && (dayText === undefined || existingDay(dayText));
   if (!valid) throw createAPIError({ code: "invalid_request", param, message: `\`${param}\` must be a day (YYYY-MM-DD), an ISO 8601 time or Unix seconds.` });
   return ms;
 }

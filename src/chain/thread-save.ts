@@ -60,13 +60,11 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   // Once the lease lapsed, the thread as read is no longer the thread: never written again.
   let lapsed = false;
   const saveLate = async () => {
+    const kept = leaseHeld && (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs));
     // Kept all along (it still renews): nothing was saved on the thread since it was read.
-    if (!lapsed && leaseHeld) {
-      if (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)) return records.putThread(record!, stored);
-      leaseHeld = false;
-    }
+    if (kept && !lapsed) return records.putThread(record!, stored);
     lapsed = true;
-    if (!(leaseHeld && (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs)))) {
+    if (!kept) {
       leaseHeld = false;
       leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs);
       if (!leaseHeld) throw new Error(`thread ${threadId} is leased by another request; its turn is saved after it`);

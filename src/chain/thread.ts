@@ -127,7 +127,6 @@ export function appendToThread(
   };
 }
 
-
 /** The thread if it belongs to `agentId` and is within its time to live; otherwise null, as if missing. */
 export function ownLiveThread(thread: ThreadRecord | null, agentId: string, ttlSeconds: number): ThreadRecord | null {
   if (!thread || thread.agent_id !== agentId) return null;
