@@ -56,6 +56,8 @@ export interface RedisAtomicsOptions {
 const CREDIT_MEMORY_MS = 24 * 3_600_000;
 /** Interval claims remembered per process; past this many the memory starts over (asking Redis again is harmless). */
 const MAX_CLAIMS_SEEN = 100_000;
+/** Scopes whose key lists are kept built (see keyLists). */
+const MAX_KEY_LISTS = 10_000;
 
 /**
  * The Redis atomics driver: every operation is one Lua script (or one `SET NX`), one
@@ -85,8 +87,8 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
   const run = scriptRunner(client);
   const key = (scope: string, what: string) => `${prefix}{${escapeTag(scope)}}:${what}`;
   // The lines written ahead (id -> entry) and when each was written (a sorted set, so finding old ones is cheap).
-  const aheadKeys = (accountId: string) => [key(accountId, "lines-ahead"), key(accountId, "lines-ahead-at")];
-  const accountKeys = (accountId: string) => ["balance", "reserved", "holds", "hold-expiry", "balance-meta", "budgets"].map((what) => key(accountId, what));
+  const aheadKeys = keyLists(key, ["lines-ahead", "lines-ahead-at"]);
+  const accountKeys = keyLists(key, ["balance", "reserved", "holds", "hold-expiry", "balance-meta", "budgets"]);
   const { records } = options;
   const grace = String(options.linesAheadGraceMs ?? 60_000);
   const ledgerHere = sharesRedis(options.ledger, options.redis, prefix);
@@ -230,6 +232,23 @@ export function createRedisAtomics(options: RedisAtomicsOptions): Atomics {
 }
 
 // --- internal ---
+
+/**
+ * The keys `names` of a scope, built once per scope (its tag escaped): reserve and settle ask
+ * for them on every request. Past MAX_KEY_LISTS scopes the memory starts over.
+ */
+function keyLists(key: (scope: string, what: string) => string, names: readonly string[]): (scope: string) => readonly string[] {
+  const lists = new Map<string, readonly string[]>();
+  return (scope) => {
+    let list = lists.get(scope);
+    if (list === undefined) {
+      if (lists.size >= MAX_KEY_LISTS) lists.clear();
+      list = names.map((what) => key(scope, what));
+      lists.set(scope, list);
+    }
+    return list;
+  };
+}
 
 /** The lines a script handed back ("<amount>|<at>|<draft JSON>"; '' for none), as ledger lines. */
 function linesAhead(entries: readonly string[]): LedgerEntry[] {
@@ -403,38 +422,39 @@ if earlier then
 end
 local ttl = tonumber(ARGV[4])
 local hold = redis.call('HGET', KEYS[3], ARGV[2])
+local balance = num(KEYS[1])
+local reserved
 -- No hold (never made, expired, lost with Redis's data): nothing to charge.
 local charged = 0
 local budgets = ''
 if hold then
   local amount, held_ttl
   amount, held_ttl, budgets = string.match(hold, '^(%d+):(%d+):?(.*)$')
-  redis.call('DECRBY', KEYS[2], tonumber(amount))
+  reserved = redis.call('DECRBY', KEYS[2], tonumber(amount))
   budget_release(budgets, tonumber(amount))
   redis.call('HDEL', KEYS[3], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[2])
   ttl = math.max(ttl, tonumber(held_ttl))
   -- Its own hold released, a request pays from what no other request holds, of the balance and of each budget.
-  charged = math.min(tonumber(ARGV[3]), math.max(0, num(KEYS[1]) - num(KEYS[2])), budget_room(budgets))
+  charged = math.min(tonumber(ARGV[3]), math.max(0, balance - reserved), budget_room(budgets))
+else
+  reserved = num(KEYS[2])
 end
-local balance = num(KEYS[1])
 local own = ''
 if charged > 0 then
   balance = redis.call('DECRBY', KEYS[1], charged)
   changed()
   if ledger_keys then
-    -- The draft is JSON without the amount: the line is the draft with it put first.
+    -- The draft is JSON without the amount: the line is the draft with it put first (unless the ledger has its id).
     local amount = string.format('%.0f', -charged)
-    if redis.call('HEXISTS', ledger_keys[1], ARGV[5]) == 0 then
-      ledger_write(ledger_keys, ledger_args, ARGV[5], '{"amount_micros":' .. amount .. ',' .. string.sub(ARGV[6], 2), ARGV[8], amount)
-    end
+    ledger_write(ledger_keys, ledger_args, ARGV[5], '{"amount_micros":' .. amount .. ',' .. string.sub(ARGV[6], 2), ARGV[8], amount)
   else
     own = write_ahead(KEYS[8], KEYS[9], ARGV[5], -charged, ARGV[6], now)
   end
 end
 local charges = budget_charge(budgets, charged)
 redis.call('SET', KEYS[7], string.format('%.0f', charged), 'PX', ttl)
-return left_behind(KEYS[8], KEYS[9], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, num(KEYS[2]), own, charges })
+return left_behind(KEYS[8], KEYS[9], ARGV[5], now, tonumber(ARGV[7]), { charged, balance, reserved, own, charges })
 `);
 
 // KEYS[7], KEYS[8]: the lines written ahead, and when; KEYS[9], when the credit is idempotent: its marker.

@@ -124,19 +124,20 @@ const MAX_BATCH = 1_000;
  * its prefix). `k`: the keys of `ledgerKeys`; `a`: the arguments of `ledgerArgs`, each
  * counter made only when not zero for the cache ones. `ledger_fits` is a check to run
  * before the script's first write (a script's writes before an error are kept): with
- * `amount` the largest the line may carry, every counter stays below 2^63.
+ * `amount` the largest the line may carry, every counter stays below 2^63. `ledger_write`
+ * writes nothing when the ledger has the id (0; 1 when written).
  */
 export const LEDGER_LUA = `
 local function ledger_fits(k, a, amount)
   local function fits(current, add)
     return math.abs(tonumber(current or '0')) + math.abs(tonumber(add)) < 9.2e18
   end
-  return fits(redis.call('GET', k[4]), amount) and fits(redis.call('HGET', k[5], 'a|' .. a[1]), amount)
-    and fits(redis.call('HGET', k[5], 'p|' .. a[1]), a[2]) and fits(redis.call('HGET', k[5], 'c|' .. a[1]), a[3])
-    and fits(redis.call('HGET', k[5], 'r|' .. a[1]), a[4]) and fits(redis.call('HGET', k[5], 'w|' .. a[1]), a[5])
+  local day = redis.call('HMGET', k[5], 'a|' .. a[1], 'p|' .. a[1], 'c|' .. a[1], 'r|' .. a[1], 'w|' .. a[1])
+  return fits(redis.call('GET', k[4]), amount) and fits(day[1], amount) and fits(day[2], a[2]) and fits(day[3], a[3])
+    and fits(day[4], a[4]) and fits(day[5], a[5])
 end
 local function ledger_write(k, a, id, json, day, amount)
-  redis.call('HSETNX', k[1], id, json)
+  if redis.call('HSETNX', k[1], id, json) == 0 then return 0 end
   redis.call('ZADD', k[2], 0, id)
   redis.call('ZADD', k[3], 0, day)
   redis.call('HINCRBY', k[5], 'l|' .. a[1], 1)
@@ -146,6 +147,7 @@ local function ledger_write(k, a, id, json, day, amount)
   if a[5] ~= '0' then redis.call('HINCRBY', k[5], 'w|' .. a[1], a[5]) end
   redis.call('HINCRBY', k[5], 'a|' .. a[1], amount)
   redis.call('INCRBY', k[4], amount)
+  return 1
 end
 `;
 
@@ -185,8 +187,7 @@ const APPEND = script(`${LEDGER_LUA}
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local a = { ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9] }
 if not ledger_fits(KEYS, a, ARGV[4]) then return redis.error_reply('ERR a ledger counter would pass 2^63') end
-ledger_write(KEYS, a, ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-return 1
+return ledger_write(KEYS, a, ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `);
 
 // KEYS: ids, lines. ARGV: the lex start ('-' or '(' .. the cursor), how many. The ids and their lines.
