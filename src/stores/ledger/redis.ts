@@ -139,8 +139,8 @@ end
 local function ledger_write(k, a, id, json, day, amount)
   if redis.call('HSETNX', k[1], id, json) == 0 then return 0 end
   redis.call('ZADD', k[2], 0, id)
-  redis.call('ZADD', k[3], 0, day)
-  redis.call('HINCRBY', k[5], 'l|' .. a[1], 1)
+  -- The day joins the days on its first line of this rollup (a later line of the day finds it there).
+  if redis.call('HINCRBY', k[5], 'l|' .. a[1], 1) == 1 then redis.call('ZADD', k[3], 0, day) end
   redis.call('HINCRBY', k[5], 'p|' .. a[1], a[2])
   redis.call('HINCRBY', k[5], 'c|' .. a[1], a[3])
   if a[4] ~= '0' then redis.call('HINCRBY', k[5], 'r|' .. a[1], a[4]) end
