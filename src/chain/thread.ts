@@ -6,6 +6,7 @@ import type { GatewayRuntime } from "../runtime";
 import { setAnswerHeader } from "./answer-headers";
 import { fitContextWindow } from "./context-window";
 import { useHeartbeat } from "./heartbeat";
+import { continueThread } from "./thread-continuation";
 import { saveTurn } from "./thread-save";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
@@ -32,8 +33,8 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   const request = requireContext(event, "request", "requestParser");
   const model = requireContext(event, "model", "requestParser");
   // The agent's instructions, then the request's own (never saved), then the conversation, cut to the model's window.
-  const prompt = (history: ChatMessage[]) =>
-    fitContextWindow([...instructionMessages(agent, ctx.instructions), ...history, ...request.messages], {
+  const prompt = (history: ChatMessage[], messages: ChatMessage[]) =>
+    fitContextWindow([...instructionMessages(agent, ctx.instructions), ...history, ...messages], {
       contextWindow: model.info.contextWindow,
       // Room for the client's own limit, as sent: bounded by the model's maximum (see outputCap).
       outputTokens: Math.min(request.max_completion_tokens ?? request.max_tokens ?? 0, model.info.maxOutputTokens ?? Infinity),
@@ -43,7 +44,7 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
     });
   if (ctx.stateless && !request.thread_id) {
     // Nothing to continue and nothing to keep: no lease, no read, no write.
-    const { messages, tokens } = prompt([]);
+    const { messages, tokens } = prompt([], request.messages);
     ctx.thread = { id: null, record: null, messages, promptTokens: tokens, newMessages: request.messages, leaseToken: "" };
     return;
   }
@@ -82,10 +83,12 @@ export async function requireThread(event: H3Event, runtime: GatewayRuntime): Pr
   }
   if (!leased) throw threadBusy(event, threadId);
 
-  const newMessages = request.messages;
+  const history = stored?.messages ?? [];
+  // What the client sent, made to follow the stored history (a repeated tail dropped, tool results under a dialect's ids renamed).
+  const newMessages = continueThread(history, request.messages, ctx.dialect?.toolCallId);
   let fitted: ReturnType<typeof prompt>;
   try {
-    fitted = prompt(stored?.messages ?? []);
+    fitted = prompt(history, newMessages);
   } catch (error) {
     // Too long for the window: the lease goes back at once, and nothing was written.
     if (leaseHeld) await runtime.retries.attempt("release a thread lease", () => runtime.atomics.releaseLease(leaseName, leaseToken));

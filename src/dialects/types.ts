@@ -15,6 +15,11 @@ export interface Dialect {
   stream(meta: AnswerMeta): StreamEncoder;
   /** The request field that holds the conversation, named by errors about its size (`messages` when absent). */
   inputParam?: string;
+  /**
+   * The id a client is shown for a tool call the vendor named `callId`, when this API shows
+   * another (Messages: `toolu_…`); a thread then matches results under it to the stored call.
+   */
+  toolCallId?(callId: string): string;
   /** This API's error envelope; OpenAI's when absent. */
   renderError?(error: unknown, event: H3Event): Response;
 }

@@ -1,6 +1,6 @@
 import { createId } from "../../ids";
 import type { Dialect } from "../types";
-import { toMessagesAnswer } from "./answer";
+import { toMessagesAnswer, toolUseId } from "./answer";
 import { renderMessagesError } from "./errors";
 import { messagesStreamEncoder } from "./stream";
 
@@ -9,5 +9,6 @@ export const messagesDialect: Dialect = {
   newId: () => createId("msg_", 24),
   answer: toMessagesAnswer,
   stream: messagesStreamEncoder,
+  toolCallId: toolUseId,
   renderError: renderMessagesError,
 };
