@@ -59,9 +59,9 @@ export interface WireVendor<State> {
   path(request: ProviderRequest, stream: boolean): string;
   /** Gateway request → vendor body; throws a 400 for what the vendor cannot do, before any call. */
   body(request: ProviderRequest, stream: boolean): object;
-  /** Vendor JSON answer → completion. */
-  completion(json: never): ChatCompletion;
-  streamState(): State;
+  /** Vendor JSON answer → completion (the request, for what the answer must honour). */
+  completion(json: never, request: ProviderRequest): ChatCompletion;
+  streamState(request: ProviderRequest): State;
   /** One SSE event → chunks (or none); throws a `StreamFailure` for the vendor's mid-stream error. */
   streamEvent(event: SSEEvent, state: State): ChatCompletionChunk | ChatCompletionChunk[] | undefined;
   /** True once the vendor said the answer is complete; a stream that ends before is a failure. */
@@ -122,9 +122,9 @@ export function createWireProvider<State>(vendor: WireVendor<State>, options: Wi
     if (!stream) {
       const json = await readBody(response.body).catch((error: unknown) => Promise.reject(networkFailure(vendor.id, error, context.signal)));
       if (!json || typeof json !== "object") throw upstreamError({ provider: vendor.id, message: "The answer was not JSON." });
-      return vendor.completion(json as never);
+      return vendor.completion(json as never, request);
     }
-    return streamChunks(vendor, response, context, fail);
+    return streamChunks(vendor, request, response, context, fail);
   };
 
   /**
@@ -214,8 +214,8 @@ function deploymentsOf(vendor: { id: string; defaultBaseURL: string }, options: 
   return [{ apiKey: options.apiKey, baseURL: base }];
 }
 
-async function* streamChunks<State>(vendor: WireVendor<State>, response: UpstreamResponse, context: ProviderContext, fail: (status: number | undefined, body: unknown) => HTTPError): AsyncGenerator<ChatCompletionChunk> {
-  const state = vendor.streamState();
+async function* streamChunks<State>(vendor: WireVendor<State>, request: ProviderRequest, response: UpstreamResponse, context: ProviderContext, fail: (status: number | undefined, body: unknown) => HTTPError): AsyncGenerator<ChatCompletionChunk> {
+  const state = vendor.streamState(request);
   const decoder = createSSEDecoder();
   try {
     for await (const bytes of response.body) {

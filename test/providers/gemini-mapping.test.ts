@@ -155,9 +155,10 @@ describe("the Gemini request mapping", () => {
   });
 
   it("answers a field it cannot honour with a 400 naming it", () => {
-    expect(thrown(() => toGeminiRequest(request({ parallel_tool_calls: false }))).data).toMatchObject({ code: "unsupported_parameter", param: "parallel_tool_calls" });
     expect(thrown(() => toGeminiRequest(request({ logit_bias: { "50256": -100 } }))).data).toMatchObject({ code: "unsupported_parameter", param: "logit_bias" });
     expect(() => toGeminiRequest(request({ parallel_tool_calls: true, user: "u1", stream_options: { include_usage: true } }))).not.toThrow();
+    // Gemini has no switch for it: the provider passes on one call (see the stream state below).
+    expect(() => toGeminiRequest(request({ parallel_tool_calls: false }))).not.toThrow();
   });
 
   it("takes reasoning_effort as a thinking budget, as Google's OpenAI-compatible endpoint maps it", () => {
@@ -206,6 +207,14 @@ describe("the Gemini response mapping", () => {
   it("maps every finish reason through one table", () => {
     expect(Object.keys(GEMINI_FINISH_REASONS).length).toBe(17);
     expect(GEMINI_FINISH_REASONS).toMatchObject({ STOP: "stop", MAX_TOKENS: "length", SAFETY: "content_filter", RECITATION: "content_filter", MALFORMED_FUNCTION_CALL: "stop" });
+  });
+
+  it("streams the turn's first function call only for a request with parallel_tool_calls: false", () => {
+    const twoCalls = { candidates: [{ content: { role: "model", parts: [{ functionCall: { name: "a", args: {} } }, { functionCall: { name: "b", args: {} } }] } }] } as GeminiResponse;
+    const [one] = fromGeminiStreamChunk(twoCalls, createGeminiStreamState({ parallel_tool_calls: false }));
+    expect(one.choices[0].delta.tool_calls!.map((call) => call.function?.name)).toEqual(["a"]);
+    const [both] = fromGeminiStreamChunk(twoCalls, createGeminiStreamState());
+    expect(both.choices[0].delta.tool_calls!.map((call) => call.function?.name)).toEqual(["a", "b"]);
   });
 
   it("streams text chunks, then a finish chunk with the last response's usage (Gemini's final count)", () => {

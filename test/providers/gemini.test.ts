@@ -36,6 +36,28 @@ describe("the request the gemini provider sends upstream", () => {
     }
   });
 
+  it("answers a request with parallel_tool_calls: false with the turn's first function call, whole and streamed", async () => {
+    const fake = await startGeminiFake();
+    const t = await startProviderGateway([gemini({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);
+    try {
+      const { key } = await seedAgent(t.gateway);
+      const client = openaiClient(t.baseURL, key);
+      const tools = [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object" } } }];
+      const twoCalls = { reply: { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }, { name: "get_weather", arguments: { city: "Rome" } }] } };
+      const body = { model: "gemini/gemini-2.5-flash", tools, parallel_tool_calls: false, messages: [{ role: "user" as const, content: "Weather?" }] };
+      fake.script(twoCalls, twoCalls);
+      const whole = await client.chat.completions.create(body);
+      expect(whole.choices[0].message.tool_calls!.map((call) => (call as { function: { arguments: string } }).function.arguments)).toEqual(['{"city":"Paris"}']);
+      expect(whole.choices[0].finish_reason).toBe("tool_calls");
+      const names: string[] = [];
+      for await (const chunk of await client.chat.completions.create({ ...body, stream: true })) for (const call of chunk.choices[0]?.delta.tool_calls ?? []) names.push(call.function?.arguments ?? "");
+      expect(names).toEqual(['{"city":"Paris"}']);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
   it("replays a Gemini 3 function call with its thought signature and the tool's name on the thread's next turn", async () => {
     const fake = await startGeminiFake();
     const t = await startProviderGateway([gemini({ apiKey: fake.apiKey, baseURL: fake.baseURL })]);

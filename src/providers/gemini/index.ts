@@ -1,7 +1,8 @@
-import type { Provider } from "../_define";
+import type { Provider, ProviderRequest } from "../_define";
+import type { ChatCompletion } from "../../schema";
 import { createWireProvider, type WireProviderOptions } from "../_wire";
 import { toGeminiBody, toGeminiRequest } from "./request";
-import { fromGeminiError, fromGeminiResponse } from "./response";
+import { fromGeminiError, fromGeminiResponse, type GeminiResponse } from "./response";
 import { createGeminiStreamState, fromGeminiSSE } from "./stream";
 
 export { GEMINI_SIGNATURE_SEPARATOR } from "../_mapping";
@@ -40,7 +41,7 @@ export function gemini(options: GeminiProviderOptions): Provider {
       authHeaders: (apiKey) => ({ "x-goog-api-key": apiKey }),
       path: (request, stream) => `/v1beta/models/${request.model}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`,
       body: (request) => toGeminiBody(toGeminiRequest(request)),
-      completion: fromGeminiResponse,
+      completion: (json: GeminiResponse, request) => firstCallOnly(fromGeminiResponse(json), request),
       streamState: createGeminiStreamState,
       streamEvent: fromGeminiSSE,
       streamFinished: (state) => state.finished,
@@ -57,3 +58,13 @@ export function gemini(options: GeminiProviderOptions): Provider {
 }
 
 export default gemini;
+
+// --- internal ---
+
+/** `parallel_tool_calls: false` on Gemini, which has no such switch: the turn's first function call is passed on, later ones are not. */
+function firstCallOnly(completion: ChatCompletion, request: ProviderRequest): ChatCompletion {
+  const message = completion.choices[0]?.message;
+  if (request.parallel_tool_calls !== false || !message?.tool_calls || message.tool_calls.length < 2) return completion;
+  message.tool_calls = message.tool_calls.slice(0, 1);
+  return completion;
+}

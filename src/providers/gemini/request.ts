@@ -14,7 +14,7 @@ const PROVIDER_NAME = "gemini";
 const PLACEHOLDER_SIGNATURE = "skip_thought_signature_validator";
 
 /** Request fields the mapping below translates (the rest must be absent or at OpenAI's default). */
-const HANDLED = new Set(["max_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "response_format", "reasoning_effort"]);
+const HANDLED = new Set(["max_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning_effort"]);
 
 /** OpenAI's `reasoning_effort` → Gemini's thinking budget, as Google's OpenAI-compatible endpoint maps it. */
 const THINKING_BUDGETS: Record<string, number> = { none: 0, low: 1_024, medium: 8_192, high: 24_576 };

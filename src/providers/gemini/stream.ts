@@ -7,6 +7,8 @@ import { finishReason, fromGeminiUsage, toolCallOf, type GeminiResponse } from "
 /** What a stream mapping remembers between Gemini chunks. */
 export interface GeminiStreamState {
   toolCalls: number;
+  /** `parallel_tool_calls: false`: the turn's first function call is passed on, later ones are not (Gemini has no such switch). */
+  oneCall?: boolean;
   finished: boolean;
   /** The last usage Gemini reported: each chunk's count supersedes the one before. */
   usage?: Usage;
@@ -14,9 +16,9 @@ export interface GeminiStreamState {
   usageMetadata?: GeminiResponse["usageMetadata"];
 }
 
-/** A fresh state for one stream. */
-export function createGeminiStreamState(): GeminiStreamState {
-  return { toolCalls: 0, finished: false };
+/** A fresh state for one stream (of a request with `parallel_tool_calls: false`: one function call at most). */
+export function createGeminiStreamState(request?: { parallel_tool_calls?: boolean | null }): GeminiStreamState {
+  return { toolCalls: 0, finished: false, ...(request?.parallel_tool_calls === false && { oneCall: true }) };
 }
 
 /**
@@ -48,7 +50,7 @@ function mapStreamChunk(response: GeminiResponse, state: GeminiStreamState): Cha
   for (const part of response.candidates?.[0]?.content?.parts ?? NO_PARTS) {
     // Thought summaries are the model's reasoning, not its answer.
     if (typeof part.text === "string" && !part.thought) text += part.text;
-    if (part.functionCall?.name) (deltas ??= []).push({ index: state.toolCalls++, ...toolCallOf(part as Part & { functionCall: { name: string } }) });
+    if (part.functionCall?.name && !(state.oneCall && state.toolCalls > 0)) (deltas ??= []).push({ index: state.toolCalls++, ...toolCallOf(part as Part & { functionCall: { name: string } }) });
   }
   const reported = typeof response.usageMetadata?.promptTokenCount === "number";
   if (reported) {
