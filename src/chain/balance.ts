@@ -4,11 +4,11 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
-import type { LineDraft, ReserveResult, SettleResult } from "../stores/atomics";
+import { SETTLE_MEMORY_MS, type LineDraft, type ReserveResult, type SettleResult } from "../stores/atomics";
 import type { LedgerEntry } from "../stores/ledger/types";
 import { budgetExceeded, budgetsOf, budgetsUnsupported, reportThresholds } from "./budgets";
 import { fallbackCandidates, worstCaseOverCandidates } from "./dispatch/fallbacks";
-import { useHeartbeat } from "./heartbeat";
+import { keepWhileRetried, useHeartbeat, type Heartbeat } from "./heartbeat";
 
 /**
  * Reserves the worst case before dispatch: the whole prompt (history included) plus the
@@ -104,9 +104,17 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
       ...(cacheWrite > 0 && { cache_write_tokens: cacheWrite }),
       ...(ctx.sessionId && { session_id: ctx.sessionId }),
     };
+    let kept: Heartbeat | undefined;
     return runtime.retries.attempt(`settle ${reservationId}`, async () => {
       if (!settled) {
-        settled = await runtime.atomics.settle(accountId, reservationId, charge, line);
+        try {
+          settled = await runtime.atomics.settle(accountId, reservationId, charge, line);
+        } catch (error) {
+          // The hold is kept until the charge lands: a settle that finds it expired charges nothing.
+          kept ??= keepWhileRetried(runtime.heartbeats, `hold ${reservationId} of account ${accountId} (not settled yet)`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs), () => settled !== undefined, Date.now() + SETTLE_MEMORY_MS);
+          throw error;
+        }
+        kept?.stop();
         reportThresholds(runtime, { accountId, agentId: agent.id, keyId: key.id }, budgets, settled.budgets);
       }
       await writeLines(runtime, accountId, settled.lines ?? (settled.charged_micros > 0 ? [{ ...line, amount_micros: -settled.charged_micros }] : []), settled.lines !== undefined);

@@ -16,10 +16,14 @@ export interface Heartbeat {
 
 /** The gateway's heartbeats: one per request, sharing the TTL and one throttled warning. */
 export interface Heartbeats {
-  start(): Heartbeat;
+  /** A heartbeat beating every TTL/3; `late`: every TTL/6, and at least every second (see keepWhileRetried). */
+  start(options?: { late?: boolean }): Heartbeat;
   /** Stops every heartbeat still beating (the gateway closes). */
   close(): void;
 }
+
+/** The slowest beat of what waits for a retried settle: a second, or TTL/6 when shorter (see keepWhileRetried). */
+const LATE_INTERVAL_MS = 1_000;
 
 /** Renewals that fail (Redis down) are reported at most this often. */
 const FAILURE_REPORT_MS = 10_000;
@@ -36,7 +40,8 @@ export function createHeartbeats(options: { ttlMs: number; logger: Logger }): He
   };
 
   return {
-    start() {
+    start(options) {
+      const every = Math.max(1, Math.floor(options?.late ? Math.min(ttlMs / 6, LATE_INTERVAL_MS) : ttlMs / 3));
       const kept: Array<{ what: string; renew: (ttlMs: number) => Promise<boolean> }> = [];
       let timer: ReturnType<typeof setInterval> | undefined;
       let beating = false;
@@ -69,7 +74,7 @@ export function createHeartbeats(options: { ttlMs: number; logger: Logger }): He
           if (stopped) return;
           kept.push({ what, renew });
           if (timer) return;
-          timer = setInterval(beat, Math.max(1, Math.floor(ttlMs / 3)));
+          timer = setInterval(beat, every);
           // A beating request never keeps the process alive on its own.
           timer.unref?.();
           live.add(stop);
@@ -81,6 +86,23 @@ export function createHeartbeats(options: { ttlMs: number; logger: Logger }): He
       for (const stop of [...live]) stop();
     },
   };
+}
+
+/**
+ * Keeps what a settle step holds (a balance hold, a thread lease) while the step waits in
+ * the retry queue (storage or Redis down): a settle that finds its hold expired charges
+ * nothing, and a thread whose lease lapsed lets a follow-up read it without the turn. It is
+ * renewed every TTL/6 (so soon after Redis is back, before it expires) until `done()`, until
+ * `renew` finds it gone, or past `until` (when the retries give up). Returns the beat.
+ */
+export function keepWhileRetried(heartbeats: Heartbeats, what: string, renew: (ttlMs: number) => Promise<boolean>, done: () => boolean, until: number): Heartbeat {
+  const beat = heartbeats.start({ late: true });
+  beat.keep(what, async (ttlMs) => {
+    const renewed = !done() && Date.now() <= until && (await renew(ttlMs));
+    if (!renewed) beat.stop();
+    return renewed;
+  });
+  return beat;
 }
 
 /** The request's heartbeat, started by the first step that keeps something alive. */

@@ -2,7 +2,7 @@ import { SETTLE_MEMORY_MS } from "../stores/atomics";
 import type { GatewayRuntime } from "../runtime";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
-import type { Heartbeat } from "./heartbeat";
+import { keepWhileRetried, type Heartbeat } from "./heartbeat";
 import { appendToThread, ownLiveThread } from "./thread";
 
 /** What a request knows of its thread when it saves its turn. */
@@ -44,17 +44,15 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   const wrote = (thread: ThreadRecord) =>
     (thread.updated_at === record!.updated_at || lateVersions?.has(thread.updated_at) === true) && JSON.stringify(thread.messages.at(-1)) === JSON.stringify(record!.messages.at(-1));
 
+  // Renewed until saved or given up on; a beat whose lease lapsed stops too (none is left running).
+  // A new thread whose lease could not be taken (Redis down too) takes it on a beat once
+  // Redis is back, so a follow-up waits (409) instead of finding no thread (404).
   const keepLease = () => {
-    if (late || !leaseHeld) return;
+    if (late) return;
     until ??= Date.now() + SETTLE_MEMORY_MS;
-    const beat = runtime.heartbeats.start();
-    late = beat;
-    // Renewed until saved or given up on; a beat whose lease lapsed stops too (none is left running).
-    beat.keep(`lease of thread ${threadId} (its turn not saved yet)`, async (ttlMs) => {
-      const renewed = !saved && Date.now() <= until! && (await atomics.renewLease(leaseName, leaseToken, ttlMs));
-      if (!renewed) beat.stop();
-      return renewed;
-    });
+    const renew = async (ttlMs: number) =>
+      leaseHeld ? atomics.renewLease(leaseName, leaseToken, ttlMs) : (leaseHeld = !stored && (await atomics.acquireLease(leaseName, leaseToken, ttlMs)));
+    late = keepWhileRetried(runtime.heartbeats, `lease of thread ${threadId} (its turn not saved yet)`, renew, () => saved, until);
   };
 
   // Once the lease lapsed, the thread as read is no longer the thread: never written again.
