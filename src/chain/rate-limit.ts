@@ -10,8 +10,8 @@ const MINUTE = 60_000;
 
 /**
  * Admits the request under the agent's limits (all its keys together) and the key's
- * own, for requests and tokens per minute, with GCRA: at most N in any 60 s and a burst
- * of N. Tokens are charged at the prompt's estimate now and corrected at settle time.
+ * own, for requests and tokens per minute, with GCRA: a burst of N, then one every 60/N s
+ * (so up to 2N − 1 in the 60 s that start with a full burst; see the README's departures). Tokens are charged at the prompt's estimate now and corrected at settle time.
  * Sets OpenAI's `x-ratelimit-*` headers; refuses with 429 and `retry-after`.
  */
 export function rateLimit(runtime: GatewayRuntime): Middleware {
@@ -48,7 +48,9 @@ export async function requireRateAdmission(event: H3Event, runtime: GatewayRunti
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     headers["retry-after"] = String(seconds);
     headers["retry-after-ms"] = String(Math.max(1, decision.retryAfterMs));
-    throw createAPIError({ code: "rate_limit_exceeded", message: `Rate limit reached for this agent. Try again in ${seconds}s.`, headers: new Headers(headers) });
+    // The key's own limit (keyLimits) or the agent's, whichever has no room for this request.
+    const agentFull = windows.some((window, i) => !window.name.startsWith("key:") && decision.windows[i].remaining < window.cost);
+    throw createAPIError({ code: "rate_limit_exceeded", message: `Rate limit reached for this ${agentFull ? "agent" : "key"}. Try again in ${seconds}s.`, headers: new Headers(headers) });
   }
   for (const name in headers) setAnswerHeader(event, name, headers[name]);
 

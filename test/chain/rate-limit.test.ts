@@ -47,7 +47,7 @@ describe("the rate-limit step", () => {
     // Refused: the token window was not charged for this hit.
     tokensNear(refused.headers.get("x-ratelimit-remaining-tokens"), 45);
     const body = await refused.json();
-    expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
+    expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded", message: "Rate limit reached for this agent. Try again in 20s." });
   });
 
   it("gives a throttled agent the rest of a raised limit on its very next request", async () => {
@@ -111,7 +111,10 @@ describe("the rate-limit step", () => {
     const other = await t!.gateway.admin.createKey(seeded.accountId, seeded.agent.id, { name: "other" });
     expect((await chat(seeded.key)).headers.get("x-ratelimit-remaining-requests")).toBe("1");
     expect((await chat(seeded.key)).status).toBe(200);
-    expect((await chat(seeded.key)).status).toBe(429);
+    const refused = await chat(seeded.key);
+    expect(refused.status).toBe(429);
+    // The key's own limit refused it, not the agent's: the message says which.
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^Rate limit reached for this key\./);
     const fresh = await chat(other.key);
     expect(fresh.status).toBe(200);
     // The key has 1 left, the agent 7: the client hears about the key.
