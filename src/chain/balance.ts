@@ -4,7 +4,7 @@ import { requireContext, useGatewayContext } from "../context";
 import { createAPIError } from "../errors";
 import { createId, createSortableId, nowISO } from "../ids";
 import type { GatewayRuntime } from "../runtime";
-import { SETTLE_MEMORY_MS, type LineDraft, type ReserveResult, type SettleResult } from "../stores/atomics";
+import type { LineDraft, ReserveResult, SettleResult } from "../stores/atomics";
 import type { LedgerEntry } from "../stores/ledger/types";
 import { budgetExceeded, budgetsOf, budgetsUnsupported, reportThresholds } from "./budgets";
 import { fallbackCandidates, worstCaseOverCandidates } from "./dispatch/fallbacks";
@@ -111,7 +111,7 @@ export async function requireReservation(event: H3Event, runtime: GatewayRuntime
           settled = await runtime.atomics.settle(accountId, reservationId, charge, line);
         } catch (error) {
           // The hold is kept until the charge lands: a settle that finds it expired charges nothing.
-          kept ??= keepWhileRetried(runtime.heartbeats, `hold ${reservationId} of account ${accountId} (not settled yet)`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs), () => settled !== undefined, Date.now() + SETTLE_MEMORY_MS);
+          kept ??= keepWhileRetried(runtime.heartbeats, `hold ${reservationId} of account ${accountId} (not settled yet)`, (ttlMs) => runtime.atomics.renewHold(accountId, reservationId, ttlMs), () => settled !== undefined, Date.now() + runtime.retries.maxAgeMs);
           throw error;
         }
         kept?.stop();

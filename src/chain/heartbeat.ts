@@ -31,6 +31,8 @@ const FAILURE_REPORT_MS = 10_000;
 export function createHeartbeats(options: { ttlMs: number; logger: Logger }): Heartbeats {
   const { ttlMs, logger } = options;
   const live = new Set<() => void>();
+  // Closed: what a late settle asks for afterwards beats no more (the gateway is going away).
+  let closed = false;
   let lastFailure = -Infinity;
   const failed = (error: unknown) => {
     const now = Date.now();
@@ -45,7 +47,7 @@ export function createHeartbeats(options: { ttlMs: number; logger: Logger }): He
       const kept: Array<{ what: string; renew: (ttlMs: number) => Promise<boolean> }> = [];
       let timer: ReturnType<typeof setInterval> | undefined;
       let beating = false;
-      let stopped = false;
+      let stopped = closed;
 
       const renewOne = async (entry: (typeof kept)[number]) => {
         try {
@@ -83,6 +85,7 @@ export function createHeartbeats(options: { ttlMs: number; logger: Logger }): He
       };
     },
     close() {
+      closed = true;
       for (const stop of [...live]) stop();
     },
   };

@@ -1,4 +1,3 @@
-import { SETTLE_MEMORY_MS } from "../stores/atomics";
 import type { GatewayRuntime } from "../runtime";
 import type { AssistantMessage, ChatMessage } from "../schema";
 import type { AgentRecord, ThreadRecord } from "../stores/records";
@@ -49,9 +48,13 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
   // Redis is back, so a follow-up waits (409) instead of finding no thread (404).
   const keepLease = () => {
     if (late) return;
-    until ??= Date.now() + SETTLE_MEMORY_MS;
-    const renew = async (ttlMs: number) =>
-      leaseHeld ? atomics.renewLease(leaseName, leaseToken, ttlMs) : (leaseHeld = !stored && (await atomics.acquireLease(leaseName, leaseToken, ttlMs)));
+    until ??= Date.now() + runtime.retries.maxAgeMs;
+    const renew = async (ttlMs: number) => {
+      if (leaseHeld) return atomics.renewLease(leaseName, leaseToken, ttlMs);
+      // Only ever set on success: a late try may be taking it at the same time.
+      if (!stored && (await atomics.acquireLease(leaseName, leaseToken, ttlMs))) leaseHeld = true;
+      return leaseHeld;
+    };
     late = keepWhileRetried(runtime.heartbeats, `lease of thread ${threadId} (its turn not saved yet)`, renew, () => saved, until);
   };
 
@@ -63,8 +66,8 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
     if (kept && !lapsed) return records.putThread(record!, stored);
     lapsed = true;
     if (!kept) {
-      leaseHeld = false;
-      leaseHeld = await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs);
+      // Taken back, or found ours after all (the beat of a new thread may have just taken it: the same token renews).
+      leaseHeld = (await atomics.acquireLease(leaseName, leaseToken, runtime.holdTtlMs)) || (await atomics.renewLease(leaseName, leaseToken, runtime.holdTtlMs));
       if (!leaseHeld) throw new Error(`thread ${threadId} is leased by another request; its turn is saved after it`);
       // Taken back: renewed afresh (the beat of the lapsed lease has stopped).
       late?.stop();

@@ -12,6 +12,8 @@ export interface RetryQueue {
   attempt(label: string, task: () => Promise<unknown>): Promise<void>;
   /** Tasks waiting for their next try. */
   readonly pending: number;
+  /** How long a failed task is retried before it is given up on. */
+  readonly maxAgeMs: number;
   /** Tries every pending task once more, then drops what still fails. */
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export function createRetryQueue(options: RetryQueueOptions): RetryQueue {
     get pending() {
       return waiting.size;
     },
+    maxAgeMs,
     async close() {
       const last = [...waiting.values()];
       for (const entry of last) clearTimeout(entry.timer);

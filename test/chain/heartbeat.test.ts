@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createGateway, echo, type GatewayOptions } from "../../src/index";
 import { createAPIError } from "../../src/errors";
 import { defineProvider } from "../../src/providers/_define";
+import { createHeartbeats, keepWhileRetried } from "../../src/chain/heartbeat";
 import type { Logger } from "../../src/runtime";
 import type { Atomics } from "../../src/stores/atomics";
 import { createMemoryAtomics } from "../../src/stores/memory-atomics";
@@ -247,5 +248,22 @@ describe("a heartbeat that cannot reach Redis", () => {
     expect(billing.balance_micros).toBeLessThan(10_000_000);
     expect(await ledgerSum(t.gateway, accountId)).toBe(billing.balance_micros);
     expect((await ledgerLines(t.gateway, accountId)).filter((entry) => entry.type === "charge")).toHaveLength(1);
+  });
+});
+
+describe("createHeartbeats", () => {
+  it("beats no more once closed, also for what is kept after (a late settle while the gateway closes)", async () => {
+    const heartbeats = createHeartbeats({ ttlMs: 60, logger: { warn() {}, error() {} } });
+    let before = 0;
+    let after = 0;
+    heartbeats.start().keep("before", async () => (before++, true));
+    await sleep(50);
+    heartbeats.close();
+    const beatsAtClose = before;
+    keepWhileRetried(heartbeats, "after", async () => (after++, true), () => false, Date.now() + 60_000);
+    await sleep(100);
+    expect(beatsAtClose).toBeGreaterThan(0);
+    expect(before).toBe(beatsAtClose);
+    expect(after).toBe(0);
   });
 });

@@ -41,16 +41,23 @@ describe("continueThread", () => {
     const history = [...earlier, asked, calling];
     const sent: ChatMessage[] = [{ role: "tool", tool_call_id: "toolu_call_A", content: "sunny" }];
     expect(continueThread(history, sent, toolUseId)).toEqual([answered]);
-    // A call and its result both sent under the client's id pair up as sent.
+    // A call the thread does not have and its result, both sent under the client's id, pair up as sent.
     const own: ChatMessage[] = [
-      { role: "assistant", content: null, tool_calls: [call("toolu_call_A")] },
-      { role: "tool", tool_call_id: "toolu_call_A", content: "sunny" },
+      { role: "assistant", content: null, tool_calls: [call("toolu_call_B")] },
+      { role: "tool", tool_call_id: "toolu_call_B", content: "sunny" },
     ];
     expect(continueThread(history, own, toolUseId)).toBe(own);
     // An id the dialect shows as is (Anthropic's own) needs no renaming.
     const anthropicHistory: ChatMessage[] = [asked, { role: "assistant", content: null, tool_calls: [call("toolu_01XyZ")] }];
     const result: ChatMessage[] = [{ role: "tool", tool_call_id: "toolu_01XyZ", content: "sunny" }];
     expect(continueThread(anthropicHistory, result, toolUseId)).toBe(result);
+  });
+
+  it("drops a tail resent under the dialect's ids, and pairs the result that follows with the stored call", () => {
+    const history = [...earlier, asked, calling];
+    // A Messages client resending the thread's last turn: the call shown as toolu_call_A, then its result.
+    const sent: ChatMessage[] = [asked, { role: "assistant", content: null, tool_calls: [call("toolu_call_A")] }, { role: "tool", tool_call_id: "toolu_call_A", content: "sunny" }];
+    expect(continueThread(history, sent, toolUseId)).toEqual([answered]);
   });
 });
 
