@@ -52,7 +52,11 @@ export function saveTurn(runtime: GatewayRuntime, turn: ThreadTurn, reply: Assis
     const renew = async (ttlMs: number) => {
       if (leaseHeld) return atomics.renewLease(leaseName, leaseToken, ttlMs);
       // Only ever set on success: a late try may be taking it at the same time.
-      if (!stored && (await atomics.acquireLease(leaseName, leaseToken, ttlMs))) leaseHeld = true;
+      if (!stored && (await atomics.acquireLease(leaseName, leaseToken, ttlMs))) {
+        // Taken just as the turn was saved (its release saw no lease): given back at once.
+        if (saved) return atomics.releaseLease(leaseName, leaseToken).then(() => false);
+        leaseHeld = true;
+      }
       return leaseHeld;
     };
     late = keepWhileRetried(runtime.heartbeats, `lease of thread ${threadId} (its turn not saved yet)`, renew, () => saved, until);
