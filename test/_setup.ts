@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { toNodeListener } from "../adapters/node";
-import { createGateway, echo, type Gateway, type GatewayOptions } from "../src/index";
+import { createGateway, echo, type ChatCompletion, type Gateway, type GatewayOptions } from "../src/index";
 
 export const ADMIN_SECRET = "test-admin-secret-that-is-long-enough";
 
@@ -47,4 +47,16 @@ export async function seedAgent(gateway: Gateway, options: { accountId?: string;
 /** The official openai SDK pointed at a test gateway; no SDK retries, so tests see each status. */
 export function openaiClient(baseURL: string, apiKey: string, options: { maxRetries?: number } = {}): OpenAI {
   return new OpenAI({ apiKey, baseURL, maxRetries: options.maxRetries ?? 0 });
+}
+
+/** A custom provider's whole answer: `content` as the assistant's text, with the usage it reports. */
+export function textCompletion(content: string, usage: { prompt_tokens: number; completion_tokens: number }): ChatCompletion {
+  return {
+    id: "x",
+    object: "chat.completion",
+    created: 0,
+    model: "model",
+    choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, finish_reason: "stop", logprobs: null }],
+    usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+  };
 }

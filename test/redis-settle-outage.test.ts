@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, defineProvider, type ChatCompletion, type Gateway } from "../src/index";
+import { textCompletion } from "./_setup";
 import { ledgerLines, ledgerSum } from "./_billing";
 import { startRedis, type RedisServer } from "./_redis";
 
@@ -21,14 +22,7 @@ function gatedProvider() {
     async chat(): Promise<ChatCompletion> {
       entered();
       await gate;
-      return {
-        id: "x",
-        object: "chat.completion",
-        created: 0,
-        model: "answer",
-        choices: [{ index: 0, message: { role: "assistant", content: "done", refusal: null }, finish_reason: "stop", logprobs: null }],
-        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-      };
+      return textCompletion("done", { prompt_tokens: 10, completion_tokens: 5 });
     },
   });
   return { provider, open: () => open(), started };

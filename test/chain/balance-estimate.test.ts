@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MAX_OUTPUT_TOKENS, defineProvider, echo, type ProviderRequest } from "../../src/index";
-import { seedAgent, startGateway, type TestGateway } from "../_setup";
+import { seedAgent, startGateway, textCompletion, type TestGateway } from "../_setup";
 
 // 1 micro-USD per input token, 2 per output token.
 const PRICE = { inputPerMTok: 1, outputPerMTok: 2 };
@@ -14,14 +14,7 @@ describe("what the hold covers", () => {
     models: { "open/model": PRICE },
     chat(request) {
       seen.push(request);
-      return {
-        id: "x",
-        object: "chat.completion",
-        created: 0,
-        model: "model",
-        choices: [{ index: 0, message: { role: "assistant", content: "ok", refusal: null }, finish_reason: "stop", logprobs: null }],
-        usage: { prompt_tokens: 10, completion_tokens: 1, total_tokens: 11 },
-      };
+      return textCompletion("ok", { prompt_tokens: 10, completion_tokens: 1 });
     },
   });
 
